@@ -1,0 +1,4 @@
+export * from './errors';
+export * from './disk';
+export * from './transfer';
+export * from './ids';

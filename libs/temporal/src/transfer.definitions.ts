@@ -1,0 +1,77 @@
+/**
+ * Names both sides of the Temporal boundary share: the gateway (client) and
+ * the workflow import this one module, so a rename cannot split them. Keep it
+ * free of Node built-ins: the workflow bundle includes it.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { Actor, TransferStatus } from '../../domain/src/transfer';
+
+export const TRANSFER_TASK_QUEUE = 'evs-transfers';
+export const TRANSFER_WORKFLOW_TYPE = 'transferWorkflow';
+
+/** One workflow per transfer; the id is derived so any process can address it. */
+export function transferWorkflowId(transferId: string): string {
+  return `evs-transfer-${transferId}`;
+}
+
+/**
+ * Registered on the Temporal server at start (infra/temporal.sh reads
+ * SEARCH_ATTRIBUTE_REGISTRATIONS through infra/scripts/print-search-attributes).
+ * Keywords, so the Web UI can filter on exact values.
+ */
+export const SEARCH_ATTRIBUTES = {
+  transferId: defineSearchAttributeKey('EvsTransferId', SearchAttributeType.KEYWORD),
+  diskId: defineSearchAttributeKey('EvsDiskId', SearchAttributeType.KEYWORD),
+  sourceProjectId: defineSearchAttributeKey('EvsSourceProjectId', SearchAttributeType.KEYWORD),
+  destinationProjectId: defineSearchAttributeKey('EvsDestinationProjectId', SearchAttributeType.KEYWORD),
+  state: defineSearchAttributeKey('EvsTransferState', SearchAttributeType.KEYWORD),
+} as const;
+
+export const SEARCH_ATTRIBUTE_REGISTRATIONS: readonly string[] = Object.values(SEARCH_ATTRIBUTES).map(
+  (key) => `${key.name}=Keyword`,
+);
+
+export interface CreationOutcome {
+  transferId: string;
+  createdAtMs: number;
+}
+
+export interface AcceptRequest {
+  actor: Actor;
+  /** Salted, keyed hash of the presented key: the plaintext never enters history. */
+  authKeyHash: string;
+}
+
+export interface AcceptOutcome {
+  transferId: string;
+  volumeId: string;
+  name: string | null;
+}
+
+export interface DeleteRequest {
+  actor: Actor;
+}
+
+/** What an operator may see of a transfer; never the key hash. */
+export interface TransferView {
+  transferId: string;
+  volumeId: string;
+  status: TransferStatus;
+  sourceProjectId: string;
+  destinationProjectId: string | null;
+  createdAtMs: number;
+  expiresAtMs: number;
+  failedAccepts: number;
+  lockedUntilMs: number | null;
+}
+
+/**
+ * Create answers only once the disk is locked or the reason it could not be:
+ * sent together with the start (update-with-start), so one round trip.
+ */
+export const awaitCreationUpdate = defineUpdate<CreationOutcome>('awaitCreation');
+/** An update, not a signal: the caller must learn whether ownership moved. */
+export const acceptUpdate = defineUpdate<AcceptOutcome, [AcceptRequest]>('accept');
+export const deleteUpdate = defineUpdate<void, [DeleteRequest]>('delete');
+export const transferViewQuery = defineQuery<TransferView>('transferView');
