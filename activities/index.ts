@@ -1,0 +1,3 @@
+export * from './inventory.activities';
+export * from './read-model.activities';
+export * from './event.activities';

@@ -1,0 +1,45 @@
+/**
+ * Activities that call the disk inventory. Each inventory step is idempotent,
+ * so Temporal may retry any of them; business refusals come back as values
+ * (the workflow decides what they mean), transport failures as thrown errors
+ * (Temporal retries them).
+ */
+import type { DiskFacts } from '../libs/domain/src/disk';
+import type { ErrorName } from '../libs/domain/src/errors';
+
+export type LockOutcome = { ok: true; disk: DiskFacts } | { ok: false; reason: ErrorName };
+export type ReassignOutcome = { ok: true; disk: DiskFacts } | { ok: false; reason: ErrorName };
+
+/** The narrow slice of the inventory client the transfer needs. */
+export interface InventoryTransferPort {
+  lockForTransfer(input: { diskId: string; projectId: string; transferId: string }): Promise<LockOutcome>;
+  releaseTransferLock(input: { diskId: string; transferId: string }): Promise<{ released: boolean }>;
+  reassign(input: {
+    diskId: string;
+    transferId: string;
+    toProjectId: string;
+  }): Promise<{ ok: true; disk: DiskFacts } | { ok: false; reason: ErrorName | 'TransferNotHoldingDisk' }>;
+}
+
+export function createInventoryActivities(deps: { inventory: InventoryTransferPort }) {
+  return {
+    async lockDiskForTransfer(input: { diskId: string; projectId: string; transferId: string }): Promise<LockOutcome> {
+      return deps.inventory.lockForTransfer(input);
+    },
+
+    async releaseDiskTransferLock(input: { diskId: string; transferId: string }): Promise<void> {
+      await deps.inventory.releaseTransferLock(input);
+    },
+
+    async reassignDisk(input: { diskId: string; transferId: string; toProjectId: string }): Promise<ReassignOutcome> {
+      const outcome = await deps.inventory.reassign(input);
+      if (outcome.ok) return outcome;
+      // The lock vanished under the transfer (an operator released it by hand):
+      // nothing moved, and the caller can do nothing about it.
+      if (outcome.reason === 'TransferNotHoldingDisk') return { ok: false, reason: 'Internal' };
+      return { ok: false, reason: outcome.reason };
+    },
+  };
+}
+
+export type InventoryActivities = ReturnType<typeof createInventoryActivities>;

@@ -1,0 +1,216 @@
+import { describe, expect, it } from 'vitest';
+import type { DiskFacts } from './disk';
+import {
+  type Actor,
+  decide,
+  DEFAULT_TRANSFER_POLICY,
+  digestsEqual,
+  evolveAll,
+  initialState,
+  type TransferCommand,
+  type TransferEvent,
+  type TransferRequest,
+  type TransferState,
+} from './transfer';
+
+const T0 = Date.UTC(2026, 10, 28, 9, 0, 0);
+const owner: Actor = { projectId: 'project-a', userId: 'alice', requestId: 'req-create' };
+const bob: Actor = { projectId: 'project-b', userId: 'bob', requestId: 'req-accept' };
+const disk: DiskFacts = {
+  id: '3f0e4a52-9c1b-4d43-8e0b-2b7a1f9c0d11',
+  projectId: 'project-a',
+  status: 'awaiting-transfer',
+  sizeGb: 40,
+  volumeType: 'SSD',
+  bootable: false,
+  encrypted: false,
+  snapshotCount: 0,
+  backupCount: 0,
+  backupPolicyId: null,
+  replicationPairId: null,
+  billingMode: 'postpaid',
+  frozen: false,
+  storageKind: 'shared',
+  transferId: 'tr-1',
+};
+const request: TransferRequest = {
+  transferId: 'tr-1',
+  volumeId: disk.id,
+  name: 't1',
+  owner,
+  createdAtMs: T0,
+  authKeyHash: 'aa11',
+  policy: { ...DEFAULT_TRANSFER_POLICY, maxFailedAccepts: 3, lockoutBaseMs: 60_000, lockoutMaxMs: 200_000 },
+};
+
+/** given: events that already happened; when: a command; then: events or an error. */
+function given(...events: TransferEvent[]) {
+  const state = evolveAll(initialState(request), events);
+  return {
+    state,
+    when(command: TransferCommand) {
+      const decision = decide(state, command);
+      return {
+        thenEvents: (types: string[]) => expect(decision.events.map((e) => e.type)).toEqual(types),
+        thenError: (name: string) => {
+          expect(decision.error?.name).toBe(name);
+          return decision;
+        },
+        decision,
+        next: evolveAll(state, decision.events),
+      };
+    },
+  };
+}
+
+const created: TransferEvent = { type: 'TransferCreated', at: T0, disk };
+const accept = (actor: Actor, hash: string, now = T0 + 1000): TransferCommand => ({ kind: 'Accept', actor, authKeyHash: hash, now });
+
+describe('transfer decider', () => {
+  it('becomes pending once the disk is locked', () => {
+    const { next } = given().when({ kind: 'RecordDiskLocked', disk, now: T0 });
+    expect(next.status).toBe('pending');
+    expect(next.expiresAtMs).toBe(T0 + DEFAULT_TRANSFER_POLICY.timeToLiveMs);
+  });
+
+  it('is rejected with the reason the inventory gave', () => {
+    const { next } = given().when({ kind: 'RecordDiskLockRefused', reason: 'DiskEncrypted', now: T0 });
+    expect(next.status).toBe('rejected');
+    expect(next.rejection).toBe('DiskEncrypted');
+  });
+
+  it('starts accepting with the right key from another project', () => {
+    const w = given(created).when(accept(bob, 'aa11'));
+    w.thenEvents(['AcceptStarted']);
+    expect(w.next.status).toBe('accepting');
+    expect(w.next.recipient).toEqual(bob);
+  });
+
+  it('counts a wrong key and reports it, staying pending', () => {
+    const w = given(created).when(accept(bob, 'bb22'));
+    w.thenEvents(['AcceptAttemptFailed']);
+    w.thenError('InvalidAuthKey');
+    expect(w.next.status).toBe('pending');
+    expect(w.next.totalFailedAccepts).toBe(1);
+  });
+
+  it('locks out after the threshold and refuses even the right key until the lock-out ends', () => {
+    const failed = (n: number): TransferEvent => ({
+      type: 'AcceptAttemptFailed',
+      at: T0,
+      actor: bob,
+      reason: 'InvalidAuthKey',
+      attempt: n,
+    });
+    const w = given(created, failed(1), failed(2)).when(accept(bob, 'bad', T0 + 5000));
+    w.thenEvents(['AcceptAttemptFailed', 'TransferLockedOut']);
+    const lockedOut = w.next;
+    expect(lockedOut.lockedUntilMs).toBe(T0 + 5000 + 60_000);
+
+    const during = decide(lockedOut, accept(bob, 'aa11', T0 + 6000));
+    expect(during.error).toEqual({ name: 'TooManyFailedAttempts', details: { retryAfterSeconds: 59 } });
+    expect(during.events).toEqual([]);
+
+    const after = decide(lockedOut, accept(bob, 'aa11', T0 + 65_001));
+    expect(after.events.map((e) => e.type)).toEqual(['AcceptStarted']);
+  });
+
+  it('doubles the lock-out each time, up to the maximum', () => {
+    let state: TransferState = evolveAll(initialState(request), [created]);
+    const lockouts: number[] = [];
+    let now = T0;
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 3; i++) {
+        const d = decide(state, accept(bob, 'bad', now));
+        state = evolveAll(state, d.events);
+      }
+      lockouts.push((state.lockedUntilMs ?? 0) - now);
+      now = (state.lockedUntilMs ?? now) + 1;
+    }
+    expect(lockouts).toEqual([60_000, 120_000, 200_000, 200_000]);
+  });
+
+  it('refuses the owner accepting its own transfer', () => {
+    given(created).when(accept(owner, 'aa11')).thenError('AcceptOwnTransfer');
+  });
+
+  it('answers busy to a second accept while the first is moving the disk', () => {
+    const accepting = { type: 'AcceptStarted', at: T0, recipient: bob } as const;
+    given(created, accepting).when(accept({ ...bob, requestId: 'other' }, 'aa11')).thenError('TransferBusy');
+  });
+
+  it('answers not found once the transfer has ended, whoever asks', () => {
+    const accepted: TransferEvent = { type: 'TransferAccepted', at: T0, recipient: bob, disk };
+    given(created, { type: 'AcceptStarted', at: T0, recipient: bob }, accepted)
+      .when(accept({ ...bob, projectId: 'project-c' }, 'aa11'))
+      .thenError('TransferNotFound');
+    given(created, { type: 'AcceptStarted', at: T0, recipient: bob }, accepted)
+      .when({ kind: 'Delete', actor: owner, now: T0 })
+      .thenError('TransferNotFound');
+  });
+
+  it('refuses an accept that arrives at the moment of expiry, even before the timer fired', () => {
+    given(created).when(accept(bob, 'aa11', request.createdAtMs + request.policy.timeToLiveMs)).thenError('TransferNotFound');
+  });
+
+  it('puts a quota refusal back to pending so the recipient can retry', () => {
+    const w = given(created, { type: 'AcceptStarted', at: T0, recipient: bob }).when({
+      kind: 'RecordDiskReassignRefused',
+      reason: 'QuotaExceeded',
+      now: T0,
+    });
+    w.thenEvents(['AcceptAborted']);
+    expect(w.next.status).toBe('pending');
+    expect(decide(w.next, accept(bob, 'aa11')).events.map((e) => e.type)).toEqual(['AcceptStarted']);
+  });
+
+  it('lets only the owner delete, and hides the transfer from others', () => {
+    given(created).when({ kind: 'Delete', actor: bob, now: T0 }).thenError('TransferNotFound');
+    const w = given(created).when({ kind: 'Delete', actor: owner, now: T0 });
+    w.thenEvents(['DeleteStarted']);
+    const released = decide(w.next, { kind: 'RecordDiskReleased', now: T0 + 1 });
+    expect(released.events).toEqual([{ type: 'TransferDeleted', at: T0 + 1, actor: owner }]);
+  });
+
+  it('refuses delete while an accept is moving the disk, and accept while a delete is releasing it', () => {
+    given(created, { type: 'AcceptStarted', at: T0, recipient: bob })
+      .when({ kind: 'Delete', actor: owner, now: T0 })
+      .thenError('TransferBusy');
+    given(created, { type: 'DeleteStarted', at: T0, actor: owner }).when(accept(bob, 'aa11')).thenError('TransferNotFound');
+  });
+
+  it('expires only when pending and due', () => {
+    const due = request.createdAtMs + request.policy.timeToLiveMs;
+    given(created).when({ kind: 'Expire', now: due - 1 }).thenEvents([]);
+    const w = given(created).when({ kind: 'Expire', now: due });
+    w.thenEvents(['ExpiryStarted']);
+    expect(decide(w.next, { kind: 'RecordDiskReleased', now: due }).events.map((e) => e.type)).toEqual([
+      'TransferExpired',
+    ]);
+    given(created, { type: 'AcceptStarted', at: T0, recipient: bob }).when({ kind: 'Expire', now: due }).thenEvents([]);
+  });
+
+  it('has exactly one terminal outcome: late commands after an end change nothing', () => {
+    const ended = evolveAll(initialState(request), [
+      created,
+      { type: 'AcceptStarted', at: T0, recipient: bob },
+      { type: 'TransferAccepted', at: T0, recipient: bob, disk },
+    ]);
+    const late: TransferCommand[] = [
+      { kind: 'Expire', now: T0 + 10 ** 12 },
+      { kind: 'RecordDiskReleased', now: T0 },
+      { kind: 'RecordDiskReassigned', disk, now: T0 },
+      { kind: 'RecordDiskLocked', disk, now: T0 },
+    ];
+    for (const command of late) expect(decide(ended, command).events).toEqual([]);
+  });
+});
+
+describe('digestsEqual', () => {
+  it('compares whole strings', () => {
+    expect(digestsEqual('abcd', 'abcd')).toBe(true);
+    expect(digestsEqual('abcd', 'abce')).toBe(false);
+    expect(digestsEqual('abcd', 'abc')).toBe(false);
+    expect(digestsEqual('', 'a')).toBe(false);
+  });
+});

@@ -1,0 +1,255 @@
+/**
+ * One transfer, one workflow: lock the disk, wait for accept, delete or
+ * expiry, then move or release the disk. The decisions are the pure decider's
+ * (libs/domain); this file only waits, calls activities and records.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { EventActivities, InventoryActivities, ReadModelActivities } from '../activities';
+import type { OutgoingRecord } from '../libs/contracts/src/events';
+import { transferEventRecord } from '../libs/contracts/src/events';
+import type { ErrorName } from '../libs/domain/src/errors';
+import { ERROR_CATALOGUE } from '../libs/domain/src/errors';
+import type { Decision, DecisionError, TransferCommand, TransferRequest, TransferState, TransferStatus } from '../libs/domain/src/transfer';
+import { decide, evolveAll, initialState, isPublished, isTerminal } from '../libs/domain/src/transfer';
+import {
+  acceptUpdate,
+  awaitCreationUpdate,
+  deleteUpdate,
+  SEARCH_ATTRIBUTES,
+  transferViewQuery,
+  type TransferView,
+} from '../libs/temporal/src/transfer.definitions';
+
+/**
+ * Validation is bounded: create must give the caller a definite answer within
+ * the gateway's deadline, so an unreachable inventory ends as a 503 rejection
+ * rather than a transfer nobody holds the key to.
+ */
+const validation = proxyActivities<InventoryActivities>({
+  startToCloseTimeout: '5s',
+  scheduleToCloseTimeout: '20s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '2s' },
+});
+
+/**
+ * Settling steps (move, release, read-model writes) are retried without end:
+ * the decision is already taken and recorded, and every step is idempotent,
+ * so the only way to be consistent is to finish.
+ */
+const settling = proxyActivities<InventoryActivities & ReadModelActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
+});
+
+/** Publishing waits out a broker outage the same way, without holding up the transfer. */
+const publishing = proxyActivities<EventActivities>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' },
+});
+
+export interface TransferWorkflowResult {
+  transferId: string;
+  status: TransferStatus;
+  reason: ErrorName | null;
+}
+
+function toFailure(error: DecisionError): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: error.name,
+    message: error.details?.message ?? ERROR_CATALOGUE[error.name].message,
+    details: [error.details ?? {}],
+    nonRetryable: true,
+  });
+}
+
+export async function transferWorkflow(request: TransferRequest): Promise<TransferWorkflowResult> {
+  let state: TransferState = initialState(request);
+  const outbox: OutgoingRecord[] = [];
+  /** The create call answers once the read model shows the transfer, so show works at once. */
+  let visible = false;
+  /** Why the latest accept was undone, for the accept call that is waiting on it. */
+  const abortedAccepts = new Map<string, ErrorName>();
+  let finished = false;
+
+  const apply = (decision: Decision): void => {
+    const before = state.status;
+    for (const event of decision.events) {
+      state = evolveAll(state, [event]);
+      if (isPublished(event)) outbox.push(transferEventRecord(state, event));
+    }
+    if (state.status !== before) showProgress();
+  };
+  const run = (command: TransferCommand): Decision => {
+    const decision = decide(state, command);
+    apply(decision);
+    return decision;
+  };
+
+  const showProgress = (): void => {
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.state, value: state.status },
+      ...(state.status === 'accepted' && state.recipient
+        ? [{ key: SEARCH_ATTRIBUTES.destinationProjectId, value: state.recipient.projectId }]
+        : []),
+    ]);
+    setCurrentDetails(
+      `**${state.status}**: disk \`${request.volumeId}\` of project \`${request.owner.projectId}\`` +
+        (state.recipient ? ` to project \`${state.recipient.projectId}\`` : '') +
+        (state.rejection ? ` (refused: ${state.rejection})` : ''),
+    );
+  };
+
+  setHandler(transferViewQuery, (): TransferView => ({
+    transferId: request.transferId,
+    volumeId: request.volumeId,
+    status: state.status,
+    sourceProjectId: request.owner.projectId,
+    destinationProjectId: state.status === 'accepted' ? (state.recipient?.projectId ?? null) : null,
+    createdAtMs: request.createdAtMs,
+    expiresAtMs: state.expiresAtMs,
+    failedAccepts: state.totalFailedAccepts,
+    lockedUntilMs: state.lockedUntilMs,
+  }));
+
+  setHandler(awaitCreationUpdate, async () => {
+    await condition(() => visible || state.status === 'rejected');
+    if (state.status === 'rejected') throw toFailure({ name: state.rejection ?? 'Internal' });
+    return { transferId: request.transferId, createdAtMs: request.createdAtMs };
+  });
+
+  setHandler(
+    acceptUpdate,
+    async ({ actor, authKeyHash }) => {
+      const decision = run({ kind: 'Accept', actor, authKeyHash, now: Date.now() });
+      if (decision.error) throw toFailure(decision.error);
+      await condition(() => state.status !== 'accepting');
+      if (state.status === 'accepted' && state.recipient?.requestId === actor.requestId) {
+        return { transferId: request.transferId, volumeId: request.volumeId, name: request.name };
+      }
+      throw toFailure({ name: abortedAccepts.get(actor.requestId) ?? 'TransferNotFound' });
+    },
+    {
+      // Refusals that change nothing never reach history; a wrong key does
+      // (it is counted), so it passes the validator and fails in the handler.
+      validator: ({ actor, authKeyHash }) => {
+        const decision = decide(state, { kind: 'Accept', actor, authKeyHash, now: Date.now() });
+        if (decision.error && decision.events.length === 0) throw toFailure(decision.error);
+      },
+    },
+  );
+
+  setHandler(
+    deleteUpdate,
+    async ({ actor }) => {
+      const decision = run({ kind: 'Delete', actor, now: Date.now() });
+      if (decision.error) throw toFailure(decision.error);
+      await condition(() => isTerminal(state.status));
+    },
+    {
+      validator: ({ actor }) => {
+        const decision = decide(state, { kind: 'Delete', actor, now: Date.now() });
+        if (decision.error) throw toFailure(decision.error);
+      },
+    },
+  );
+
+  // Events leave in the order they happened, on their own strand, so a broker
+  // outage delays events but never an API call.
+  const publisher = (async () => {
+    for (;;) {
+      await condition(() => outbox.length > 0 || finished);
+      if (outbox.length === 0) return;
+      await publishing.publishEvents(outbox.slice(0, 50));
+      outbox.splice(0, 50);
+    }
+  })();
+
+  showProgress();
+  await validate(request, run);
+
+  if (state.status === 'pending') {
+    await settling.recordTransferPending({
+      id: request.transferId,
+      name: request.name,
+      volumeId: request.volumeId,
+      projectId: request.owner.projectId,
+      createdAtMs: request.createdAtMs,
+      expiresAtMs: state.expiresAtMs,
+    });
+    visible = true;
+  }
+
+  while (!isTerminal(state.status)) {
+    if (state.status === 'pending') {
+      const untilExpiry = state.expiresAtMs - Date.now();
+      // A durable timer: it survives worker and server restarts.
+      if (untilExpiry > 0) await condition(() => state.status !== 'pending', untilExpiry);
+      if (state.status === 'pending') run({ kind: 'Expire', now: Date.now() });
+      continue;
+    }
+    if (state.status === 'accepting' && state.recipient) {
+      const recipient = state.recipient;
+      const moved = await settling.reassignDisk({
+        diskId: request.volumeId,
+        transferId: request.transferId,
+        toProjectId: recipient.projectId,
+      });
+      if (moved.ok) {
+        await settling.recordTransferEnded({
+          transferId: request.transferId,
+          outcome: 'accepted',
+          atMs: Date.now(),
+          destinationProjectId: recipient.projectId,
+        });
+        run({ kind: 'RecordDiskReassigned', disk: moved.disk, now: Date.now() });
+      } else {
+        abortedAccepts.set(recipient.requestId, moved.reason);
+        run({ kind: 'RecordDiskReassignRefused', reason: moved.reason, now: Date.now() });
+      }
+      continue;
+    }
+    if (state.status === 'deleting' || state.status === 'expiring') {
+      const outcome = state.status === 'deleting' ? 'deleted' : 'expired';
+      await settling.releaseDiskTransferLock({ diskId: request.volumeId, transferId: request.transferId });
+      await settling.recordTransferEnded({
+        transferId: request.transferId,
+        outcome,
+        atMs: Date.now(),
+        destinationProjectId: null,
+      });
+      run({ kind: 'RecordDiskReleased', now: Date.now() });
+      continue;
+    }
+    throw ApplicationFailure.nonRetryable(`transfer in unexpected status ${state.status}`);
+  }
+
+  finished = true;
+  await publisher;
+  return { transferId: request.transferId, status: state.status, reason: state.rejection };
+}
+
+async function validate(request: TransferRequest, run: (command: TransferCommand) => Decision): Promise<void> {
+  const lockInput = { diskId: request.volumeId, projectId: request.owner.projectId, transferId: request.transferId };
+  try {
+    const locked = await validation.lockDiskForTransfer(lockInput);
+    run(
+      locked.ok
+        ? { kind: 'RecordDiskLocked', disk: locked.disk, now: Date.now() }
+        : { kind: 'RecordDiskLockRefused', reason: locked.reason, now: Date.now() },
+    );
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    // The inventory did not answer in time. It may have taken the lock on a
+    // try whose answer was lost: give it back before saying no.
+    run({ kind: 'RecordDiskLockRefused', reason: 'DependencyUnavailable', now: Date.now() });
+    await settling.releaseDiskTransferLock({ diskId: request.volumeId, transferId: request.transferId });
+  }
+}
