@@ -1,0 +1,16 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { InventoryHttpError } from '../http/inventory-http.error';
+import { InventoryStore } from '../store/inventory.store';
+
+@Controller('healthz')
+export class HealthController {
+  constructor(@Inject(InventoryStore) private readonly store: InventoryStore) {}
+
+  @Get()
+  check(): { status: 'ok' } {
+    if (!this.store.isHealthy()) {
+      throw new InventoryHttpError('DependencyUnavailable', 503, 'The database is not open.');
+    }
+    return { status: 'ok' };
+  }
+}

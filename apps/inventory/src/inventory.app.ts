@@ -1,0 +1,29 @@
+import { type INestApplication, type LoggerService, type LogLevel } from '@nestjs/common';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
+import { InventoryExceptionFilter } from './http/inventory-exception.filter';
+import { InventoryModule } from './inventory.module';
+import type { InventoryStoreSettings } from './store/inventory-store.module';
+
+export interface InventoryAppOptions {
+  logger?: LoggerService | LogLevel[] | false;
+}
+
+/**
+ * Builds the inventory application without listening, so main.ts and the
+ * HTTP tests start exactly the same app. The database is open (and migrated)
+ * when this resolves.
+ */
+export async function createInventoryApp(
+  settings: InventoryStoreSettings,
+  options: InventoryAppOptions = {},
+): Promise<INestApplication> {
+  const app = await NestFactory.create(InventoryModule.forRoot(settings), {
+    // Throw on a boot failure (bad database file, say) instead of exiting, so the caller reports it.
+    abortOnError: false,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  app.useGlobalFilters(new InventoryExceptionFilter(app.get(HttpAdapterHost)));
+  // The platform is Express (@nestjs/platform-express); do not advertise it.
+  (app.getHttpAdapter().getInstance() as { disable(setting: string): unknown }).disable('x-powered-by');
+  return app;
+}

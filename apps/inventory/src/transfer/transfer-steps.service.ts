@@ -1,0 +1,42 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DiskFacts } from '../../../../libs/domain/src/disk';
+import type { DiskResponse, TransferLockReleaseResponse } from '../../../../libs/inventory-client/src/inventory.wire';
+import { internalHttpError } from '../http/inventory-http.error';
+import { DiskRepository } from '../store/disk.repository';
+import { toDiskFacts, type Outcome } from '../store/store.types';
+import { TransferLockRepository } from '../store/transfer-lock.repository';
+import type { ReassignBody, TransferLockBody, TransferLockReleaseBody } from './transfer-steps.schemas';
+
+function diskOrThrow(outcome: Outcome<DiskFacts>): DiskResponse {
+  if (!outcome.ok) throw internalHttpError(outcome.refusal);
+  return { disk: outcome.value };
+}
+
+/** The steps a transfer workflow's activities take on a disk (internal API). */
+@Injectable()
+export class TransferStepsService {
+  constructor(
+    @Inject(DiskRepository) private readonly disks: DiskRepository,
+    @Inject(TransferLockRepository) private readonly locks: TransferLockRepository,
+  ) {}
+
+  getDisk(diskId: string): DiskResponse {
+    const disk = this.disks.find(diskId);
+    if (disk === null) throw internalHttpError({ name: 'DiskNotFound' });
+    return { disk: toDiskFacts(disk) };
+  }
+
+  lock(diskId: string, body: TransferLockBody): DiskResponse {
+    return diskOrThrow(this.locks.lock({ diskId, projectId: body.project_id, transferId: body.transfer_id }));
+  }
+
+  release(diskId: string, body: TransferLockReleaseBody): TransferLockReleaseResponse {
+    return this.locks.release({ diskId, transferId: body.transfer_id });
+  }
+
+  reassign(diskId: string, body: ReassignBody): DiskResponse {
+    return diskOrThrow(
+      this.locks.reassign({ diskId, transferId: body.transfer_id, toProjectId: body.to_project_id }),
+    );
+  }
+}

@@ -1,0 +1,2 @@
+export * from './inventory.client';
+export * from './inventory.wire';

@@ -1,0 +1,93 @@
+/**
+ * How the client sorts answers it cannot take as outcomes. The inventory
+ * itself never answers like this, so a small stand-in server plays the
+ * broken or misrouted cases; inventory.http.spec.ts covers the real server.
+ */
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InventoryClient, InventoryRequestError, InventoryUnavailableError } from './inventory.client';
+
+type Reply = { status: number; body: string; delayMs?: number };
+
+describe('InventoryClient failure handling', () => {
+  let server: http.Server;
+  let baseUrl: string;
+  let next: Reply = { status: 200, body: '{}' };
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      req.resume();
+      const reply = next;
+      setTimeout(() => {
+        if (res.destroyed) return;
+        res.writeHead(reply.status, { 'content-type': 'application/json' }).end(reply.body);
+      }, reply.delayMs ?? 0);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const lockArgs = () => ({ diskId: randomUUID(), projectId: 'p1', transferId: randomUUID() });
+  const error = (name: string, code = 'EVS.5404') => JSON.stringify({ error: { name, code, message: 'm' } });
+
+  it('throws InventoryUnavailableError on a 5xx, so the activity is retried', async () => {
+    next = { status: 503, body: error('DependencyUnavailable', 'EVS.5503') };
+    await expect(new InventoryClient(baseUrl).lockForTransfer(lockArgs())).rejects.toBeInstanceOf(
+      InventoryUnavailableError,
+    );
+  });
+
+  it('throws InventoryUnavailableError when nothing listens', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await expect(new InventoryClient(`http://127.0.0.1:${port}`).getDisk(randomUUID())).rejects.toBeInstanceOf(
+      InventoryUnavailableError,
+    );
+  });
+
+  it('throws InventoryUnavailableError on timeout', async () => {
+    next = { status: 200, body: '{}', delayMs: 500 };
+    const started = Date.now();
+    await expect(new InventoryClient(baseUrl, { timeoutMs: 100 }).getDisk(randomUUID())).rejects.toBeInstanceOf(
+      InventoryUnavailableError,
+    );
+    expect(Date.now() - started).toBeLessThan(450);
+  });
+
+  it('throws InventoryUnavailableError when a 200 does not match the contract', async () => {
+    next = { status: 200, body: JSON.stringify({ disk: { id: 'x' } }) };
+    await expect(new InventoryClient(baseUrl).getDisk(randomUUID())).rejects.toBeInstanceOf(InventoryUnavailableError);
+    next = { status: 200, body: 'not json' };
+    await expect(new InventoryClient(baseUrl).getDisk(randomUUID())).rejects.toBeInstanceOf(InventoryUnavailableError);
+  });
+
+  it('does not take a route 404 (wrong base URL) for a verdict on the disk', async () => {
+    next = { status: 404, body: error('NotFound') };
+    const client = new InventoryClient(baseUrl);
+    await expect(client.lockForTransfer(lockArgs())).rejects.toBeInstanceOf(InventoryRequestError);
+    await expect(client.getDisk(randomUUID())).rejects.toBeInstanceOf(InventoryRequestError);
+  });
+
+  it('takes a refusal as an outcome only with the status it belongs to', async () => {
+    const client = new InventoryClient(baseUrl);
+    next = { status: 422, body: error('DiskFrozen', 'EVS.5459') };
+    expect(await client.lockForTransfer(lockArgs())).toEqual({ ok: false, reason: 'DiskFrozen' });
+    next = { status: 409, body: error('DiskFrozen', 'EVS.5459') };
+    await expect(client.lockForTransfer(lockArgs())).rejects.toBeInstanceOf(InventoryRequestError);
+    next = { status: 413, body: error('QuotaExceeded', 'EVS.5413') };
+    await expect(client.lockForTransfer(lockArgs())).rejects.toBeInstanceOf(InventoryRequestError);
+    expect(await client.reassign({ diskId: randomUUID(), transferId: randomUUID(), toProjectId: 'p2' })).toEqual({
+      ok: false,
+      reason: 'QuotaExceeded',
+    });
+  });
+});

@@ -1,0 +1,349 @@
+/**
+ * Typed HTTP client of the disk inventory (apps/inventory).
+ *
+ * Transfer steps (used by the worker's activities) answer business outcomes
+ * as values and THROW for everything else:
+ * - InventoryUnavailableError: no answer (network, timeout), a 5xx, or an
+ *   unreadable answer. Retrying may help; activities let Temporal retry it.
+ * - InventoryRequestError: a 4xx that is not a business outcome (400 for a
+ *   malformed call, 401/403). Retrying the same call cannot help; activities
+ *   should make it non-retryable.
+ * Tenant methods (tests, tools) return the created or shown resource and
+ * throw InventoryRequestError for any refusal, with the error's name.
+ */
+import { z } from 'zod';
+import { BILLING_MODES, DISK_STATUSES, STORAGE_KINDS, TRANSFER_RULES, type DiskFacts } from '../../domain/src/disk';
+import { isErrorName, type ErrorName } from '../../domain/src/errors';
+import {
+  TRANSFER_NOT_HOLDING_DISK,
+  type BackupView,
+  type CreateVolumeAttrs,
+  type InventoryErrorName,
+  type QuotaLimitsChange,
+  type QuotaSetView,
+  type SnapshotView,
+  type VolumeAction,
+  type VolumeSummaryView,
+  type VolumeView,
+} from './inventory.wire';
+
+export interface InventoryClientOptions {
+  /** Per request, including reading the body. Default 5000. */
+  timeoutMs?: number;
+}
+
+export type LockResult = { ok: true; disk: DiskFacts } | { ok: false; reason: ErrorName };
+export type ReassignResult =
+  | { ok: true; disk: DiskFacts }
+  | { ok: false; reason: ErrorName | typeof TRANSFER_NOT_HOLDING_DISK };
+export interface ReleaseResult {
+  released: boolean;
+  disk: DiskFacts | null;
+}
+
+/** No usable answer: retrying may help. */
+export class InventoryUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InventoryUnavailableError';
+  }
+}
+
+/** The inventory refused the request itself; the same request will be refused again. */
+export class InventoryRequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errorName: InventoryErrorName | null,
+    readonly code: string | null,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InventoryRequestError';
+  }
+}
+
+const diskFactsSchema = z.object({
+  id: z.string(),
+  projectId: z.string(),
+  status: z.enum(DISK_STATUSES),
+  sizeGb: z.number(),
+  volumeType: z.string(),
+  bootable: z.boolean(),
+  encrypted: z.boolean(),
+  snapshotCount: z.number(),
+  backupCount: z.number(),
+  backupPolicyId: z.string().nullable(),
+  replicationPairId: z.string().nullable(),
+  billingMode: z.enum(BILLING_MODES),
+  frozen: z.boolean(),
+  storageKind: z.enum(STORAGE_KINDS),
+  transferId: z.string().nullable(),
+}) satisfies z.ZodType<DiskFacts>;
+
+const diskResponseSchema = z.object({ disk: diskFactsSchema });
+const releaseResponseSchema = z.object({ released: z.boolean(), disk: diskFactsSchema.nullable() });
+const errorBodySchema = z.object({
+  error: z.object({ name: z.string(), code: z.string(), message: z.string() }),
+});
+
+interface HttpAnswer {
+  status: number;
+  body: unknown;
+}
+
+type ErrorEnvelope = z.output<typeof errorBodySchema>['error'];
+
+const DEFAULT_TIMEOUT_MS = 5000;
+const JSON_ACCEPT = { accept: 'application/json' };
+const JSON_SEND = { ...JSON_ACCEPT, 'content-type': 'application/json' };
+
+export class InventoryClient {
+  private readonly baseUrl: string;
+  private readonly timeoutMs: number;
+
+  constructor(baseUrl: string, options: InventoryClientOptions = {}) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  // ---- transfer steps (internal API) --------------------------------------
+
+  async getDisk(diskId: string): Promise<DiskFacts | null> {
+    const path = `/internal/v1/disks/${seg(diskId)}`;
+    const answer = await this.request('GET', path);
+    if (answer.status === 200) return this.parse(diskResponseSchema, answer, path).disk;
+    if (answer.status === 404 && errorOf(answer)?.name === 'DiskNotFound') return null;
+    throw requestError(answer, path);
+  }
+
+  async lockForTransfer(args: { diskId: string; projectId: string; transferId: string }): Promise<LockResult> {
+    const path = `/internal/v1/disks/${seg(args.diskId)}/transfer-lock`;
+    const answer = await this.request('POST', path, { project_id: args.projectId, transfer_id: args.transferId });
+    if (answer.status === 200) return { ok: true, disk: this.parse(diskResponseSchema, answer, path).disk };
+    const reason = refusalIn(answer, LOCK_REFUSALS);
+    if (reason !== null) return { ok: false, reason };
+    throw requestError(answer, path);
+  }
+
+  async releaseTransferLock(args: { diskId: string; transferId: string }): Promise<ReleaseResult> {
+    const path = `/internal/v1/disks/${seg(args.diskId)}/transfer-lock/release`;
+    const answer = await this.request('POST', path, { transfer_id: args.transferId });
+    if (answer.status === 200) return this.parse(releaseResponseSchema, answer, path);
+    throw requestError(answer, path);
+  }
+
+  async reassign(args: { diskId: string; transferId: string; toProjectId: string }): Promise<ReassignResult> {
+    const path = `/internal/v1/disks/${seg(args.diskId)}/reassign`;
+    const answer = await this.request('POST', path, { transfer_id: args.transferId, to_project_id: args.toProjectId });
+    if (answer.status === 200) return { ok: true, disk: this.parse(diskResponseSchema, answer, path).disk };
+    const reason = refusalIn(answer, REASSIGN_REFUSALS);
+    if (reason !== null) return { ok: false, reason };
+    throw requestError(answer, path);
+  }
+
+  /** True when the inventory answers its health check; never throws. */
+  async isHealthy(): Promise<boolean> {
+    try {
+      return (await this.request('GET', '/healthz')).status === 200;
+    } catch {
+      return false;
+    }
+  }
+
+  // ---- tenant API -----------------------------------------------------------
+
+  async createVolume(projectId: string, attrs: CreateVolumeAttrs): Promise<VolumeView> {
+    const path = `/v3/${seg(projectId)}/volumes`;
+    return (await this.tenant<{ volume: VolumeView }>('POST', path, { volume: attrs })).volume;
+  }
+
+  /** The volume, or null when it does not exist or belongs to another project. */
+  async showVolume(projectId: string, volumeId: string): Promise<VolumeView | null> {
+    const path = `/v3/${seg(projectId)}/volumes/${seg(volumeId)}`;
+    const answer = await this.request('GET', path);
+    if (answer.status === 200) return (answer.body as { volume: VolumeView }).volume;
+    if (answer.status === 404) return null;
+    throw requestError(answer, path);
+  }
+
+  async listVolumes(projectId: string, page: { limit?: number; offset?: number } = {}): Promise<VolumeSummaryView[]> {
+    return (await this.tenant<{ volumes: VolumeSummaryView[] }>('GET', `/v3/${seg(projectId)}/volumes${query(page)}`))
+      .volumes;
+  }
+
+  async listVolumesDetail(projectId: string, page: { limit?: number; offset?: number } = {}): Promise<VolumeView[]> {
+    const path = `/v3/${seg(projectId)}/volumes/detail${query(page)}`;
+    return (await this.tenant<{ volumes: VolumeView[] }>('GET', path)).volumes;
+  }
+
+  async deleteVolume(projectId: string, volumeId: string): Promise<void> {
+    await this.tenant('DELETE', `/v3/${seg(projectId)}/volumes/${seg(volumeId)}`);
+  }
+
+  /** Any volume action; the helpers below name the common ones. */
+  async volumeAction(projectId: string, volumeId: string, action: VolumeAction): Promise<void> {
+    await this.tenant('POST', `/v3/${seg(projectId)}/volumes/${seg(volumeId)}/action`, action);
+  }
+
+  attach(projectId: string, volumeId: string, serverId: string): Promise<void> {
+    return this.volumeAction(projectId, volumeId, { 'os-attach': { instance_uuid: serverId } });
+  }
+
+  detach(projectId: string, volumeId: string): Promise<void> {
+    return this.volumeAction(projectId, volumeId, { 'os-detach': {} });
+  }
+
+  extend(projectId: string, volumeId: string, newSizeGb: number): Promise<void> {
+    return this.volumeAction(projectId, volumeId, { 'os-extend': { new_size: newSizeGb } });
+  }
+
+  setBackupPolicy(projectId: string, volumeId: string, policyId: string | null): Promise<void> {
+    return this.volumeAction(projectId, volumeId, { 'os-set-backup-policy': { policy_id: policyId } });
+  }
+
+  setEncryption(projectId: string, volumeId: string, encrypted: boolean): Promise<void> {
+    return this.volumeAction(projectId, volumeId, { 'os-set-encryption': { encrypted } });
+  }
+
+  changeBilling(projectId: string, volumeId: string, billingMode: 'postpaid' | 'prepaid'): Promise<void> {
+    return this.volumeAction(projectId, volumeId, { 'os-change-billing': { billing_mode: billingMode } });
+  }
+
+  setFrozen(projectId: string, volumeId: string, frozen: boolean): Promise<void> {
+    return this.volumeAction(projectId, volumeId, { 'os-freeze': { frozen } });
+  }
+
+  async createSnapshot(projectId: string, volumeId: string, name?: string): Promise<SnapshotView> {
+    const body = { snapshot: { volume_id: volumeId, ...(name === undefined ? {} : { name }) } };
+    return (await this.tenant<{ snapshot: SnapshotView }>('POST', `/v3/${seg(projectId)}/snapshots`, body)).snapshot;
+  }
+
+  async deleteSnapshot(projectId: string, snapshotId: string): Promise<void> {
+    await this.tenant('DELETE', `/v3/${seg(projectId)}/snapshots/${seg(snapshotId)}`);
+  }
+
+  async createBackup(projectId: string, volumeId: string, name?: string): Promise<BackupView> {
+    const body = { backup: { volume_id: volumeId, ...(name === undefined ? {} : { name }) } };
+    return (await this.tenant<{ backup: BackupView }>('POST', `/v3/${seg(projectId)}/backups`, body)).backup;
+  }
+
+  async deleteBackup(projectId: string, backupId: string): Promise<void> {
+    await this.tenant('DELETE', `/v3/${seg(projectId)}/backups/${seg(backupId)}`);
+  }
+
+  /** Limits and usage of `targetProjectId` (default: the calling project itself). */
+  async getQuota(projectId: string, targetProjectId = projectId): Promise<QuotaSetView> {
+    const path = `/v3/${seg(projectId)}/os-quota-sets/${seg(targetProjectId)}`;
+    return (await this.tenant<{ quota_set: QuotaSetView }>('GET', path)).quota_set;
+  }
+
+  async setQuota(projectId: string, limits: QuotaLimitsChange, targetProjectId = projectId): Promise<QuotaSetView> {
+    const path = `/v3/${seg(projectId)}/os-quota-sets/${seg(targetProjectId)}`;
+    return (await this.tenant<{ quota_set: QuotaSetView }>('PUT', path, { quota_set: limits })).quota_set;
+  }
+
+  // ---- plumbing -------------------------------------------------------------
+
+  private async tenant<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    const answer = await this.request(method, path, body);
+    if (answer.status >= 200 && answer.status < 300) return answer.body as T;
+    throw requestError(answer, path);
+  }
+
+  /** One HTTP exchange; throws InventoryUnavailableError unless a 2xx-4xx answer was read whole. */
+  private async request(method: string, path: string, body?: unknown): Promise<HttpAnswer> {
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? JSON_ACCEPT : JSON_SEND,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      text = await response.text();
+    } catch (err) {
+      throw new InventoryUnavailableError(`${method} ${path}: ${describe(err)}`, { cause: err });
+    }
+    if (response.status >= 500) {
+      const excerpt = text.slice(0, 200);
+      throw new InventoryUnavailableError(`${method} ${path}: inventory answered ${response.status} ${excerpt}`);
+    }
+    if (text === '') return { status: response.status, body: undefined };
+    try {
+      return { status: response.status, body: JSON.parse(text) as unknown };
+    } catch (err) {
+      throw new InventoryUnavailableError(`${method} ${path}: unreadable answer (${response.status})`, { cause: err });
+    }
+  }
+
+  private parse<S extends z.ZodType>(schema: S, answer: HttpAnswer, path: string): z.output<S> {
+    const parsed = schema.safeParse(answer.body);
+    if (!parsed.success) {
+      throw new InventoryUnavailableError(`${path}: answer does not match the contract: ${parsed.error.message}`);
+    }
+    return parsed.data;
+  }
+}
+
+function seg(value: string): string {
+  return encodeURIComponent(value);
+}
+
+function query(page: { limit?: number; offset?: number }): string {
+  const params = new URLSearchParams();
+  if (page.limit !== undefined) params.set('limit', String(page.limit));
+  if (page.offset !== undefined) params.set('offset', String(page.offset));
+  const s = params.toString();
+  return s === '' ? '' : `?${s}`;
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
+  return `${err.name}: ${err.message}${cause}`;
+}
+
+function errorOf(answer: HttpAnswer): ErrorEnvelope | null {
+  const parsed = errorBodySchema.safeParse(answer.body);
+  return parsed.success ? parsed.data.error : null;
+}
+
+/**
+ * The refusals a transfer step reports as outcomes, with the status each
+ * comes with. Anything else (a 404 "NotFound" from a wrong base URL, a 400
+ * for a malformed call) is thrown, never mistaken for a verdict on the disk.
+ */
+const CONSTRAINT_REFUSALS: [ErrorName, number][] = TRANSFER_RULES.map((r) => [r.error, 422]);
+const LOCK_REFUSALS = new Map<ErrorName, number>([
+  ['DiskNotFound', 404],
+  ['DiskAlreadyInTransfer', 409],
+  ...CONSTRAINT_REFUSALS,
+]);
+const REASSIGN_REFUSALS = new Map<InventoryErrorName, number>([
+  ['DiskNotFound', 404],
+  [TRANSFER_NOT_HOLDING_DISK, 409],
+  ['QuotaExceeded', 413],
+  ...CONSTRAINT_REFUSALS,
+]);
+
+function refusalIn<N extends InventoryErrorName>(answer: HttpAnswer, expected: ReadonlyMap<N, number>): N | null {
+  const name = errorOf(answer)?.name as N | undefined;
+  if (name === undefined || expected.get(name) !== answer.status) return null;
+  return name;
+}
+
+function knownErrorName(name: string): InventoryErrorName | null {
+  return name === TRANSFER_NOT_HOLDING_DISK || isErrorName(name) ? name : null;
+}
+
+function requestError(answer: HttpAnswer, path: string): InventoryRequestError {
+  const error = errorOf(answer);
+  const message = error?.message ?? `unexpected answer ${answer.status}`;
+  return new InventoryRequestError(
+    answer.status,
+    error === null ? null : knownErrorName(error.name),
+    error?.code ?? null,
+    `${path}: ${message}`,
+  );
+}
