@@ -5,6 +5,7 @@
  */
 import {
   ActivityFailure,
+  allHandlersFinished,
   ApplicationFailure,
   condition,
   proxyActivities,
@@ -233,6 +234,8 @@ export async function transferWorkflow(request: TransferRequest): Promise<Transf
 
   finished = true;
   await publisher;
+  // A caller waiting on an update must get its answer, not a closed workflow.
+  await condition(allHandlersFinished);
   return { transferId: request.transferId, status: state.status, reason: state.rejection };
 }
 

@@ -1,0 +1,88 @@
+import { Logger } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { API_ACTIONS, type OutgoingRecord } from '../../../../libs/contracts/src/events';
+import type { EventPublisher } from '../../../../libs/kafka/src/event-publisher';
+import { createRequestContext, type RequestContext } from '../http/request-context';
+import { ApiAuditService } from './api-audit.service';
+
+const options = { maxQueued: 3, batchSize: 2, minBackoffMs: 5, maxBackoffMs: 20 };
+
+function context(action: RequestContext['action'] = API_ACTIONS.delete): RequestContext {
+  const ctx = createRequestContext({ socket: { remoteAddress: '::ffff:10.1.2.3' } } as never);
+  ctx.action = action;
+  ctx.principal = { projectId: 'p', userId: 'u', roles: [] };
+  ctx.pathProjectId = 'p';
+  ctx.target = { transferId: 't', volumeId: 'v' };
+  return ctx;
+}
+
+class Publisher implements EventPublisher {
+  sent: OutgoingRecord[][] = [];
+  fail = 0;
+  hang = false;
+  async publish(records: readonly OutgoingRecord[]): Promise<void> {
+    if (this.hang) return new Promise(() => undefined);
+    if (this.fail > 0) {
+      this.fail -= 1;
+      throw new Error('down');
+    }
+    this.sent.push([...records]);
+  }
+}
+
+describe('ApiAuditService', () => {
+  // The service logs failures and lost records by design; keep the test output quiet.
+  beforeAll(() => Logger.overrideLogger(false));
+  afterAll(() => Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose', 'fatal']));
+
+  it('publishes one record per audited request, once, in batches, from the request facts', async () => {
+    const publisher = new Publisher();
+    const audit = new ApiAuditService(publisher, options);
+    const a = context();
+    audit.recordOutcome(a, 202, null);
+    audit.recordOutcome(a, 500, 'EVS.5500');
+    audit.recordOutcome(context(), 404, 'EVS.5404');
+    audit.recordOutcome(context(), 202, null);
+    await audit.drain(1000);
+    expect(publisher.sent.map((b) => b.length)).toEqual([1, 2]);
+    const [first] = publisher.sent[0];
+    expect(first.event.id).toBe(`api/${a.requestId}`);
+    expect(first.event.data).toMatchObject({ http_status: 202, source_ip: '10.1.2.3', action: 'evs:transfers:delete' });
+  });
+
+  it('ignores requests that are not audited', async () => {
+    const publisher = new Publisher();
+    const audit = new ApiAuditService(publisher, options);
+    audit.recordOutcome(context(null), 200, null);
+    await audit.drain(100);
+    expect(publisher.sent).toEqual([]);
+  });
+
+  it('retries with back-off until the publisher takes the records', async () => {
+    const publisher = new Publisher();
+    publisher.fail = 3;
+    const audit = new ApiAuditService(publisher, options);
+    audit.recordOutcome(context(), 202, null);
+    await vi.waitFor(() => expect(publisher.sent.flat()).toHaveLength(1));
+    expect(audit.pending).toBe(0);
+  });
+
+  it('keeps at most maxQueued records, dropping the oldest', async () => {
+    const publisher = new Publisher();
+    publisher.hang = true;
+    const audit = new ApiAuditService(publisher, options);
+    for (let i = 0; i < 5; i++) audit.recordOutcome(context(), 202, null);
+    expect(audit.pending).toBe(3);
+  });
+
+  it('stops waiting at the drain deadline and reports what was not sent', async () => {
+    const publisher = new Publisher();
+    publisher.hang = true;
+    const audit = new ApiAuditService(publisher, options);
+    audit.recordOutcome(context(), 202, null);
+    const started = Date.now();
+    await audit.drain(50);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(audit.pending).toBe(0);
+  });
+});

@@ -1,0 +1,64 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ExecutionContext } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalTokenIssuer } from '../../../../libs/auth/src/local-issuer';
+import { loadConfig } from '../../../../libs/config/src/config';
+import { DomainError } from '../../../../libs/domain/src/errors';
+import type { HttpRequest } from '../http/http.types';
+import { requestContext } from '../http/request-context';
+import { AuthGuard } from './auth.guard';
+import { createCredentialVerifier } from './auth.providers';
+
+let dir: string;
+let guard: AuthGuard;
+let issuer: LocalTokenIssuer;
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'auth-guard-'));
+  const { auth } = loadConfig({ DATA_DIR: dir });
+  // The gateway creates the local issuer's keys when the public key is missing.
+  guard = new AuthGuard(createCredentialVerifier(auth));
+  issuer = LocalTokenIssuer.open(auth);
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function request(projectId: string, token?: string): HttpRequest {
+  return {
+    params: { projectId },
+    headers: token === undefined ? {} : { 'x-auth-token': token },
+    socket: { remoteAddress: '127.0.0.1' },
+  } as unknown as HttpRequest;
+}
+
+function execution(req: HttpRequest): ExecutionContext {
+  return { switchToHttp: () => ({ getRequest: () => req }) } as unknown as ExecutionContext;
+}
+
+async function refusal(req: HttpRequest): Promise<DomainError> {
+  const outcome = await guard.canActivate(execution(req)).catch((e: unknown) => e);
+  expect(outcome).toBeInstanceOf(DomainError);
+  return outcome as DomainError;
+}
+
+describe('AuthGuard', () => {
+  it('lets a token of the path’s project through and records the principal', async () => {
+    const token = await issuer.issueToken({ projectId: 'p1', userId: 'alice', roles: ['member'], ttlSeconds: 60 });
+    const req = request('p1', token);
+    await expect(guard.canActivate(execution(req))).resolves.toBe(true);
+    expect(requestContext(req)).toMatchObject({ principal: { projectId: 'p1', userId: 'alice', roles: ['member'] }, pathProjectId: 'p1' });
+  });
+
+  it('refuses a missing or invalid token with Unauthenticated', async () => {
+    expect((await refusal(request('p1'))).errorName).toBe('Unauthenticated');
+    expect((await refusal(request('p1', 'x.y.z'))).errorName).toBe('Unauthenticated');
+  });
+
+  it('refuses another project’s path with Forbidden, after authenticating', async () => {
+    const token = await issuer.issueToken({ projectId: 'p1', userId: 'alice', roles: [], ttlSeconds: 60 });
+    const req = request('p2', token);
+    expect((await refusal(req)).errorName).toBe('Forbidden');
+    expect(requestContext(req).principal?.userId).toBe('alice');
+  });
+});

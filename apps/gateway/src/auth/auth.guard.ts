@@ -1,0 +1,44 @@
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import {
+  type CredentialVerifier,
+  InvalidCredentialsError,
+  type Principal,
+} from '../../../../libs/auth/src/token-verifier';
+import { DomainError } from '../../../../libs/domain/src/errors';
+import { CREDENTIAL_VERIFIER } from '../gateway.tokens';
+import type { HttpRequest } from '../http/http.types';
+import { requestContext } from '../http/request-context';
+
+/**
+ * Authenticates every transfer route (401 without valid credentials) and
+ * scopes it to the caller's project: the {project_id} in the path must be
+ * the credentials' project (403). Which verifier applies (X-Auth-Token JWT
+ * today, AK/SK signing later) is CREDENTIAL_VERIFIER's business.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(@Inject(CREDENTIAL_VERIFIER) private readonly verifier: CredentialVerifier) {}
+
+  async canActivate(execution: ExecutionContext): Promise<boolean> {
+    const req = execution.switchToHttp().getRequest<HttpRequest>();
+    const context = requestContext(req);
+    const pathProjectId = req.params.projectId ?? null;
+    context.pathProjectId = pathProjectId;
+
+    let principal: Principal | null;
+    try {
+      principal = await this.verifier.verify(req.headers);
+    } catch (err) {
+      if (err instanceof InvalidCredentialsError) throw new DomainError('Unauthenticated');
+      throw err;
+    }
+    if (principal === null) {
+      throw new DomainError('Unauthenticated', { message: 'Credentials are missing: send an X-Auth-Token.' });
+    }
+    context.principal = principal;
+    if (pathProjectId !== principal.projectId) {
+      throw new DomainError('Forbidden', { message: 'The project in the path is not the project of the credentials.' });
+    }
+    return true;
+  }
+}

@@ -1,0 +1,625 @@
+/**
+ * The HTTP layer as served (GatewayModule + configureGateway on a real
+ * socket), with the two outside systems it writes to replaced by fakes: the
+ * transfer workflows (TRANSFER_WORKFLOWS) and Kafka (EVENT_PUBLISHER).
+ * Tokens are really signed and verified; the read model is a real SQLite
+ * file, written here as the worker would. Every response is checked against
+ * the published OpenAPI document.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { hashAuthKey, loadOrCreateSecret } from '../../../libs/auth/src/auth-key';
+import { LocalTokenIssuer } from '../../../libs/auth/src/local-issuer';
+import { type AppConfig, loadConfig } from '../../../libs/config/src/config';
+import { API_ACTIONS, type OutgoingRecord, TOPICS } from '../../../libs/contracts/src/events';
+import { DomainError } from '../../../libs/domain/src/errors';
+import type { TransferRequest } from '../../../libs/domain/src/transfer';
+import { EVENT_PUBLISHER, type EventPublisher } from '../../../libs/kafka/src/event-publisher';
+import { TransferReadModel } from '../../../libs/read-model/src/transfer-read-model';
+import type {
+  AcceptOutcome,
+  AcceptRequest,
+  CreationOutcome,
+  DeleteRequest,
+} from '../../../libs/temporal/src/transfer.definitions';
+import { GatewayModule } from './gateway.module';
+import { configureGateway, GATEWAY_APP_OPTIONS } from './gateway.setup';
+import { buildOpenApiDocument } from './openapi/openapi.document';
+import { checkResponse } from './openapi/openapi.conformance';
+import { TRANSFER_WORKFLOWS, type TransferWorkflows } from './temporal/transfer-workflows.port';
+
+const OWNER = 'project-a';
+const RECIPIENT = 'project-b';
+const REQUEST_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const doc = buildOpenApiDocument();
+
+/** A stand-in for the workflows: records what it is asked, answers what a test scripts. */
+class FakeWorkflows implements TransferWorkflows {
+  created: TransferRequest[] = [];
+  accepted: { transferId: string; request: AcceptRequest }[] = [];
+  deleted: { transferId: string; request: DeleteRequest }[] = [];
+  failure: Error | null = null;
+  acceptOutcome: Omit<AcceptOutcome, 'transferId'> = { volumeId: '', name: null };
+
+  async create(request: TransferRequest): Promise<CreationOutcome> {
+    this.created.push(request);
+    if (this.failure) throw this.failure;
+    return { transferId: request.transferId, createdAtMs: request.createdAtMs };
+  }
+  async accept(transferId: string, request: AcceptRequest): Promise<AcceptOutcome> {
+    this.accepted.push({ transferId, request });
+    if (this.failure) throw this.failure;
+    return { transferId, ...this.acceptOutcome };
+  }
+  async delete(transferId: string, request: DeleteRequest): Promise<void> {
+    this.deleted.push({ transferId, request });
+    if (this.failure) throw this.failure;
+  }
+}
+
+class FakePublisher implements EventPublisher {
+  records: OutgoingRecord[] = [];
+  failuresLeft = 0;
+  async publish(records: readonly OutgoingRecord[]): Promise<void> {
+    if (this.failuresLeft > 0) {
+      this.failuresLeft -= 1;
+      throw new Error('broker away');
+    }
+    this.records.push(...records);
+  }
+}
+
+let dir: string;
+let config: AppConfig;
+let app: INestApplication;
+let baseUrl: string;
+let issuer: LocalTokenIssuer;
+let readModel: TransferReadModel;
+const workflows = new FakeWorkflows();
+const publisher = new FakePublisher();
+let ownerToken: string;
+let recipientToken: string;
+
+let seq = 0;
+function uuid(prefix = '00000000'): string {
+  seq += 1;
+  return `${prefix}-0000-4000-8000-${seq.toString(16).padStart(12, '0')}`;
+}
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  body: unknown;
+  text: string;
+}
+
+async function call(
+  method: string,
+  urlPath: string,
+  options: { token?: string | null; body?: unknown; rawBody?: string | Uint8Array; headers?: Record<string, string> } = {},
+): Promise<Reply> {
+  const headers: Record<string, string> = { ...options.headers };
+  const token = options.token === undefined ? ownerToken : options.token;
+  if (token !== null) headers['X-Auth-Token'] = token;
+  // A Uint8Array body goes out without any Content-Type; fetch labels a string body text/plain.
+  let body: string | Uint8Array | undefined;
+  if (options.rawBody !== undefined) body = options.rawBody;
+  else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['Content-Type'] ??= 'application/json';
+  }
+  const res = await fetch(`${baseUrl}${urlPath}`, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    parsed = text;
+  }
+  return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
+function expectConforms(operationId: string, reply: Reply): void {
+  expect(checkResponse(doc, operationId, reply)).toEqual([]);
+}
+
+function expectError(reply: Reply, status: number, code: string): void {
+  expect(reply.status).toBe(status);
+  expect(reply.body).toEqual({ error: { code, message: expect.any(String) as unknown } });
+  expect(reply.headers.get('x-request-id')).toMatch(REQUEST_ID);
+}
+
+function pendingRow(projectId: string, overrides: Partial<Parameters<TransferReadModel['recordPending']>[0]> = {}) {
+  const row = {
+    id: uuid(),
+    name: 'seeded',
+    volumeId: uuid('11111111'),
+    projectId,
+    createdAtMs: Date.UTC(2026, 10, 28, 9, 29, 46, 743),
+    expiresAtMs: Date.now() + 3_600_000,
+    ...overrides,
+  };
+  readModel.recordPending(row);
+  return row;
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-http-'));
+  config = loadConfig({ DATA_DIR: dir, GATEWAY_UPDATE_TIMEOUT_SECONDS: '2', LOG_LEVEL: 'silent' });
+  issuer = LocalTokenIssuer.open(config.auth);
+  ownerToken = await issuer.issueToken({ projectId: OWNER, userId: 'alice', roles: ['member'], ttlSeconds: 600 });
+  recipientToken = await issuer.issueToken({ projectId: RECIPIENT, userId: 'bob', roles: ['member'], ttlSeconds: 600 });
+
+  const moduleRef = await Test.createTestingModule({ imports: [GatewayModule.forRoot(config)] })
+    .overrideProvider(TRANSFER_WORKFLOWS)
+    .useValue(workflows)
+    .overrideProvider(EVENT_PUBLISHER)
+    .useValue(publisher)
+    .compile();
+  const nest = moduleRef.createNestApplication<NestExpressApplication>({ ...GATEWAY_APP_OPTIONS, logger: false });
+  configureGateway(nest);
+  await nest.listen(0, '127.0.0.1');
+  app = nest;
+  baseUrl = (await nest.getUrl()).replace('[::1]', '127.0.0.1');
+  readModel = TransferReadModel.open(config.readModel.dbPath);
+});
+
+afterAll(async () => {
+  readModel?.close();
+  await app?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  workflows.created = [];
+  workflows.accepted = [];
+  workflows.deleted = [];
+  workflows.failure = null;
+});
+
+afterEach(() => {
+  workflows.failure = null;
+});
+
+const collection = (v = 'v2', project = OWNER) => `/${v}/${project}/os-volume-transfer`;
+
+describe('create', () => {
+  it('answers 202 with exactly the create fields, the key shown once, and starts the workflow with its hash only', async () => {
+    const volumeId = uuid('22222222');
+    const reply = await call('POST', collection(), { body: { transfer: { volume_id: volumeId, name: '  t1  ' } } });
+    expect(reply.status).toBe(202);
+    expectConforms('createTransfer', reply);
+    const { transfer } = reply.body as { transfer: Record<string, unknown> };
+    expect(Object.keys(transfer).sort()).toEqual(['auth_key', 'created_at', 'id', 'links', 'name', 'volume_id']);
+    expect(transfer.name).toBe('t1');
+    expect(transfer.volume_id).toBe(volumeId);
+    expect(transfer.auth_key).toMatch(/^[0-9a-f]{16}$/);
+    expect(transfer.created_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/);
+    const id = transfer.id as string;
+    expect(transfer.links).toEqual([
+      { href: `${baseUrl}/v2/${OWNER}/os-volume-transfer/${id}`, rel: 'self' },
+      { href: `${baseUrl}/${OWNER}/os-volume-transfer/${id}`, rel: 'bookmark' },
+    ]);
+
+    expect(workflows.created).toHaveLength(1);
+    const request = workflows.created[0];
+    const secret = loadOrCreateSecret(config.auth.authKeySecretFile);
+    expect(request).toEqual({
+      transferId: id,
+      volumeId,
+      name: 't1',
+      owner: { projectId: OWNER, userId: 'alice', requestId: reply.headers.get('x-request-id') },
+      createdAtMs: expect.any(Number) as unknown,
+      authKeyHash: hashAuthKey(secret, id, transfer.auth_key as string),
+      policy: config.transferPolicy,
+    });
+    expect(JSON.stringify(request)).not.toContain(transfer.auth_key as string);
+  });
+
+  it('links with the request version under v3 and keeps a missing or null name null', async () => {
+    for (const body of [{ transfer: { volume_id: uuid() } }, { transfer: { volume_id: uuid(), name: null } }]) {
+      const reply = await call('POST', collection('v3'), { body });
+      expect(reply.status).toBe(202);
+      const { transfer } = reply.body as { transfer: { id: string; name: unknown; links: { href: string }[] } };
+      expect(transfer.name).toBeNull();
+      expect(transfer.links[0].href).toBe(`${baseUrl}/v3/${OWNER}/os-volume-transfer/${transfer.id}`);
+    }
+  });
+
+  it('lower-cases the volume id', async () => {
+    const volumeId = uuid('abcdef00').toUpperCase();
+    const reply = await call('POST', collection(), { body: { transfer: { volume_id: volumeId } } });
+    expect(reply.status).toBe(202);
+    expect(workflows.created[0].volumeId).toBe(volumeId.toLowerCase());
+  });
+
+  it.each([
+    ['no transfer', {}],
+    ['transfer not an object', { transfer: 'x' }],
+    ['a body that is an array', []],
+    ['no volume_id', { transfer: { name: 'x' } }],
+    ['a volume_id that is not a UUID', { transfer: { volume_id: 'vol-1' } }],
+    ['a volume_id that is not a string', { transfer: { volume_id: 42 } }],
+    ['a blank name', { transfer: { volume_id: '5b0e3ac5-6d6e-4d1b-9c1e-0d8a8a0b5d4e', name: '   ' } }],
+    ['a name of 256 characters', { transfer: { volume_id: '5b0e3ac5-6d6e-4d1b-9c1e-0d8a8a0b5d4e', name: 'n'.repeat(256) } }],
+    ['a name that is not a string', { transfer: { volume_id: '5b0e3ac5-6d6e-4d1b-9c1e-0d8a8a0b5d4e', name: 7 } }],
+    ['an unknown key in transfer', { transfer: { volume_id: '5b0e3ac5-6d6e-4d1b-9c1e-0d8a8a0b5d4e', no_snapshots: true } }],
+    ['an unknown top-level key', { transfer: { volume_id: '5b0e3ac5-6d6e-4d1b-9c1e-0d8a8a0b5d4e' }, extra: 1 }],
+  ])('refuses %s with 400 EVS.5400 and never reaches the workflow', async (_what, body) => {
+    const reply = await call('POST', collection(), { body });
+    expectError(reply, 400, 'EVS.5400');
+    expectConforms('createTransfer', reply);
+    expect(workflows.created).toHaveLength(0);
+  });
+
+  it('accepts a 255-character name', async () => {
+    const reply = await call('POST', collection(), { body: { transfer: { volume_id: uuid(), name: 'é'.repeat(255) } } });
+    expect(reply.status).toBe(202);
+  });
+
+  it.each([
+    ['malformed JSON', { rawBody: '{"transfer": ', headers: { 'Content-Type': 'application/json' } }],
+    ['an empty body', { rawBody: '', headers: { 'Content-Type': 'application/json' } }],
+    ['a form body', { rawBody: 'transfer=1', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }],
+    ['a text body', { rawBody: '{}', headers: { 'Content-Type': 'text/plain' } }],
+    ['a latin-1 body', { rawBody: '{}', headers: { 'Content-Type': 'application/json; charset=latin1' } }],
+    ['a body over 64 KiB', { rawBody: JSON.stringify({ transfer: { volume_id: 'x', name: 'a'.repeat(70_000) } }), headers: { 'Content-Type': 'application/json' } }],
+  ])('refuses %s with 400 EVS.5400', async (_what, options) => {
+    const reply = await call('POST', collection(), options);
+    expectError(reply, 400, 'EVS.5400');
+    expect(workflows.created).toHaveLength(0);
+  });
+
+  it('reads a body sent without Content-Type as JSON, as Cinder does', async () => {
+    const rawBody = new TextEncoder().encode(JSON.stringify({ transfer: { volume_id: uuid() } }));
+    const reply = await call('POST', collection(), { rawBody });
+    expect(reply.status).toBe(202);
+  });
+
+  it.each([
+    ['DiskEncrypted', 400, 'EVS.5453'],
+    ['DiskNotFound', 404, 'EVS.5404'],
+    ['DiskAlreadyInTransfer', 409, 'EVS.5409'],
+    ['DependencyUnavailable', 503, 'EVS.5503'],
+  ] as const)('answers the workflow refusal %s as %i %s', async (name, status, code) => {
+    workflows.failure = new DomainError(name);
+    const reply = await call('POST', collection(), { body: { transfer: { volume_id: uuid() } } });
+    expectError(reply, status, code);
+    expectConforms('createTransfer', reply);
+  });
+
+  it('answers an unexpected failure with 500 and no internals', async () => {
+    workflows.failure = new Error('SQLITE_CORRUPT at /secret/path');
+    const reply = await call('POST', collection(), { body: { transfer: { volume_id: uuid() } } });
+    expectError(reply, 500, 'EVS.5500');
+    expect(reply.text).not.toContain('SQLITE');
+    expect(reply.text).not.toContain('/secret');
+  });
+});
+
+describe('authentication and project scope', () => {
+  it('answers 401 without a token, before looking at the body', async () => {
+    const reply = await call('POST', collection(), { token: null, rawBody: 'not json' });
+    expectError(reply, 401, 'EVS.5401');
+    expectConforms('createTransfer', reply);
+  });
+
+  it.each([
+    ['garbage', 'abc.def.ghi'],
+    ['another issuer’s key', 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2ln'],
+  ])('answers 401 to a bad token (%s)', async (_what, token) => {
+    const reply = await call('GET', collection(), { token });
+    expectError(reply, 401, 'EVS.5401');
+    expectConforms('listTransfers', reply);
+  });
+
+  it('answers 401 to an expired token', async () => {
+    const expired = await issuer.issueToken(
+      { projectId: OWNER, userId: 'alice', roles: [], ttlSeconds: 60 },
+      Date.now() - 10 * 60_000,
+    );
+    expectError(await call('GET', collection(), { token: expired }), 401, 'EVS.5401');
+  });
+
+  it('answers 403 when the path project is not the token’s', async () => {
+    const reply = await call('GET', collection('v2', RECIPIENT));
+    expectError(reply, 403, 'EVS.5403');
+    expectConforms('listTransfers', reply);
+    expectError(await call('POST', collection('v2', RECIPIENT), { body: { transfer: { volume_id: uuid() } } }), 403, 'EVS.5403');
+  });
+});
+
+describe('accept', () => {
+  const acceptPath = (id: string, project = RECIPIENT) => `/v2/${project}/os-volume-transfer/${id}/accept`;
+
+  it('answers 202 with id, name, volume_id and links, sending the keyed hash of the key', async () => {
+    const id = uuid();
+    const volumeId = uuid('33333333');
+    workflows.acceptOutcome = { volumeId, name: 't1' };
+    const reply = await call('POST', acceptPath(id), { token: recipientToken, body: { accept: { auth_key: '9266c59563c84664' } } });
+    expect(reply.status).toBe(202);
+    expectConforms('acceptTransfer', reply);
+    expect(reply.body).toEqual({
+      transfer: {
+        id,
+        name: 't1',
+        volume_id: volumeId,
+        links: [
+          { href: `${baseUrl}/v2/${RECIPIENT}/os-volume-transfer/${id}`, rel: 'self' },
+          { href: `${baseUrl}/${RECIPIENT}/os-volume-transfer/${id}`, rel: 'bookmark' },
+        ],
+      },
+    });
+    const secret = loadOrCreateSecret(config.auth.authKeySecretFile);
+    expect(workflows.accepted).toEqual([
+      {
+        transferId: id,
+        request: {
+          actor: { projectId: RECIPIENT, userId: 'bob', requestId: reply.headers.get('x-request-id') },
+          authKeyHash: hashAuthKey(secret, id, '9266c59563c84664'),
+        },
+      },
+    ]);
+  });
+
+  it('hashes with the lower-cased transfer id, whatever case the path uses', async () => {
+    const id = uuid('abcdef01');
+    workflows.acceptOutcome = { volumeId: uuid(), name: null };
+    await call('POST', acceptPath(id.toUpperCase()), { token: recipientToken, body: { accept: { auth_key: 'k' } } });
+    const secret = loadOrCreateSecret(config.auth.authKeySecretFile);
+    expect(workflows.accepted[0]).toMatchObject({ transferId: id, request: { authKeyHash: hashAuthKey(secret, id, 'k') } });
+  });
+
+  it.each([
+    ['InvalidAuthKey', 400, 'EVS.5440'],
+    ['AcceptOwnTransfer', 400, 'EVS.5441'],
+    ['TransferNotFound', 404, 'EVS.5404'],
+    ['QuotaExceeded', 413, 'EVS.5413'],
+    ['TransferBusy', 409, 'EVS.5410'],
+  ] as const)('answers %s as %i %s, without echoing the key', async (name, status, code) => {
+    workflows.failure = new DomainError(name);
+    const reply = await call('POST', acceptPath(uuid()), { token: recipientToken, body: { accept: { auth_key: 'abcdef0123456789' } } });
+    expectError(reply, status, code);
+    expectConforms('acceptTransfer', reply);
+    expect(reply.text).not.toContain('abcdef0123456789');
+  });
+
+  it('answers a lock-out with 429 and Retry-After', async () => {
+    workflows.failure = new DomainError('TooManyFailedAttempts', { retryAfterSeconds: 119.2 });
+    const reply = await call('POST', acceptPath(uuid()), { token: recipientToken, body: { accept: { auth_key: 'k' } } });
+    expectError(reply, 429, 'EVS.5429');
+    expect(reply.headers.get('retry-after')).toBe('120');
+    expectConforms('acceptTransfer', reply);
+  });
+
+  it.each([
+    ['no accept', {}],
+    ['an auth_key that is not a string', { accept: { auth_key: 1234 } }],
+    ['an empty auth_key', { accept: { auth_key: '' } }],
+    ['an auth_key of 256 characters', { accept: { auth_key: 'k'.repeat(256) } }],
+    ['an unknown key', { accept: { auth_key: 'k', extra: true } }],
+  ])('refuses %s with 400 EVS.5400 without counting it', async (_what, body) => {
+    const reply = await call('POST', acceptPath(uuid()), { token: recipientToken, body });
+    expectError(reply, 400, 'EVS.5400');
+    expect(workflows.accepted).toHaveLength(0);
+  });
+
+  it('answers 404 to a transfer id that is not a UUID, without asking the workflow', async () => {
+    const reply = await call('POST', acceptPath('not-a-uuid'), { token: recipientToken, body: { accept: { auth_key: 'k' } } });
+    expectError(reply, 404, 'EVS.5404');
+    expectConforms('acceptTransfer', reply);
+    expect(workflows.accepted).toHaveLength(0);
+  });
+});
+
+describe('show, list and delete (read model)', () => {
+  it('shows a pending transfer of the project with exactly the show fields', async () => {
+    const row = pendingRow(OWNER);
+    const reply = await call('GET', `${collection('v3')}/${row.id}`);
+    expect(reply.status).toBe(200);
+    expectConforms('showTransfer', reply);
+    expect(reply.body).toEqual({
+      transfer: {
+        id: row.id,
+        name: 'seeded',
+        volume_id: row.volumeId,
+        created_at: '2026-11-28T09:29:46.743000',
+        links: [
+          { href: `${baseUrl}/v3/${OWNER}/os-volume-transfer/${row.id}`, rel: 'self' },
+          { href: `${baseUrl}/${OWNER}/os-volume-transfer/${row.id}`, rel: 'bookmark' },
+        ],
+      },
+    });
+  });
+
+  it('answers 404 for another project’s transfer, an ended one, an unknown one and a malformed id', async () => {
+    const foreign = pendingRow(RECIPIENT);
+    const ended = pendingRow(OWNER);
+    readModel.recordEnded(ended.id, 'accepted', Date.now(), RECIPIENT);
+    for (const id of [foreign.id, ended.id, uuid(), 'nope']) {
+      const reply = await call('GET', `${collection()}/${id}`);
+      expectError(reply, 404, 'EVS.5404');
+      expectConforms('showTransfer', reply);
+    }
+  });
+
+  it('lists only the project’s pending transfers, oldest first, with limit and offset', async () => {
+    const project = `list-${seq}`;
+    const token = await issuer.issueToken({ projectId: project, userId: 'carol', roles: [], ttlSeconds: 600 });
+    const t0 = Date.UTC(2026, 0, 1);
+    const b = pendingRow(project, { createdAtMs: t0 + 2, name: null });
+    const a = pendingRow(project, { createdAtMs: t0 + 1 });
+    const c = pendingRow(project, { createdAtMs: t0 + 3 });
+    const gone = pendingRow(project, { createdAtMs: t0 });
+    readModel.recordEnded(gone.id, 'deleted', Date.now(), null);
+    pendingRow(OWNER);
+
+    const all = await call('GET', collection('v2', project), { token });
+    expect(all.status).toBe(200);
+    expectConforms('listTransfers', all);
+    const summaries = (all.body as { transfers: Record<string, unknown>[] }).transfers;
+    expect(summaries.map((t) => t.id)).toEqual([a.id, b.id, c.id]);
+    expect(Object.keys(summaries[0]).sort()).toEqual(['id', 'links', 'name', 'volume_id']);
+    expect(summaries[1].name).toBeNull();
+
+    const page = await call('GET', `${collection('v2', project)}/detail?limit=1&offset=1&sort=name&all_tenants=1`, { token });
+    expect(page.status).toBe(200);
+    expectConforms('listTransfersDetail', page);
+    const details = (page.body as { transfers: Record<string, unknown>[] }).transfers;
+    expect(details.map((t) => t.id)).toEqual([b.id]);
+    expect(Object.keys(details[0]).sort()).toEqual(['created_at', 'id', 'links', 'name', 'volume_id']);
+
+    const beyond = await call('GET', `${collection('v2', project)}?offset=10`, { token });
+    expect(beyond.body).toEqual({ transfers: [] });
+  });
+
+  it.each(['limit=0', 'limit=1001', 'limit=abc', 'limit=-1', 'limit=1.5', 'limit=', 'limit=1&limit=2', 'offset=-1', 'offset=x'])(
+    'refuses ?%s with 400 EVS.5400',
+    async (query) => {
+      for (const [suffix, op] of [['', 'listTransfers'], ['/detail', 'listTransfersDetail']] as const) {
+        const reply = await call('GET', `${collection()}${suffix}?${query}`);
+        expectError(reply, 400, 'EVS.5400');
+        expectConforms(op, reply);
+      }
+    },
+  );
+
+  it('accepts limit 1000 and offset 0 explicitly', async () => {
+    expect((await call('GET', `${collection()}?limit=1000&offset=0`)).status).toBe(200);
+  });
+
+  it('deletes a pending transfer of the project: 202, empty body, the workflow asked', async () => {
+    const row = pendingRow(OWNER);
+    const reply = await call('DELETE', `${collection()}/${row.id}`);
+    expect(reply.status).toBe(202);
+    expect(reply.text).toBe('');
+    expectConforms('deleteTransfer', reply);
+    expect(workflows.deleted).toEqual([
+      { transferId: row.id, request: { actor: { projectId: OWNER, userId: 'alice', requestId: reply.headers.get('x-request-id') } } },
+    ]);
+  });
+
+  it('answers 404 to deleting another project’s transfer without asking the workflow', async () => {
+    const foreign = pendingRow(RECIPIENT);
+    const reply = await call('DELETE', `${collection()}/${foreign.id}`);
+    expectError(reply, 404, 'EVS.5404');
+    expectConforms('deleteTransfer', reply);
+    expect(workflows.deleted).toHaveLength(0);
+  });
+
+  it('passes the workflow’s refusal through (accept won the race: 409)', async () => {
+    const row = pendingRow(OWNER);
+    workflows.failure = new DomainError('TransferBusy');
+    const reply = await call('DELETE', `${collection()}/${row.id}`);
+    expectError(reply, 409, 'EVS.5410');
+    expectConforms('deleteTransfer', reply);
+  });
+});
+
+describe('request ids, unknown routes, health and docs', () => {
+  it('generates its own request id on every response, ignoring the client’s', async () => {
+    const a = await call('GET', collection(), { headers: { 'X-Request-Id': 'client-chosen' } });
+    const b = await call('GET', collection());
+    expect(a.headers.get('x-request-id')).toMatch(REQUEST_ID);
+    expect(a.headers.get('x-request-id')).not.toBe(b.headers.get('x-request-id'));
+  });
+
+  it.each(['/v1/project-a/os-volume-transfer', '/v2/project-a/volumes', '/nothing'])('answers 404 in the error shape for %s', async (p) => {
+    expectError(await call('GET', p), 404, 'EVS.5404');
+  });
+
+  it('serves /healthz without credentials', async () => {
+    const reply = await call('GET', '/healthz', { token: null });
+    expect(reply.status).toBe(200);
+    expectConforms('health', reply);
+  });
+
+  it('serves the OpenAPI document at /openapi.json and Swagger UI at /docs', async () => {
+    const json = await call('GET', '/openapi.json', { token: null });
+    expect(json.status).toBe(200);
+    expect(json.headers.get('x-request-id')).toMatch(REQUEST_ID);
+    expect(json.body).toEqual(JSON.parse(JSON.stringify(doc)));
+    const ui = await call('GET', '/docs', { token: null });
+    expect(ui.status).toBe(200);
+    expect(ui.text).toContain('swagger');
+  });
+});
+
+describe('API audit', () => {
+  const auditOf = (requestId: string | null) => publisher.records.find((r) => r.event.id === `api/${requestId}`);
+
+  it('publishes one record per mutating call, with actor, target, outcome, request id and source IP', async () => {
+    const volumeId = uuid();
+    const reply = await call('POST', collection(), { body: { transfer: { volume_id: volumeId } } });
+    const requestId = reply.headers.get('x-request-id');
+    const { transfer } = reply.body as { transfer: { id: string; auth_key: string } };
+    await vi.waitFor(() => expect(auditOf(requestId)).toBeDefined());
+    const record = auditOf(requestId)!;
+    expect(record.topic).toBe(TOPICS.apiAudit);
+    expect(record.key).toBe(volumeId);
+    expect(record.event.data).toEqual({
+      request_id: requestId,
+      action: API_ACTIONS.create,
+      actor_project_id: OWNER,
+      actor_user_id: 'alice',
+      path_project_id: OWNER,
+      transfer_id: transfer.id,
+      volume_id: volumeId,
+      outcome: 'success',
+      http_status: 202,
+      error_code: null,
+      source_ip: '127.0.0.1',
+    });
+    expect(JSON.stringify(publisher.records)).not.toContain(transfer.auth_key);
+  });
+
+  it('audits refused calls too, including those refused for their credentials', async () => {
+    const unauthenticated = await call('POST', `/v2/${RECIPIENT}/os-volume-transfer/${uuid()}/accept`, {
+      token: null,
+      body: { accept: { auth_key: 'secret-key-value' } },
+    });
+    workflows.failure = new DomainError('InvalidAuthKey');
+    const wrongKey = await call('POST', `/v2/${RECIPIENT}/os-volume-transfer/${uuid()}/accept`, {
+      token: recipientToken,
+      body: { accept: { auth_key: 'secret-key-value' } },
+    });
+    await vi.waitFor(() => {
+      expect(auditOf(unauthenticated.headers.get('x-request-id'))).toBeDefined();
+      expect(auditOf(wrongKey.headers.get('x-request-id'))).toBeDefined();
+    });
+    expect(auditOf(unauthenticated.headers.get('x-request-id'))!.event.data).toMatchObject({
+      action: API_ACTIONS.accept,
+      actor_project_id: null,
+      outcome: 'failure',
+      http_status: 401,
+      error_code: 'EVS.5401',
+    });
+    expect(auditOf(wrongKey.headers.get('x-request-id'))!.event.data).toMatchObject({
+      action: API_ACTIONS.accept,
+      actor_project_id: RECIPIENT,
+      http_status: 400,
+      error_code: 'EVS.5440',
+    });
+    expect(JSON.stringify(publisher.records)).not.toContain('secret-key-value');
+  });
+
+  it('does not audit reads', async () => {
+    const reply = await call('GET', collection());
+    await new Promise((r) => setTimeout(r, 50));
+    expect(auditOf(reply.headers.get('x-request-id'))).toBeUndefined();
+  });
+
+  it('answers at once while Kafka is away, and publishes once it is back', async () => {
+    publisher.failuresLeft = 2;
+    const row = pendingRow(OWNER);
+    const reply = await call('DELETE', `${collection()}/${row.id}`);
+    expect(reply.status).toBe(202);
+    await vi.waitFor(() => expect(auditOf(reply.headers.get('x-request-id'))).toBeDefined(), { timeout: 5000 });
+    expect(publisher.failuresLeft).toBe(0);
+  });
+});

@@ -1,0 +1,87 @@
+import {
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+} from '@nestjs/common';
+import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
+import type { Server } from 'node:http';
+import type { AppConfig } from '../../../libs/config/src/config';
+import { KafkaModule } from '../../../libs/kafka/src/kafka.module';
+import { API_AUDIT_OPTIONS, ApiAuditService, DEFAULT_API_AUDIT_OPTIONS } from './audit/api-audit.service';
+import { authProviders } from './auth/auth.providers';
+import { APP_CONFIG } from './gateway.tokens';
+import { HealthController } from './health/health.controller';
+import { HttpErrorFilter } from './http/http-error.filter';
+import { temporalProviders } from './temporal/temporal.providers';
+import { readModelProviders } from './transfers/read-model.providers';
+import { TransferController } from './transfers/transfer.controller';
+import { TransferService } from './transfers/transfer.service';
+
+/** How long shutdown waits for the audit queue to reach Kafka before logging what is left. */
+const AUDIT_DRAIN_TIMEOUT_MS = 5000;
+
+/**
+ * Orderly shutdown (enableShutdownHooks): stop taking requests and let
+ * in-flight ones finish, then flush the audit records they left, and only
+ * then let Kafka, Temporal and the read model close (their hooks run after
+ * this root module's).
+ */
+@Injectable()
+export class GatewayShutdown implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('GatewayShutdown');
+
+  constructor(
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+    @Inject(ApiAuditService) private readonly audit: ApiAuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.stopServing(this.config.gateway.updateTimeoutMs + 2000);
+    await this.audit.drain(AUDIT_DRAIN_TIMEOUT_MS);
+  }
+
+  private async stopServing(graceMs: number): Promise<void> {
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    if (!server?.listening) return;
+    let timer: NodeJS.Timeout | undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.logger.warn(`requests still in flight after ${graceMs} ms; closing their connections`);
+        server.closeAllConnections();
+        resolve();
+      }, graceMs);
+    });
+    try {
+      await Promise.race([closed, grace]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+@Module({})
+export class GatewayModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [KafkaModule.forRoot({ config, global: false })],
+      controllers: [TransferController, HealthController],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: API_AUDIT_OPTIONS, useValue: DEFAULT_API_AUDIT_OPTIONS },
+        ApiAuditService,
+        TransferService,
+        ...authProviders,
+        ...readModelProviders,
+        ...temporalProviders,
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        GatewayShutdown,
+      ],
+    };
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * What main.ts and the HTTP tests both apply to the Nest application, so
+ * the tests exercise the app as it is served.
+ */
+import type { NestApplicationOptions } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { SwaggerModule } from '@nestjs/swagger';
+import { requestContextMiddleware } from './http/request-context';
+import { buildOpenApiDocument } from './openapi/openapi.document';
+
+export const GATEWAY_APP_OPTIONS: NestApplicationOptions = {
+  // POST bodies are read by JsonBodyInterceptor, after authentication.
+  bodyParser: false,
+  // Literal segments ("detail") before parameters (":transferId"), whatever the declaration order.
+  routeResolutionStrategy: 'specificity',
+  routeConflictPolicy: { duplicate: 'error' },
+};
+
+export function configureGateway(app: NestExpressApplication): void {
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  // Mounted before anything else, the docs routes included: every response gets X-Request-Id.
+  app.use(requestContextMiddleware);
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(), {
+    jsonDocumentUrl: 'openapi.json',
+    raw: ['json'],
+  });
+}

@@ -1,0 +1,11 @@
+/**
+ * Injection tokens of the gateway's infrastructure. Each outside system sits
+ * behind one token, so a test overrides one provider, not a module.
+ */
+export const APP_CONFIG = 'APP_CONFIG';
+export const TEMPORAL_CONNECTION = 'TEMPORAL_CONNECTION';
+export const TEMPORAL_CLIENT = 'TEMPORAL_CLIENT';
+export const TRANSFER_READ_MODEL = 'TRANSFER_READ_MODEL';
+export const CREDENTIAL_VERIFIER = 'CREDENTIAL_VERIFIER';
+/** The server secret (Buffer) that keys auth-key hashes. */
+export const AUTH_KEY_SECRET = 'AUTH_KEY_SECRET';

@@ -1,0 +1,69 @@
+/**
+ * Per-request facts gathered as the request passes the layers (request id
+ * first, then the audited action, the caller, the target, the outcome), kept
+ * beside the request rather than as ad-hoc properties on it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { ApiAction } from '../../../../libs/contracts/src/events';
+import type { Principal } from '../../../../libs/auth/src/token-verifier';
+import type { HttpResponse } from './http.types';
+
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+
+export interface RequestContext {
+  /** `req-<uuid>`, generated here; a client-sent X-Request-Id is ignored. */
+  requestId: string;
+  startedAtMs: number;
+  /** The TCP peer, never X-Forwarded-For (which any client can write). */
+  sourceIp: string | null;
+  /** Set for the mutating routes, which are audited. */
+  action: ApiAction | null;
+  principal: Principal | null;
+  pathProjectId: string | null;
+  target: { transferId: string | null; volumeId: string | null };
+  audited: boolean;
+}
+
+const contexts = new WeakMap<IncomingMessage, RequestContext>();
+
+export function newRequestId(): string {
+  return `req-${randomUUID()}`;
+}
+
+function peerAddress(req: IncomingMessage): string | null {
+  const address = req.socket?.remoteAddress;
+  if (!address) return null;
+  return address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+}
+
+export function createRequestContext(req: IncomingMessage): RequestContext {
+  const context: RequestContext = {
+    requestId: newRequestId(),
+    startedAtMs: Date.now(),
+    sourceIp: peerAddress(req),
+    action: null,
+    principal: null,
+    pathProjectId: null,
+    target: { transferId: null, volumeId: null },
+    audited: false,
+  };
+  contexts.set(req, context);
+  return context;
+}
+
+/** The request's context; created on the spot for a request that bypassed the middleware. */
+export function requestContext(req: IncomingMessage): RequestContext {
+  return contexts.get(req) ?? createRequestContext(req);
+}
+
+/**
+ * First middleware of the app (mounted with app.use, before the API docs
+ * routes too): every response, even a 404 for an unknown path or the OpenAPI
+ * document, carries the request id.
+ */
+export function requestContextMiddleware(req: IncomingMessage, res: HttpResponse, next: () => void): void {
+  const context = createRequestContext(req);
+  res.setHeader(REQUEST_ID_HEADER, context.requestId);
+  next();
+}

@@ -1,0 +1,75 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { OpenAPIObject, ReferenceObject } from '@nestjs/swagger';
+import { describe, expect, it } from 'vitest';
+import { ERROR_CATALOGUE, type ErrorName } from '../../../../libs/domain/src/errors';
+import { buildOpenApiDocument, OPERATION_ERRORS } from './openapi.document';
+
+const API_MD = path.resolve(__dirname, '../../../../docs/api.md');
+
+describe('docs/api.md', () => {
+  const text = fs.readFileSync(API_MD, 'utf8');
+  const rows = text.split('\n').filter((line) => /^\| [0-9]{3} \| EVS\./.test(line));
+
+  it.each(Object.entries(ERROR_CATALOGUE) as [ErrorName, (typeof ERROR_CATALOGUE)[ErrorName]][])(
+    'has the row of %s with its status, code and message',
+    (name, entry) => {
+      expect(rows).toContain(`| ${entry.status} | ${entry.code} | ${name} | ${entry.message} |`);
+    },
+  );
+
+  it('has no row the catalogue does not have', () => {
+    expect(rows).toHaveLength(Object.keys(ERROR_CATALOGUE).length);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  const doc: OpenAPIObject = buildOpenApiDocument();
+
+  it('resolves every $ref', () => {
+    const refs: string[] = [];
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (node !== null && typeof node === 'object') {
+        const ref = (node as ReferenceObject).$ref;
+        if (typeof ref === 'string') refs.push(ref);
+        Object.values(node).forEach(walk);
+      }
+    };
+    walk(doc);
+    expect(refs.length).toBeGreaterThan(0);
+    for (const ref of refs) {
+      const [, section, name] = /^#\/components\/([a-zA-Z]+)\/(.+)$/.exec(ref) ?? [];
+      expect((doc.components as Record<string, Record<string, unknown>>)[section]?.[name], ref).toBeDefined();
+    }
+  });
+
+  it('documents every route for both versions through the {version} parameter', () => {
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/healthz',
+      '/{version}/{project_id}/os-volume-transfer',
+      '/{version}/{project_id}/os-volume-transfer/detail',
+      '/{version}/{project_id}/os-volume-transfer/{transfer_id}',
+      '/{version}/{project_id}/os-volume-transfer/{transfer_id}/accept',
+    ]);
+    expect(doc.components?.parameters?.Version).toMatchObject({ schema: { enum: ['v2', 'v3'] } });
+  });
+
+  it('gives every operation its success and each error status it can answer', () => {
+    const expected: Record<string, string[]> = {
+      createTransfer: ['202', '400', '401', '403', '404', '409', '500', '503'],
+      acceptTransfer: ['202', '400', '401', '403', '404', '409', '413', '429', '500', '503'],
+      deleteTransfer: ['202', '401', '403', '404', '409', '500', '503'],
+      listTransfers: ['200', '400', '401', '403', '500'],
+      listTransfersDetail: ['200', '400', '401', '403', '500'],
+      showTransfer: ['200', '401', '403', '404', '500'],
+    };
+    for (const item of Object.values(doc.paths)) {
+      for (const op of [item.get, item.post, item.delete]) {
+        if (!op?.operationId || op.operationId === 'health') continue;
+        expect(Object.keys(op.responses).sort(), op.operationId).toEqual(expected[op.operationId]);
+        expect(OPERATION_ERRORS[op.operationId]).toBeDefined();
+      }
+    }
+  });
+});

@@ -1,0 +1,322 @@
+/**
+ * The OpenAPI 3.0 description of the gateway, written by hand from
+ * transfer-api.md rather than generated from decorators: the contract is
+ * the spec's, field for field, and strict (additionalProperties: false on
+ * every body). The gateway's tests check real responses against it.
+ * Served at /openapi.json, with Swagger UI at /docs.
+ */
+import type {
+  OpenAPIObject,
+  OperationObject,
+  ParameterObject,
+  ReferenceObject,
+  ResponseObject,
+  SchemaObject,
+} from '@nestjs/swagger';
+import { ERROR_CATALOGUE, type ErrorName } from '../../../../libs/domain/src/errors';
+import { TRANSFER_RULES } from '../../../../libs/domain/src/disk';
+import { MAX_BODY_BYTES } from '../http/json-body.interceptor';
+import { MAX_LIST_LIMIT } from '../transfers/transfer.validation';
+
+const ref = (name: string): ReferenceObject => ({ $ref: `#/components/schemas/${name}` });
+
+const UUID: SchemaObject = { type: 'string', format: 'uuid' };
+const CINDER_TIMESTAMP = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}$';
+
+function strictObject(properties: Record<string, SchemaObject | ReferenceObject>, required = Object.keys(properties)): SchemaObject {
+  return { type: 'object', additionalProperties: false, required, properties };
+}
+
+const RULE_ERRORS: ErrorName[] = TRANSFER_RULES.map((r) => r.error);
+
+/** The errors each operation can answer, by catalogue name. */
+export const OPERATION_ERRORS: Record<string, ErrorName[]> = {
+  createTransfer: [
+    'BadRequest',
+    ...RULE_ERRORS,
+    'Unauthenticated',
+    'Forbidden',
+    'DiskNotFound',
+    'DiskAlreadyInTransfer',
+    'Internal',
+    'DependencyUnavailable',
+  ],
+  acceptTransfer: [
+    'BadRequest',
+    'InvalidAuthKey',
+    'AcceptOwnTransfer',
+    ...RULE_ERRORS,
+    'Unauthenticated',
+    'Forbidden',
+    'TransferNotFound',
+    'QuotaExceeded',
+    'TransferBusy',
+    'TooManyFailedAttempts',
+    'Internal',
+    'DependencyUnavailable',
+  ],
+  deleteTransfer: ['Unauthenticated', 'Forbidden', 'TransferNotFound', 'TransferBusy', 'Internal', 'DependencyUnavailable'],
+  listTransfers: ['BadRequest', 'Unauthenticated', 'Forbidden', 'Internal'],
+  listTransfersDetail: ['BadRequest', 'Unauthenticated', 'Forbidden', 'Internal'],
+  showTransfer: ['Unauthenticated', 'Forbidden', 'TransferNotFound', 'Internal'],
+};
+
+const REQUEST_ID_HEADER = { 'X-Request-Id': { $ref: '#/components/headers/RequestId' } };
+
+function errorResponse(status: number, names: ErrorName[]): ResponseObject {
+  // The schema allows every catalogue code of this status (a code is a
+  // property of the error, not of the route); the description lists the ones
+  // this route is known to give.
+  const codes = [...new Set(Object.values(ERROR_CATALOGUE).filter((e) => e.status === status).map((e) => e.code))].sort();
+  const lines = names.map((n) => `- \`${ERROR_CATALOGUE[n].code}\` (${n}): ${ERROR_CATALOGUE[n].message}`);
+  return {
+    description: lines.join('\n'),
+    headers: {
+      ...REQUEST_ID_HEADER,
+      ...(status === 429 ? { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } : {}),
+    },
+    content: {
+      'application/json': {
+        schema: {
+          allOf: [ref('Error')],
+          properties: { error: { type: 'object', properties: { code: { type: 'string', enum: codes } } } },
+        },
+      },
+    },
+  };
+}
+
+function errorResponses(operationId: string): Record<string, ResponseObject> {
+  const byStatus = new Map<number, ErrorName[]>();
+  for (const name of OPERATION_ERRORS[operationId]) {
+    const status = ERROR_CATALOGUE[name].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), name]);
+  }
+  return Object.fromEntries([...byStatus].sort(([a], [b]) => a - b).map(([status, names]) => [String(status), errorResponse(status, names)]));
+}
+
+function ok(status: number, description: string, schema?: string): Record<string, ResponseObject> {
+  return {
+    [String(status)]: {
+      description,
+      headers: REQUEST_ID_HEADER,
+      ...(schema ? { content: { 'application/json': { schema: ref(schema) } } } : {}),
+    },
+  };
+}
+
+const PARAMETERS: Record<string, ParameterObject> = {
+  Version: {
+    name: 'version',
+    in: 'path',
+    required: true,
+    description: 'API version; v2 and v3 serve identical bodies.',
+    schema: { type: 'string', enum: ['v2', 'v3'] },
+  },
+  ProjectId: {
+    name: 'project_id',
+    in: 'path',
+    required: true,
+    description: "The caller's project: must be the project of the credentials (else 403).",
+    schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
+  },
+  TransferId: {
+    name: 'transfer_id',
+    in: 'path',
+    required: true,
+    description: 'The transfer id. Anything that names no pending transfer visible to the caller (including a malformed id) is answered 404.',
+    schema: UUID,
+  },
+  Limit: {
+    name: 'limit',
+    in: 'query',
+    required: false,
+    description: 'Page size. Other query parameters are ignored.',
+    schema: { type: 'integer', minimum: 1, maximum: MAX_LIST_LIMIT, default: MAX_LIST_LIMIT },
+  },
+  Offset: {
+    name: 'offset',
+    in: 'query',
+    required: false,
+    description: 'Transfers to skip, in the order created_at ascending, then id.',
+    schema: { type: 'integer', minimum: 0, default: 0 },
+  },
+};
+
+const param = (name: string): ReferenceObject => ({ $ref: `#/components/parameters/${name}` });
+const COLLECTION_PARAMS = [param('Version'), param('ProjectId')];
+const ITEM_PARAMS = [...COLLECTION_PARAMS, param('TransferId')];
+
+function operation(op: Omit<OperationObject, 'responses'> & { operationId: string }, success: Record<string, ResponseObject>): OperationObject {
+  return { tags: ['transfers'], ...op, responses: { ...success, ...errorResponses(op.operationId) } };
+}
+
+const API_DESCRIPTION = `The EVS disk transfer API: the OpenStack Cinder volume-transfer API under EVS paths.
+
+Every request carries \`X-Auth-Token\` (a JWT naming user, project and roles); the \`{project_id}\` in the
+path must be its project. Every response carries \`X-Request-Id\`. Errors are
+\`{"error": {"code": "EVS.xxxx", "message": "..."}}\`; the full code table is in docs/api.md.
+
+POST bodies are JSON (a missing Content-Type is read as JSON; any other type is a 400), at most
+${MAX_BODY_BYTES} bytes.`;
+
+export function buildOpenApiDocument(): OpenAPIObject {
+  return {
+    openapi: '3.0.3',
+    info: { title: 'EVS disk transfer API', version: '1.0.0', description: API_DESCRIPTION },
+    servers: [{ url: '/' }],
+    security: [{ authToken: [] }],
+    tags: [{ name: 'transfers', description: 'Disk transfers between projects' }, { name: 'health' }],
+    paths: {
+      '/{version}/{project_id}/os-volume-transfer': {
+        parameters: COLLECTION_PARAMS,
+        post: operation(
+          {
+            operationId: 'createTransfer',
+            summary: 'Create a transfer of a disk the project owns',
+            description:
+              'Answers once the disk is validated and locked for the transfer. The response is the only one that ever carries auth_key.',
+            requestBody: { required: true, content: { 'application/json': { schema: ref('CreateTransferRequest') } } },
+          },
+          ok(202, 'The transfer is pending; hand id and auth_key to the recipient.', 'CreatedTransferResponse'),
+        ),
+        get: operation(
+          {
+            operationId: 'listTransfers',
+            summary: "List the project's pending transfers",
+            parameters: [param('Limit'), param('Offset')],
+          },
+          ok(200, 'Pending transfers, oldest first.', 'TransferSummaryList'),
+        ),
+      },
+      '/{version}/{project_id}/os-volume-transfer/detail': {
+        parameters: COLLECTION_PARAMS,
+        get: operation(
+          {
+            operationId: 'listTransfersDetail',
+            summary: "List the project's pending transfers with details",
+            parameters: [param('Limit'), param('Offset')],
+          },
+          ok(200, 'Pending transfers, oldest first.', 'TransferDetailList'),
+        ),
+      },
+      '/{version}/{project_id}/os-volume-transfer/{transfer_id}': {
+        parameters: ITEM_PARAMS,
+        get: operation(
+          { operationId: 'showTransfer', summary: 'Show a pending transfer of the project' },
+          ok(200, 'The transfer.', 'TransferDetailResponse'),
+        ),
+        delete: operation(
+          {
+            operationId: 'deleteTransfer',
+            summary: 'Delete a pending transfer of the project',
+            description: 'Answers once the transfer is deleted and the disk is available to its owner again. Empty body.',
+          },
+          ok(202, 'Deleted.'),
+        ),
+      },
+      '/{version}/{project_id}/os-volume-transfer/{transfer_id}/accept': {
+        parameters: ITEM_PARAMS,
+        post: operation(
+          {
+            operationId: 'acceptTransfer',
+            summary: "Accept another project's transfer",
+            description:
+              'Answers 202 once the disk belongs to the accepting project. A wrong auth_key is a 400 and counts against the transfer; after too many, attempts are refused for a while (429 with Retry-After).',
+            requestBody: { required: true, content: { 'application/json': { schema: ref('AcceptTransferRequest') } } },
+          },
+          ok(202, 'Accepted: the disk now belongs to the accepting project.', 'TransferSummaryResponse'),
+        ),
+      },
+      '/healthz': {
+        get: {
+          tags: ['health'],
+          operationId: 'health',
+          summary: 'Liveness',
+          security: [],
+          responses: {
+            '200': {
+              description: 'The gateway is up.',
+              headers: REQUEST_ID_HEADER,
+              content: { 'application/json': { schema: ref('Health') } },
+            },
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        authToken: { type: 'apiKey', in: 'header', name: 'X-Auth-Token', description: 'A signed JWT (EdDSA).' },
+      },
+      headers: {
+        RequestId: {
+          description: 'Generated by the gateway for every request: req-<uuid>.',
+          schema: { type: 'string', pattern: '^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' },
+        },
+        RetryAfter: { description: 'Seconds until accept attempts are taken again.', schema: { type: 'integer', minimum: 1 } },
+      },
+      parameters: PARAMETERS,
+      schemas: {
+        Link: strictObject({
+          href: { type: 'string', format: 'uri' },
+          rel: { type: 'string', enum: ['self', 'bookmark'] },
+        }),
+        Links: {
+          type: 'array',
+          minItems: 2,
+          maxItems: 2,
+          description: 'self: <base>/<version>/<project_id>/os-volume-transfer/<id>; bookmark: <base>/<project_id>/os-volume-transfer/<id>.',
+          items: ref('Link'),
+        },
+        TransferSummary: strictObject({
+          id: UUID,
+          name: { type: 'string', nullable: true },
+          volume_id: UUID,
+          links: ref('Links'),
+        }),
+        TransferDetail: strictObject({
+          id: UUID,
+          name: { type: 'string', nullable: true },
+          volume_id: UUID,
+          created_at: { type: 'string', pattern: CINDER_TIMESTAMP, description: 'UTC, microseconds, no zone suffix.' },
+          links: ref('Links'),
+        }),
+        CreatedTransfer: strictObject({
+          id: UUID,
+          name: { type: 'string', nullable: true },
+          volume_id: UUID,
+          auth_key: { type: 'string', pattern: '^[0-9a-f]{16}$', description: 'Shown once; never again.' },
+          created_at: { type: 'string', pattern: CINDER_TIMESTAMP, description: 'UTC, microseconds, no zone suffix.' },
+          links: ref('Links'),
+        }),
+        CreatedTransferResponse: strictObject({ transfer: ref('CreatedTransfer') }),
+        TransferSummaryResponse: strictObject({ transfer: ref('TransferSummary') }),
+        TransferDetailResponse: strictObject({ transfer: ref('TransferDetail') }),
+        TransferSummaryList: strictObject({ transfers: { type: 'array', items: ref('TransferSummary') } }),
+        TransferDetailList: strictObject({ transfers: { type: 'array', items: ref('TransferDetail') } }),
+        CreateTransferRequest: strictObject({
+          transfer: strictObject(
+            {
+              volume_id: UUID,
+              name: {
+                type: 'string',
+                nullable: true,
+                minLength: 1,
+                maxLength: 255,
+                description: 'Trimmed; 1 to 255 characters when given.',
+              },
+            },
+            ['volume_id'],
+          ),
+        }),
+        AcceptTransferRequest: strictObject({
+          accept: strictObject({ auth_key: { type: 'string', minLength: 1, maxLength: 255 } }),
+        }),
+        Error: strictObject({
+          error: strictObject({ code: { type: 'string', pattern: '^EVS\\.[0-9]{4}$' }, message: { type: 'string' } }),
+        }),
+        Health: strictObject({ status: { type: 'string', enum: ['ok'] } }),
+      },
+    },
+  };
+}

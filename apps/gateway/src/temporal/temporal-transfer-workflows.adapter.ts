@@ -1,0 +1,109 @@
+/**
+ * TransferWorkflows over the Temporal client: one workflow per transfer,
+ * addressed by transferWorkflowId(id). Create is update-with-start (start
+ * the workflow and wait for its awaitCreation update in one round trip:
+ * the caller learns the disk is locked, or why not); accept and delete are
+ * updates, not signals, because the caller must learn the outcome.
+ *
+ * Every call runs under the gateway's deadline (gateway.updateTimeoutMs),
+ * both as a gRPC deadline (the server stops long-polling for us) and as a
+ * local timer (nothing can make a request wait longer). Past it the caller
+ * gets 503 saying the outcome may still complete.
+ */
+import { type Client, WithStartWorkflowOperation } from '@temporalio/client';
+import type { LoggerService } from '@nestjs/common';
+import type { TransferRequest } from '../../../../libs/domain/src/transfer';
+import {
+  acceptUpdate,
+  type AcceptOutcome,
+  type AcceptRequest,
+  awaitCreationUpdate,
+  type CreationOutcome,
+  deleteUpdate,
+  type DeleteRequest,
+  SEARCH_ATTRIBUTES,
+  TRANSFER_TASK_QUEUE,
+  TRANSFER_WORKFLOW_TYPE,
+  transferWorkflowId,
+} from '../../../../libs/temporal/src/transfer.definitions';
+import type { TransferWorkflows } from './transfer-workflows.port';
+import { mapWorkflowError, WorkflowCallTimeout, type WorkflowOperation } from './workflow-errors';
+
+export interface TemporalTransferWorkflowsOptions {
+  updateTimeoutMs: number;
+  logger: LoggerService;
+}
+
+/** Extra wait for the local timer past the gRPC deadline, so gRPC's own error normally wins. */
+const LOCAL_TIMER_GRACE_MS = 1000;
+
+export class TemporalTransferWorkflows implements TransferWorkflows {
+  constructor(
+    private readonly client: Client,
+    private readonly options: TemporalTransferWorkflowsOptions,
+  ) {}
+
+  create(request: TransferRequest): Promise<CreationOutcome> {
+    const startWorkflowOperation = new WithStartWorkflowOperation(TRANSFER_WORKFLOW_TYPE, {
+      workflowId: transferWorkflowId(request.transferId),
+      taskQueue: TRANSFER_TASK_QUEUE,
+      args: [request],
+      // A transfer id is new at every create: an existing workflow with it is a bug, never "the same transfer".
+      workflowIdConflictPolicy: 'FAIL',
+      typedSearchAttributes: [
+        { key: SEARCH_ATTRIBUTES.transferId, value: request.transferId },
+        { key: SEARCH_ATTRIBUTES.diskId, value: request.volumeId },
+        { key: SEARCH_ATTRIBUTES.sourceProjectId, value: request.owner.projectId },
+        { key: SEARCH_ATTRIBUTES.state, value: 'validating' },
+      ],
+      staticSummary: `Transfer of disk ${request.volumeId} from project ${request.owner.projectId}`,
+    });
+    return this.call('create', request.transferId, () =>
+      this.client.workflow.executeUpdateWithStart(awaitCreationUpdate, {
+        startWorkflowOperation,
+        // The request id doubles as update id: the Temporal UI then shows which API call asked.
+        updateId: request.owner.requestId,
+      }),
+    );
+  }
+
+  accept(transferId: string, request: AcceptRequest): Promise<AcceptOutcome> {
+    return this.call('accept', transferId, () =>
+      this.client.workflow
+        .getHandle(transferWorkflowId(transferId))
+        .executeUpdate(acceptUpdate, { args: [request], updateId: request.actor.requestId }),
+    );
+  }
+
+  delete(transferId: string, request: DeleteRequest): Promise<void> {
+    return this.call('delete', transferId, () =>
+      this.client.workflow
+        .getHandle(transferWorkflowId(transferId))
+        .executeUpdate(deleteUpdate, { args: [request], updateId: request.actor.requestId }),
+    );
+  }
+
+  private async call<T>(operation: WorkflowOperation, transferId: string, fn: () => Promise<T>): Promise<T> {
+    const timeoutMs = this.options.updateTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const localTimer = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new WorkflowCallTimeout()), timeoutMs + LOCAL_TIMER_GRACE_MS);
+    });
+    try {
+      return await Promise.race([this.client.withDeadline(Date.now() + timeoutMs, fn), localTimer]);
+    } catch (err) {
+      const { error, unexpected } = mapWorkflowError(err, operation);
+      if (unexpected) {
+        // Errors from Temporal carry workflow ids and server text, never the auth key (only its hash crosses).
+        this.options.logger.error(
+          `${operation} of transfer ${transferId} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        );
+      } else if (error.errorName === 'DependencyUnavailable') {
+        this.options.logger.warn(`${operation} of transfer ${transferId}: no outcome within ${timeoutMs} ms`);
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * What the gateway asks of the transfer workflows. The Temporal adapter
+ * implements it; the HTTP layer's tests replace it with a fake. Every method
+ * either resolves with the outcome or rejects with a DomainError (already
+ * mapped from Temporal's failures), so the HTTP layer never sees Temporal
+ * types.
+ */
+import type { TransferRequest } from '../../../../libs/domain/src/transfer';
+import type {
+  AcceptOutcome,
+  AcceptRequest,
+  CreationOutcome,
+  DeleteRequest,
+} from '../../../../libs/temporal/src/transfer.definitions';
+
+export const TRANSFER_WORKFLOWS = 'TRANSFER_WORKFLOWS';
+
+export interface TransferWorkflows {
+  /** Starts the transfer's workflow and answers once the disk is locked, or with why it could not be. */
+  create(request: TransferRequest): Promise<CreationOutcome>;
+  /** Answers once ownership has moved, or with why it did not. */
+  accept(transferId: string, request: AcceptRequest): Promise<AcceptOutcome>;
+  /** Answers once the transfer is deleted and the disk released. */
+  delete(transferId: string, request: DeleteRequest): Promise<void>;
+}

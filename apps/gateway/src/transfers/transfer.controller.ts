@@ -1,0 +1,73 @@
+/**
+ * The os-volume-transfer routes, for v2 and v3 alike: the controller is
+ * mounted under both literal prefixes, so any other version is simply an
+ * unknown route (404), and Cinder's later v3 `volume-transfers` routes can be
+ * added as another controller beside this one.
+ */
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
+import { API_ACTIONS } from '../../../../libs/contracts/src/events';
+import { ApiAuditInterceptor, AuditActionGuard, AuditedAs } from '../audit/api-audit.decorators';
+import { AuthGuard } from '../auth/auth.guard';
+import { JsonBodyInterceptor } from '../http/json-body.interceptor';
+import { type Caller, CallerInfo } from './caller.decorator';
+import { TransferService } from './transfer.service';
+
+export const TRANSFER_ROUTE_PREFIXES = ['v2/:projectId/os-volume-transfer', 'v3/:projectId/os-volume-transfer'];
+
+@Controller(TRANSFER_ROUTE_PREFIXES)
+@UseGuards(AuditActionGuard, AuthGuard)
+@UseInterceptors(ApiAuditInterceptor)
+export class TransferController {
+  constructor(@Inject(TransferService) private readonly transfers: TransferService) {}
+
+  @Post()
+  @HttpCode(202)
+  @AuditedAs(API_ACTIONS.create)
+  @UseInterceptors(JsonBodyInterceptor)
+  create(@CallerInfo() caller: Caller, @Body() body: unknown) {
+    return this.transfers.create(caller, body);
+  }
+
+  @Get()
+  list(@CallerInfo() caller: Caller, @Query() query: Record<string, unknown>) {
+    return this.transfers.list(caller, query);
+  }
+
+  // Declared before ':transferId' so "detail" is never taken for an id.
+  @Get('detail')
+  listDetail(@CallerInfo() caller: Caller, @Query() query: Record<string, unknown>) {
+    return this.transfers.listDetail(caller, query);
+  }
+
+  @Get(':transferId')
+  show(@CallerInfo() caller: Caller, @Param('transferId') transferId: string) {
+    return this.transfers.show(caller, transferId);
+  }
+
+  @Post(':transferId/accept')
+  @HttpCode(202)
+  @AuditedAs(API_ACTIONS.accept)
+  @UseInterceptors(JsonBodyInterceptor)
+  accept(@CallerInfo() caller: Caller, @Param('transferId') transferId: string, @Body() body: unknown) {
+    return this.transfers.accept(caller, transferId, body);
+  }
+
+  @Delete(':transferId')
+  @HttpCode(202)
+  @AuditedAs(API_ACTIONS.delete)
+  delete(@CallerInfo() caller: Caller, @Param('transferId') transferId: string) {
+    return this.transfers.delete(caller, transferId);
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The transfer operations behind the HTTP routes. Reads (show, list) come
+ * from the read model; writes (create, accept, delete) go to the transfer's
+ * workflow, which is the authority and answers with the outcome.
+ */
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { generateAuthKey, hashAuthKey } from '../../../../libs/auth/src/auth-key';
+import type { AppConfig } from '../../../../libs/config/src/config';
+import { DomainError } from '../../../../libs/domain/src/errors';
+import type { Actor, TransferRequest } from '../../../../libs/domain/src/transfer';
+import type { TransferReadModel, TransferRow } from '../../../../libs/read-model/src/transfer-read-model';
+import { APP_CONFIG, AUTH_KEY_SECRET, TRANSFER_READ_MODEL } from '../gateway.tokens';
+import { TRANSFER_WORKFLOWS, type TransferWorkflows } from '../temporal/transfer-workflows.port';
+import type { Caller } from './caller.decorator';
+import {
+  createdView,
+  type CreatedTransferView,
+  detailView,
+  type LinkBase,
+  summaryView,
+  type TransferDetailView,
+  type TransferFacts,
+  type TransferSummaryView,
+} from './transfer.presenter';
+import { parseAcceptTransfer, parseCreateTransfer, parseListPage, parseTransferId } from './transfer.validation';
+
+const facts = (row: TransferRow): TransferFacts => ({
+  id: row.id,
+  name: row.name,
+  volumeId: row.volumeId,
+  createdAtMs: row.createdAtMs,
+});
+
+@Injectable()
+export class TransferService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(TRANSFER_WORKFLOWS) private readonly workflows: TransferWorkflows,
+    @Inject(TRANSFER_READ_MODEL) private readonly readModel: TransferReadModel,
+    @Inject(AUTH_KEY_SECRET) private readonly authKeySecret: Buffer,
+  ) {}
+
+  async create(caller: Caller, body: unknown): Promise<{ transfer: CreatedTransferView }> {
+    const input = parseCreateTransfer(body);
+    const transferId = randomUUID();
+    caller.context.target = { transferId, volumeId: input.volumeId };
+    // The plaintext key lives in this function and the response only.
+    const authKey = generateAuthKey();
+    const request: TransferRequest = {
+      transferId,
+      volumeId: input.volumeId,
+      name: input.name,
+      owner: this.actor(caller),
+      createdAtMs: Date.now(),
+      authKeyHash: hashAuthKey(this.authKeySecret, transferId, authKey),
+      policy: { ...this.config.transferPolicy },
+    };
+    const outcome = await this.workflows.create(request);
+    const transfer = { id: transferId, name: input.name, volumeId: input.volumeId, createdAtMs: outcome.createdAtMs };
+    return { transfer: createdView(this.linkBase(caller), transfer, authKey) };
+  }
+
+  /**
+   * Straight to the workflow: the acceptor cannot see the owner's transfer
+   * in the read model, and the workflow checks the key, the projects and
+   * the lock-out.
+   */
+  async accept(caller: Caller, rawTransferId: string | undefined, body: unknown): Promise<{ transfer: TransferSummaryView }> {
+    const { authKey } = parseAcceptTransfer(body);
+    const transferId = parseTransferId(rawTransferId);
+    caller.context.target.transferId = transferId;
+    const outcome = await this.workflows.accept(transferId, {
+      actor: this.actor(caller),
+      authKeyHash: hashAuthKey(this.authKeySecret, transferId, authKey),
+    });
+    caller.context.target.volumeId = outcome.volumeId;
+    const transfer = { id: transferId, name: outcome.name, volumeId: outcome.volumeId };
+    return { transfer: summaryView(this.linkBase(caller), transfer) };
+  }
+
+  /**
+   * Only a transfer the caller's project sees as pending is sent to the
+   * workflow: another project's is answered 404 here, so nothing about it
+   * leaks (not even through timing of a workflow call). The workflow still
+   * decides, e.g. when an accept won the race.
+   */
+  async delete(caller: Caller, rawTransferId: string | undefined): Promise<void> {
+    const transferId = parseTransferId(rawTransferId);
+    caller.context.target.transferId = transferId;
+    const row = this.readModel.findPending(caller.projectId, transferId);
+    if (row === null) throw new DomainError('TransferNotFound');
+    caller.context.target.volumeId = row.volumeId;
+    await this.workflows.delete(transferId, { actor: this.actor(caller) });
+  }
+
+  show(caller: Caller, rawTransferId: string | undefined): { transfer: TransferDetailView } {
+    const transferId = parseTransferId(rawTransferId);
+    const row = this.readModel.findPending(caller.projectId, transferId);
+    if (row === null) throw new DomainError('TransferNotFound');
+    return { transfer: detailView(this.linkBase(caller), facts(row)) };
+  }
+
+  list(caller: Caller, query: Record<string, unknown>): { transfers: TransferSummaryView[] } {
+    const base = this.linkBase(caller);
+    return { transfers: this.readModel.listPending(caller.projectId, parseListPage(query)).map((r) => summaryView(base, facts(r))) };
+  }
+
+  listDetail(caller: Caller, query: Record<string, unknown>): { transfers: TransferDetailView[] } {
+    const base = this.linkBase(caller);
+    return { transfers: this.readModel.listPending(caller.projectId, parseListPage(query)).map((r) => detailView(base, facts(r))) };
+  }
+
+  private actor(caller: Caller): Actor {
+    return { projectId: caller.principal.projectId, userId: caller.principal.userId, requestId: caller.context.requestId };
+  }
+
+  private linkBase(caller: Caller): LinkBase {
+    return {
+      baseUrl: caller.requestBaseUrl(this.config.gateway.publicBaseUrl),
+      version: caller.version,
+      projectId: caller.projectId,
+    };
+  }
+}

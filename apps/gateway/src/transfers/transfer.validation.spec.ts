@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { DomainError } from '../../../../libs/domain/src/errors';
+import { parseAcceptTransfer, parseCreateTransfer, parseListPage, parseTransferId } from './transfer.validation';
+
+const VOLUME = '5B0E3AC5-6D6E-4D1B-9C1E-0D8A8A0B5D4E';
+
+function refusal(fn: () => unknown): DomainError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof DomainError) return err;
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('parseCreateTransfer', () => {
+  it.each([
+    [{ transfer: { volume_id: VOLUME } }, { volumeId: VOLUME.toLowerCase(), name: null }],
+    [{ transfer: { volume_id: VOLUME, name: null } }, { volumeId: VOLUME.toLowerCase(), name: null }],
+    [{ transfer: { volume_id: VOLUME, name: '  t1 ' } }, { volumeId: VOLUME.toLowerCase(), name: 't1' }],
+    [{ transfer: { volume_id: VOLUME, name: '😀'.repeat(255) } }, { volumeId: VOLUME.toLowerCase(), name: '😀'.repeat(255) }],
+  ])('accepts %j', (body, expected) => {
+    expect(parseCreateTransfer(body)).toEqual(expected);
+  });
+
+  it.each([
+    [undefined, 'body'],
+    [null, 'body'],
+    ['x', 'body'],
+    [{}, 'transfer'],
+    [{ transfer: [] }, 'transfer'],
+    [{ transfer: {} }, 'transfer.volume_id'],
+    [{ transfer: { volume_id: 'abc' } }, 'transfer.volume_id: must be a UUID'],
+    [{ transfer: { volume_id: VOLUME, name: '' } }, 'transfer.name: must be 1 to 255 characters'],
+    [{ transfer: { volume_id: VOLUME, name: 'x'.repeat(256) } }, 'transfer.name'],
+    [{ transfer: { volume_id: VOLUME, name: ['x'] } }, 'transfer.name'],
+    [{ transfer: { volume_id: VOLUME, size: 1 } }, 'size'],
+    [{ transfer: { volume_id: VOLUME }, other: 1 }, 'other'],
+  ])('refuses %j naming %s', (body, mentioned) => {
+    const error = refusal(() => parseCreateTransfer(body));
+    expect(error.errorName).toBe('BadRequest');
+    expect(error.message).toContain(mentioned);
+  });
+});
+
+describe('parseAcceptTransfer', () => {
+  it('returns the key as given', () => {
+    expect(parseAcceptTransfer({ accept: { auth_key: ' 9266c59563c84664 ' } })).toEqual({ authKey: ' 9266c59563c84664 ' });
+  });
+
+  it.each([{}, { accept: null }, { accept: {} }, { accept: { auth_key: 1 } }, { accept: { auth_key: '' } }, { accept: { auth_key: 'k', x: 1 } }])(
+    'refuses %j without echoing a key',
+    (body) => {
+      const error = refusal(() => parseAcceptTransfer(body));
+      expect(error.errorName).toBe('BadRequest');
+    },
+  );
+
+  it('never puts the key in the message', () => {
+    const key = 'k'.repeat(300);
+    expect(refusal(() => parseAcceptTransfer({ accept: { auth_key: key } })).message).not.toContain('kkkk');
+  });
+});
+
+describe('parseListPage', () => {
+  it.each([
+    [{}, { limit: 1000, offset: 0 }],
+    [{ limit: '1', offset: '0' }, { limit: 1, offset: 0 }],
+    [{ limit: '1000', offset: '25' }, { limit: 1000, offset: 25 }],
+    [{ limit: '007' }, { limit: 7, offset: 0 }],
+    [{ marker: 'x', sort: 'created_at:desc', name: 'n' }, { limit: 1000, offset: 0 }],
+  ])('reads %j', (query, page) => {
+    expect(parseListPage(query)).toEqual(page);
+  });
+
+  it.each([
+    { limit: '0' },
+    { limit: '1001' },
+    { limit: '' },
+    { limit: ' 5' },
+    { limit: '5e1' },
+    { limit: '0x10' },
+    { limit: ['1', '2'] },
+    { limit: { a: '1' } },
+    { offset: '-1' },
+    { offset: '99999999999999999' },
+  ])('refuses %j', (query) => {
+    expect(refusal(() => parseListPage(query)).errorName).toBe('BadRequest');
+  });
+});
+
+describe('parseTransferId', () => {
+  it('lower-cases a UUID and answers anything else with TransferNotFound', () => {
+    expect(parseTransferId(VOLUME)).toBe(VOLUME.toLowerCase());
+    for (const raw of [undefined, '', 'detail', `${VOLUME}x`, '../etc']) {
+      expect(refusal(() => parseTransferId(raw)).errorName).toBe('TransferNotFound');
+    }
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * Transfer auth keys. The plaintext key is shown once, in the create
+ * response; everything else (workflow input, history, read model) holds only
+ * hashAuthKey(...), which the workflow compares in constant time.
+ */
+import * as crypto from 'node:crypto';
+import { readIfExists, writeFileOnce } from './key-files';
+
+const SECRET_BYTES = 32;
+
+/** 16 lowercase hex characters (64 bits) from the system's cryptographic source, as Cinder issues them. */
+export function generateAuthKey(): string {
+  return crypto.randomBytes(8).toString('hex');
+}
+
+/**
+ * Hex HMAC-SHA256 of `${transferId}:${authKey}`, keyed with the server secret.
+ * The transfer id salts it (equal keys of two transfers hash apart); the
+ * secret means a leaked workflow history alone cannot be brute-forced
+ * offline over the 64-bit key space.
+ */
+export function hashAuthKey(secret: Buffer, transferId: string, authKey: string): string {
+  return crypto.createHmac('sha256', secret).update(`${transferId}:${authKey}`, 'utf8').digest('hex');
+}
+
+/**
+ * The server secret that keys the auth-key hashes: 32 random bytes, created
+ * (mode 0600, folders included) on first start and read on every later one.
+ * Losing it makes every pending transfer's key unverifiable, so it is never
+ * regenerated over an existing file.
+ */
+export function loadOrCreateSecret(file: string): Buffer {
+  const existing = readIfExists(file);
+  if (existing === null) {
+    writeFileOnce(file, crypto.randomBytes(SECRET_BYTES), 0o600);
+  }
+  const secret = existing ?? readIfExists(file);
+  if (secret === null || secret.length !== SECRET_BYTES) {
+    throw new Error(`Auth-key secret file ${file} must hold exactly ${SECRET_BYTES} bytes`);
+  }
+  return secret;
+}

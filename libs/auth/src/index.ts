@@ -1,0 +1,3 @@
+export * from './auth-key';
+export * from './local-issuer';
+export * from './token-verifier';
