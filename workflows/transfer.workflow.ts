@@ -26,6 +26,8 @@ import {
   deleteUpdate,
   SEARCH_ATTRIBUTES,
   transferViewQuery,
+  type AcceptRequest,
+  type DeleteRequest,
   type TransferView,
 } from '../libs/temporal/src/transfer.definitions';
 
@@ -140,7 +142,7 @@ export async function transferWorkflow(request: TransferRequest): Promise<Transf
     {
       // Refusals that change nothing never reach history; a wrong key does
       // (it is counted), so it passes the validator and fails in the handler.
-      validator: ({ actor, authKeyHash }) => {
+      validator: ({ actor, authKeyHash }: AcceptRequest) => {
         const decision = decide(state, { kind: 'Accept', actor, authKeyHash, now: Date.now() });
         if (decision.error && decision.events.length === 0) throw toFailure(decision.error);
       },
@@ -155,7 +157,7 @@ export async function transferWorkflow(request: TransferRequest): Promise<Transf
       await condition(() => isTerminal(state.status));
     },
     {
-      validator: ({ actor }) => {
+      validator: ({ actor }: DeleteRequest) => {
         const decision = decide(state, { kind: 'Delete', actor, now: Date.now() });
         if (decision.error) throw toFailure(decision.error);
       },

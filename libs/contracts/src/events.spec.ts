@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DiskFacts } from '../../domain/src/disk';
-import { DEFAULT_TRANSFER_POLICY, evolveAll, initialState, type TransferEvent } from '../../domain/src/transfer';
+import { DEFAULT_TRANSFER_POLICY, evolveAll, initialState, type PublishedTransferEvent, type TransferEvent } from '../../domain/src/transfer';
 import { apiAuditRecord, CLOUD_EVENT_TYPES, TOPICS, transferEventRecord } from './events';
 
 const disk = { id: 'd-1', projectId: 'a', sizeGb: 40, volumeType: 'SAS' } as DiskFacts;
@@ -39,7 +39,7 @@ describe('transfer event records', () => {
   });
 
   it('numbers failed attempts so each is its own event, on the security topic', () => {
-    const failed = (attempt: number): TransferEvent => ({
+    const failed = (attempt: number): PublishedTransferEvent => ({
       type: 'AcceptAttemptFailed',
       at: 5,
       actor: bob,

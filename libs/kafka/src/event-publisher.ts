@@ -1,0 +1,108 @@
+/**
+ * The port the worker's publish activity and the gateway's audit trail write
+ * through, and its KafkaJS adapter. Publishing throws on failure: callers
+ * retry (the worker through Temporal's activity retries), and CloudEvent ids
+ * are stable so a consumer drops what a retry sent twice.
+ */
+import { Logger, type LoggerService } from '@nestjs/common';
+import { Partitioners, type Kafka, type Message, type Producer, type RetryOptions } from 'kafkajs';
+import type { AppConfig } from '../../config/src/config';
+import type { OutgoingRecord } from '../../contracts/src/events';
+import { toBinaryModeMessage } from './cloud-event-record';
+import { createKafkaClient } from './kafka-client';
+
+export interface EventPublisher {
+  publish(records: readonly OutgoingRecord[]): Promise<void>;
+}
+
+/** Injection token for the EventPublisher; tests override this one provider. */
+export const EVENT_PUBLISHER = 'EVENT_PUBLISHER';
+
+export interface KafkaEventPublisherOptions {
+  brokers: string[];
+  clientId: string;
+  logLevel?: AppConfig['logLevel'];
+  logger?: LoggerService;
+  /** How long the broker may take to replicate before it answers a send. Default 30 s. */
+  ackTimeoutMs?: number;
+  /** KafkaJS's own retries inside one publish (default: KafkaJS's, 5 with backoff); at least 1. */
+  retry?: RetryOptions;
+}
+
+export class KafkaEventPublisher implements EventPublisher {
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly ackTimeoutMs: number;
+  private connecting: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(options: KafkaEventPublisherOptions) {
+    const logger = options.logger ?? new Logger(KafkaEventPublisher.name);
+    this.kafka = createKafkaClient({
+      brokers: options.brokers,
+      clientId: options.clientId,
+      logger,
+      ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+      ...(options.retry ? { retry: options.retry } : {}),
+    });
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
+    // Idempotent with one request in flight: a retried send cannot duplicate
+    // or reorder records within a partition. The partitioner is named
+    // explicitly (the Java-compatible murmur2 one, KafkaJS's default since
+    // 2.0) so a disk's events land where Java clients would put them, and
+    // KafkaJS does not warn about the change of default.
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+  }
+
+  async publish(records: readonly OutgoingRecord[]): Promise<void> {
+    if (this.closed) {
+      throw new Error('KafkaEventPublisher is disconnected');
+    }
+    if (records.length === 0) return;
+    await this.connect();
+    const byTopic = new Map<string, Message[]>();
+    for (const record of records) {
+      const messages = byTopic.get(record.topic) ?? [];
+      messages.push(toBinaryModeMessage(record));
+      byTopic.set(record.topic, messages);
+    }
+    await this.producer.sendBatch({
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      acks: -1,
+      timeout: this.ackTimeoutMs,
+    });
+  }
+
+  /** Connects now rather than on the first publish (optional). */
+  async connect(): Promise<void> {
+    if (this.closed) {
+      throw new Error('KafkaEventPublisher is disconnected');
+    }
+    if (!this.connecting) {
+      this.connecting = this.producer.connect().catch((error: unknown) => {
+        // Forget the failed attempt so the next publish tries again.
+        this.connecting = null;
+        throw error;
+      });
+    }
+    await this.connecting;
+  }
+
+  async disconnect(): Promise<void> {
+    this.closed = true;
+    const connecting = this.connecting;
+    this.connecting = null;
+    if (!connecting) return;
+    try {
+      await connecting;
+    } catch {
+      return;
+    }
+    await this.producer.disconnect();
+  }
+}

@@ -1,0 +1,54 @@
+import {
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  Inject,
+  Logger,
+  Module,
+} from '@nestjs/common';
+import { type AppConfig, loadConfig } from '../../config/src/config';
+import { EVENT_PUBLISHER, type EventPublisher, KafkaEventPublisher } from './event-publisher';
+
+export interface KafkaModuleOptions {
+  /** Settings to use instead of loadConfig()'s. */
+  config?: Pick<AppConfig, 'kafka' | 'logLevel'>;
+  /** Register EVENT_PUBLISHER for every module (default true). */
+  global?: boolean;
+}
+
+/**
+ * Provides EVENT_PUBLISHER (a KafkaEventPublisher, connected on first use)
+ * and disconnects it when the application shuts down.
+ */
+@Module({})
+export class KafkaModule implements BeforeApplicationShutdown {
+  constructor(@Inject(EVENT_PUBLISHER) private readonly publisher: EventPublisher) {}
+
+  static forRoot(options: KafkaModuleOptions = {}): DynamicModule {
+    return {
+      module: KafkaModule,
+      global: options.global ?? true,
+      providers: [
+        {
+          provide: EVENT_PUBLISHER,
+          useFactory: (): EventPublisher => {
+            const config = options.config ?? loadConfig();
+            return new KafkaEventPublisher({
+              brokers: config.kafka.brokers,
+              clientId: config.kafka.clientId,
+              logLevel: config.logLevel,
+              logger: new Logger(KafkaEventPublisher.name),
+            });
+          },
+        },
+      ],
+      exports: [EVENT_PUBLISHER],
+    };
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    const publisher = this.publisher as EventPublisher & { disconnect?: () => Promise<void> };
+    if (typeof publisher.disconnect === 'function') {
+      await publisher.disconnect();
+    }
+  }
+}

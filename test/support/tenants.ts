@@ -1,0 +1,117 @@
+/**
+ * Tenants for end-to-end tests: each gets a fresh project id, a real signed
+ * token from the local issuer, and helpers to call the gateway and the
+ * inventory as that tenant would.
+ */
+import { randomUUID } from 'node:crypto';
+import { loadConfig } from '../../libs/config/src/config';
+import { LocalTokenIssuer } from '../../libs/auth/src/local-issuer';
+import { InventoryClient } from '../../libs/inventory-client/src/inventory.client';
+import type { CreateVolumeAttrs, VolumeView } from '../../libs/inventory-client/src/inventory.wire';
+import { testEnv, testStack } from './stack';
+
+export interface ApiAnswer<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+let issuer: LocalTokenIssuer | null = null;
+function tokenIssuer(): LocalTokenIssuer {
+  issuer ??= LocalTokenIssuer.open(loadConfig(testEnv()).auth);
+  return issuer;
+}
+
+export function uniqueProjectId(label = 'p'): string {
+  return `${label}-${randomUUID().slice(0, 12)}`;
+}
+
+export async function issueToken(projectId: string, userId: string, roles: string[] = ['member']): Promise<string> {
+  return tokenIssuer().issueToken({ projectId, userId, roles, ttlSeconds: 3600 });
+}
+
+export async function call<T = any>(
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; rawBody?: string; baseUrl?: string; headers?: Record<string, string> } = {},
+): Promise<ApiAnswer<T>> {
+  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+  if (options.token) headers['x-auth-token'] = options.token;
+  let body: string | undefined;
+  if (options.rawBody !== undefined) body = options.rawBody;
+  else if (options.body !== undefined) body = JSON.stringify(options.body);
+  if (body !== undefined) headers['content-type'] ??= 'application/json';
+  const res = await fetch(`${options.baseUrl ?? testStack().gatewayUrl}${path}`, { method, headers, body });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+}
+
+export class Tenant {
+  readonly inventory = new InventoryClient(testStack().inventoryUrl);
+
+  private constructor(
+    readonly projectId: string,
+    readonly userId: string,
+    readonly token: string,
+    private readonly baseUrl?: string,
+  ) {}
+
+  static async create(label: string, options: { baseUrl?: string } = {}): Promise<Tenant> {
+    const projectId = uniqueProjectId(label);
+    const userId = `${label}-user`;
+    return new Tenant(projectId, userId, await issueToken(projectId, userId), options.baseUrl);
+  }
+
+  /** The same tenant, talking to another gateway. */
+  via(baseUrl: string): Tenant {
+    return new Tenant(this.projectId, this.userId, this.token, baseUrl);
+  }
+
+  api<T = any>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
+    return call<T>(method, path, { token: this.token, body, baseUrl: this.baseUrl });
+  }
+
+  transfers(version: 'v2' | 'v3' = 'v2'): string {
+    return `/${version}/${this.projectId}/os-volume-transfer`;
+  }
+
+  createTransfer(volumeId: string, name: string | null = 'e2e'): Promise<ApiAnswer> {
+    return this.api('POST', this.transfers(), { transfer: { volume_id: volumeId, name } });
+  }
+
+  acceptTransfer(transferId: string, authKey: string): Promise<ApiAnswer> {
+    return this.api('POST', `${this.transfers()}/${transferId}/accept`, { accept: { auth_key: authKey } });
+  }
+
+  showTransfer(transferId: string): Promise<ApiAnswer> {
+    return this.api('GET', `${this.transfers()}/${transferId}`);
+  }
+
+  deleteTransfer(transferId: string): Promise<ApiAnswer> {
+    return this.api('DELETE', `${this.transfers()}/${transferId}`);
+  }
+
+  createDisk(attrs: Partial<CreateVolumeAttrs> = {}): Promise<VolumeView> {
+    return this.inventory.createVolume(this.projectId, { size: 10, ...attrs });
+  }
+
+  disk(volumeId: string): Promise<VolumeView | null> {
+    return this.inventory.showVolume(this.projectId, volumeId);
+  }
+}
+
+/** Polls until `probe` returns a value that is not null/undefined/false, or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== null && value !== undefined && value !== false) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
