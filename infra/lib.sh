@@ -206,8 +206,15 @@ evs_node_script() {
 # compiled from source by its install script, which package.json
 # "allowScripts" lets npm run.
 evs_ensure_node_modules() {
-  if [[ ! -d "$EVS_ROOT/node_modules" ]]; then
-    evs_log "node_modules missing: npm ci"
+  local stamp="$EVS_ROOT/node_modules/.package-lock.json"
+  # Missing, or older than the lockfile (a pull changed the dependencies).
+  if [[ ! -f "$stamp" || "$EVS_ROOT/package-lock.json" -nt "$stamp" ]]; then
+    evs_log "node modules missing or out of date: npm ci"
+    # better-sqlite3 compiles from source; the machine's own Node headers
+    # spare node-gyp a download it cannot make here.
+    if [[ -z "${npm_config_nodedir:-}" && -f /usr/include/node/node.h ]]; then
+      export npm_config_nodedir=/usr
+    fi
     (cd "$EVS_ROOT" && npm ci --no-audit --no-fund) || evs_die "npm ci failed"
   fi
 }
