@@ -2,14 +2,9 @@
  * Activities that keep the gateway's read model (show and list) in step with
  * the workflow. Both writes are idempotent upserts.
  */
-export interface PendingTransferRow {
-  id: string;
-  name: string | null;
-  volumeId: string;
-  projectId: string;
-  createdAtMs: number;
-  expiresAtMs: number;
-}
+import type { PendingTransferInput } from '../libs/read-model/src/transfer-read-model';
+
+export type PendingTransferRow = PendingTransferInput;
 
 export type TransferEnding = 'accepted' | 'deleted' | 'expired';
 

@@ -1,24 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { constraintViolations, type DiskFacts, diskTransferBlocker, TRANSFER_RULES } from './disk';
+import { transferableDisk } from './disk.fixtures';
 import { ERROR_CATALOGUE } from './errors';
 
-const transferable: DiskFacts = {
-  id: '3f0e4a52-9c1b-4d43-8e0b-2b7a1f9c0d11',
-  projectId: 'project-a',
-  status: 'available',
-  sizeGb: 10,
-  volumeType: 'SSD',
-  bootable: false,
-  encrypted: false,
-  snapshotCount: 0,
-  backupCount: 0,
-  backupPolicyId: null,
-  replicationPairId: null,
-  billingMode: 'postpaid',
-  frozen: false,
-  storageKind: 'shared',
-  transferId: null,
-};
+const transferable = transferableDisk();
 
 const cases: Array<[string, Partial<DiskFacts>, string]> = [
   ['status: attached', { status: 'in-use' }, 'DiskStatusNotAvailable'],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DiskFacts } from './disk';
+import { transferableDisk } from './disk.fixtures';
 import {
   type Actor,
   decide,
@@ -16,23 +16,7 @@ import {
 const T0 = Date.UTC(2026, 10, 28, 9, 0, 0);
 const owner: Actor = { projectId: 'project-a', userId: 'alice', requestId: 'req-create' };
 const bob: Actor = { projectId: 'project-b', userId: 'bob', requestId: 'req-accept' };
-const disk: DiskFacts = {
-  id: '3f0e4a52-9c1b-4d43-8e0b-2b7a1f9c0d11',
-  projectId: 'project-a',
-  status: 'awaiting-transfer',
-  sizeGb: 40,
-  volumeType: 'SSD',
-  bootable: false,
-  encrypted: false,
-  snapshotCount: 0,
-  backupCount: 0,
-  backupPolicyId: null,
-  replicationPairId: null,
-  billingMode: 'postpaid',
-  frozen: false,
-  storageKind: 'shared',
-  transferId: 'tr-1',
-};
+const disk = transferableDisk({ status: 'awaiting-transfer', sizeGb: 40, transferId: 'tr-1' });
 const request: TransferRequest = {
   transferId: 'tr-1',
   volumeId: disk.id,
