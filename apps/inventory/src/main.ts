@@ -33,5 +33,6 @@ async function bootstrap(): Promise<void> {
 
 bootstrap().catch((err: unknown) => {
   new Logger('Inventory').fatal(err instanceof Error ? (err.stack ?? err.message) : String(err));
-  process.exitCode = 1;
+  // Exit at once: a half-built Nest application can keep the event loop busy forever.
+  process.exit(1);
 });
