@@ -57,8 +57,11 @@ export class TemporalWorkerService implements OnApplicationBootstrap, BeforeAppl
       ...workflows,
     });
     this.running = this.worker.run().catch((err: unknown) => {
-      this.logger.error(`worker stopped: ${err instanceof Error ? err.message : String(err)}`);
+      // A worker that stopped polling must not linger looking alive: end the
+      // process through the normal shutdown so a supervisor (or npm start) restarts it.
+      this.logger.error(`worker stopped: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       process.exitCode = 1;
+      process.kill(process.pid, 'SIGTERM');
     });
     this.logger.log(`worker polling task queue ${TRANSFER_TASK_QUEUE} on ${this.config.temporal.address}`);
   }
