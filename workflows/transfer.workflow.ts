@@ -194,7 +194,9 @@ export async function transferWorkflow(request: TransferRequest): Promise<Transf
     if (state.status === 'pending') {
       const untilExpiry = state.expiresAtMs - Date.now();
       // A durable timer: it survives worker and server restarts.
-      if (untilExpiry > 0) await condition(() => state.status !== 'pending', untilExpiry);
+      if (untilExpiry > 0) {
+        await condition(() => state.status !== 'pending', untilExpiry, { summary: 'expiry of the transfer' });
+      }
       if (state.status === 'pending') run({ kind: 'Expire', now: Date.now() });
       continue;
     }
