@@ -3,6 +3,7 @@
  *   unit         *.spec.ts beside the code; pure, no servers
  *   integration  test/**\/*.test.ts against the real stack that
  *                test/support/global-setup.ts starts once per run
+ *                (test/faults starts a private one it may kill parts of)
  * `vitest run --project unit` runs only the first and starts nothing.
  */
 import swc from 'unplugin-swc';

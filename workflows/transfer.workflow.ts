@@ -23,24 +23,29 @@ import { decide, evolveAll, initialState, isPublished, isTerminal } from '../lib
 import {
   acceptUpdate,
   awaitCreationUpdate,
+  DEFAULT_VALIDATION_TIMEOUT_MS,
   deleteUpdate,
   SEARCH_ATTRIBUTES,
   transferViewQuery,
   type AcceptRequest,
   type DeleteRequest,
   type TransferView,
+  type TransferWorkflowOptions,
 } from '../libs/temporal/src/transfer.definitions';
 
 /**
  * Validation is bounded: create must give the caller a definite answer within
  * the gateway's deadline, so an unreachable inventory ends as a 503 rejection
- * rather than a transfer nobody holds the key to.
+ * rather than a transfer nobody holds the key to. The bound comes with the
+ * workflow's options (default 20 s).
  */
-const validation = proxyActivities<InventoryActivities>({
-  startToCloseTimeout: '5s',
-  scheduleToCloseTimeout: '20s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '2s' },
-});
+function validationActivities(timeoutMs: number) {
+  return proxyActivities<InventoryActivities>({
+    startToCloseTimeout: '5s',
+    scheduleToCloseTimeout: timeoutMs,
+    retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '2s' },
+  });
+}
 
 /**
  * Settling steps (move, release, read-model writes) are retried without end:
@@ -73,7 +78,10 @@ function toFailure(error: DecisionError): ApplicationFailure {
   });
 }
 
-export async function transferWorkflow(request: TransferRequest): Promise<TransferWorkflowResult> {
+export async function transferWorkflow(
+  request: TransferRequest,
+  options: TransferWorkflowOptions = {},
+): Promise<TransferWorkflowResult> {
   let state: TransferState = initialState(request);
   const outbox: OutgoingRecord[] = [];
   /** The create call answers once the read model shows the transfer, so show works at once. */
@@ -170,13 +178,16 @@ export async function transferWorkflow(request: TransferRequest): Promise<Transf
     for (;;) {
       await condition(() => outbox.length > 0 || finished);
       if (outbox.length === 0) return;
-      await publishing.publishEvents(outbox.slice(0, 50));
-      outbox.splice(0, 50);
+      const batch = outbox.slice(0, 50);
+      await publishing.publishEvents(batch);
+      // Only what was sent: events recorded while the batch was in flight
+      // wait for the next round.
+      outbox.splice(0, batch.length);
     }
   })();
 
   showProgress();
-  await validate(request, run);
+  await validate(request, run, validationActivities(options.validationTimeoutMs ?? DEFAULT_VALIDATION_TIMEOUT_MS));
 
   if (state.status === 'pending') {
     await settling.recordTransferPending({
@@ -243,7 +254,11 @@ export async function transferWorkflow(request: TransferRequest): Promise<Transf
   return { transferId: request.transferId, status: state.status, reason: state.rejection };
 }
 
-async function validate(request: TransferRequest, run: (command: TransferCommand) => Decision): Promise<void> {
+async function validate(
+  request: TransferRequest,
+  run: (command: TransferCommand) => Decision,
+  validation: InventoryActivities,
+): Promise<void> {
   const lockInput = { diskId: request.volumeId, projectId: request.owner.projectId, transferId: request.transferId };
   try {
     const locked = await validation.lockDiskForTransfer(lockInput);

@@ -1,6 +1,7 @@
 /**
  * Collects the CloudEvents that reach some topics after the collector was
- * created, for tests to wait on:
+ * created (or, with `from: 'beginning'`, all still on them), for tests to
+ * wait on:
  *
  *   const events = await KafkaCollector.start([TOPICS.lifecycle]);
  *   try {
@@ -35,6 +36,12 @@ export interface KafkaCollectorOptions {
   brokers?: string[];
   /** Give up on the group join after this long (default 30 s). */
   joinTimeoutMs?: number;
+  /**
+   * 'end' (default): only what is produced after start(). 'beginning':
+   * everything still on the topics, e.g. to check after a broker outage
+   * what reached the broker while no collector could run.
+   */
+  from?: 'end' | 'beginning';
 }
 
 type Predicate = (event: CollectedEvent) => boolean;
@@ -69,8 +76,8 @@ export class KafkaCollector {
     await admin.connect();
     try {
       for (const topic of topics) {
-        for (const { partition, offset } of await admin.fetchTopicOffsets(topic)) {
-          startOffsets.set(`${topic}/${partition}`, BigInt(offset));
+        for (const { partition, offset, low } of await admin.fetchTopicOffsets(topic)) {
+          startOffsets.set(`${topic}/${partition}`, BigInt(options.from === 'beginning' ? low : offset));
         }
       }
     } finally {

@@ -45,7 +45,12 @@ export function readEnvFile(file: string): Record<string, string> {
   return values;
 }
 
-function resolveEnv(base: NodeJS.ProcessEnv): Record<string, string> {
+/**
+ * Resolves `base` the way infra/lib.sh does for EVS_ENV=test: test.env
+ * defaults under the non-empty variables of `base`, then the derived
+ * addresses. test/support/private-stack.ts resolves its own stack with it.
+ */
+export function resolveTestEnv(base: NodeJS.ProcessEnv): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(base)) {
     if (value !== undefined) env[key] = value;
@@ -82,7 +87,7 @@ function resolveEnv(base: NodeJS.ProcessEnv): Record<string, string> {
  *         { cwd: ROOT_DIR, env: testEnv({ GATEWAY_PORT: '18090', TRANSFER_TTL_SECONDS: '5' }) })
  */
 export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
-  return { ...resolveEnv(process.env), ...overrides };
+  return { ...resolveTestEnv(process.env), ...overrides };
 }
 
 export function testStack(): TestStack {

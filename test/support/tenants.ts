@@ -4,7 +4,7 @@
  * inventory as that tenant would.
  */
 import { randomUUID } from 'node:crypto';
-import { loadConfig } from '../../libs/config/src/config';
+import { type AppConfig, loadConfig } from '../../libs/config/src/config';
 import { LocalTokenIssuer } from '../../libs/auth/src/local-issuer';
 import { InventoryClient } from '../../libs/inventory-client/src/inventory.client';
 import type { CreateVolumeAttrs, VolumeView } from '../../libs/inventory-client/src/inventory.wire';
@@ -16,9 +16,16 @@ export interface ApiAnswer<T = any> {
   body: T;
 }
 
-let issuer: LocalTokenIssuer | null = null;
-function tokenIssuer(): LocalTokenIssuer {
-  issuer ??= LocalTokenIssuer.open(loadConfig(testEnv()).auth);
+/** Signing settings of a stack's local issuer: its key files (in its DATA_DIR), issuer and audience. */
+export type IssuerConfig = AppConfig['auth'];
+
+const issuers = new Map<string, LocalTokenIssuer>();
+function tokenIssuer(auth: IssuerConfig = loadConfig(testEnv()).auth): LocalTokenIssuer {
+  let issuer = issuers.get(auth.jwtPrivateKeyFile);
+  if (issuer === undefined) {
+    issuer = LocalTokenIssuer.open(auth);
+    issuers.set(auth.jwtPrivateKeyFile, issuer);
+  }
   return issuer;
 }
 
@@ -26,8 +33,13 @@ export function uniqueProjectId(label = 'p'): string {
   return `${label}-${randomUUID().slice(0, 12)}`;
 }
 
-export async function issueToken(projectId: string, userId: string, roles: string[] = ['member']): Promise<string> {
-  return tokenIssuer().issueToken({ projectId, userId, roles, ttlSeconds: 3600 });
+export async function issueToken(
+  projectId: string,
+  userId: string,
+  roles: string[] = ['member'],
+  auth?: IssuerConfig,
+): Promise<string> {
+  return tokenIssuer(auth).issueToken({ projectId, userId, roles, ttlSeconds: 3600 });
 }
 
 export async function call<T = any>(
@@ -46,25 +58,38 @@ export async function call<T = any>(
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
 }
 
+export interface TenantOptions {
+  /** The gateway (default: the test stack's). */
+  baseUrl?: string;
+  /** The inventory (default: the test stack's). */
+  inventoryUrl?: string;
+  /** Whose local issuer signs the token (default: the test stack's, from its DATA_DIR). */
+  auth?: IssuerConfig;
+}
+
 export class Tenant {
-  readonly inventory = new InventoryClient(testStack().inventoryUrl);
+  readonly inventory: InventoryClient;
 
   private constructor(
     readonly projectId: string,
     readonly userId: string,
     readonly token: string,
     private readonly baseUrl?: string,
-  ) {}
-
-  static async create(label: string, options: { baseUrl?: string } = {}): Promise<Tenant> {
-    const projectId = uniqueProjectId(label);
-    const userId = `${label}-user`;
-    return new Tenant(projectId, userId, await issueToken(projectId, userId), options.baseUrl);
+    inventory?: InventoryClient,
+  ) {
+    this.inventory = inventory ?? new InventoryClient(testStack().inventoryUrl);
   }
 
-  /** The same tenant, talking to another gateway. */
+  static async create(label: string, options: TenantOptions = {}): Promise<Tenant> {
+    const projectId = uniqueProjectId(label);
+    const userId = `${label}-user`;
+    const inventory = options.inventoryUrl === undefined ? undefined : new InventoryClient(options.inventoryUrl);
+    return new Tenant(projectId, userId, await issueToken(projectId, userId, ['member'], options.auth), options.baseUrl, inventory);
+  }
+
+  /** The same tenant, talking to another gateway (of the same stack). */
   via(baseUrl: string): Tenant {
-    return new Tenant(this.projectId, this.userId, this.token, baseUrl);
+    return new Tenant(this.projectId, this.userId, this.token, baseUrl, this.inventory);
   }
 
   api<T = any>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {

@@ -13,6 +13,15 @@ import type { createTransferActivities } from './transfer-activities';
 
 const BUNDLE_PATH = path.resolve(__dirname, '../../../workflow-bundle.js');
 
+/**
+ * A workflow's next task goes first to the queue of the worker that cached
+ * it. When that worker died (kill -9, a crash), the server only notices
+ * after this long, so the first accept or delete of every transfer it held
+ * waited 10 s (the SDK's default) before another worker took it. A few
+ * seconds is enough for a live worker to pick its own tasks up.
+ */
+const STICKY_QUEUE_TIMEOUT = '3s';
+
 let runtimeInstalled = false;
 function installRuntimeLogger(logger: Logger): void {
   if (runtimeInstalled) return;
@@ -54,6 +63,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, BeforeAppl
       namespace: this.config.temporal.namespace,
       taskQueue: TRANSFER_TASK_QUEUE,
       activities: this.activities,
+      stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
       ...workflows,
     });
     this.running = this.worker.run().catch((err: unknown) => {

@@ -39,6 +39,8 @@ const schema = z.object({
   READ_MODEL_DB_PATH: z.string().default(''),
 
   TRANSFER_TTL_SECONDS: positiveSeconds.default(72 * 3600),
+  /** How long create's validation may wait for the inventory before answering 503; keep it below the update timeout. */
+  TRANSFER_VALIDATION_TIMEOUT_SECONDS: positiveSeconds.default(20),
   ACCEPT_MAX_FAILED_ATTEMPTS: z.coerce.number().int().min(1).default(5),
   ACCEPT_LOCKOUT_SECONDS: positiveSeconds.default(300),
   ACCEPT_LOCKOUT_MAX_SECONDS: positiveSeconds.default(24 * 3600),
@@ -58,7 +60,7 @@ export interface AppConfig {
   logLevel: RawConfig['LOG_LEVEL'];
   temporal: { address: string; namespace: string; uiUrl: string };
   kafka: { brokers: string[]; clientId: string };
-  gateway: { host: string; port: number; publicBaseUrl: string; updateTimeoutMs: number };
+  gateway: { host: string; port: number; publicBaseUrl: string; updateTimeoutMs: number; validationTimeoutMs: number };
   worker: { healthPort: number };
   inventory: {
     host: string;
@@ -104,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       port: c.GATEWAY_PORT,
       publicBaseUrl: c.PUBLIC_BASE_URL.replace(/\/+$/, ''),
       updateTimeoutMs: c.GATEWAY_UPDATE_TIMEOUT_SECONDS * 1000,
+      validationTimeoutMs: c.TRANSFER_VALIDATION_TIMEOUT_SECONDS * 1000,
     },
     worker: { healthPort: c.WORKER_HEALTH_PORT },
     inventory: {

@@ -32,6 +32,23 @@ export const SEARCH_ATTRIBUTE_REGISTRATIONS: readonly string[] = Object.values(S
   (key) => `${key.name}=Keyword`,
 );
 
+/**
+ * The workflow's second argument: how it runs, as opposed to what the
+ * transfer is (the first, TransferRequest). Optional, so workflows started
+ * without it (and their histories) keep the defaults.
+ */
+export interface TransferWorkflowOptions {
+  /**
+   * How long create's validation (locking the disk) may take before the
+   * transfer is rejected as DependencyUnavailable. Keep it below the
+   * gateway's deadline, so the caller gets that definite answer rather than
+   * "outcome unknown". Default DEFAULT_VALIDATION_TIMEOUT_MS.
+   */
+  validationTimeoutMs?: number;
+}
+
+export const DEFAULT_VALIDATION_TIMEOUT_MS = 20_000;
+
 export interface CreationOutcome {
   transferId: string;
   createdAtMs: number;

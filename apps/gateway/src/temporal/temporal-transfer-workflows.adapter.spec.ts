@@ -72,6 +72,14 @@ describe('TemporalTransferWorkflows', () => {
     expect(deadline).toBeLessThanOrEqual(Date.now() + 5000);
   });
 
+  it("passes the configured validation bound as the workflow's options", async () => {
+    const fake = fakeClient({ executeUpdateWithStart: async () => ({ transferId: request.transferId, createdAtMs: request.createdAtMs }) });
+    const workflows = new TemporalTransferWorkflows(fake.client, { updateTimeoutMs: 5000, validationTimeoutMs: 4000, logger: silent });
+    await workflows.create(request);
+    const [, options] = fake.executeUpdateWithStart.mock.calls[0] as unknown as [unknown, { startWorkflowOperation: WithStartWorkflowOperation<never> }];
+    expect(options.startWorkflowOperation.options.args).toEqual([request, { validationTimeoutMs: 4000 }]);
+  });
+
   it('accepts and deletes with updates on the transfer’s workflow', async () => {
     const fake = fakeClient({ executeUpdate: async () => ({ transferId: request.transferId, volumeId: request.volumeId, name: 't1' }) });
     const workflows = new TemporalTransferWorkflows(fake.client, { updateTimeoutMs: 5000, logger: silent });
@@ -93,6 +101,18 @@ describe('TemporalTransferWorkflows', () => {
     const fake = fakeClient({ executeUpdateWithStart: async () => Promise.reject(refusal) });
     const workflows = new TemporalTransferWorkflows(fake.client, { updateTimeoutMs: 5000, logger: silent });
     await expect(workflows.create(request)).rejects.toEqual(new DomainError('DiskHasSnapshots'));
+  });
+
+  it('logs a refusal for an unreachable dependency as a refusal, not as a call without outcome', async () => {
+    const refusal = new WorkflowUpdateFailedError(
+      'Workflow Update failed',
+      ApplicationFailure.create({ type: 'DependencyUnavailable', nonRetryable: true }),
+    );
+    const fake = fakeClient({ executeUpdateWithStart: async () => Promise.reject(refusal) });
+    const logger = { log: vi.fn(), error: vi.fn(), warn: vi.fn() };
+    const workflows = new TemporalTransferWorkflows(fake.client, { updateTimeoutMs: 5000, logger });
+    await expect(workflows.create(request)).rejects.toEqual(new DomainError('DependencyUnavailable'));
+    expect(logger.warn).toHaveBeenCalledWith(`create of transfer ${request.transferId} refused: a dependency did not answer in time`);
   });
 
   it('gives up at its own deadline with 503 "may still complete", even if the call never settles', async () => {

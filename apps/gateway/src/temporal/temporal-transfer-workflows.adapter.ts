@@ -10,7 +10,7 @@
  * local timer (nothing can make a request wait longer). Past it the caller
  * gets 503 saying the outcome may still complete.
  */
-import { type Client, WithStartWorkflowOperation } from '@temporalio/client';
+import { type Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { LoggerService } from '@nestjs/common';
 import type { TransferRequest } from '../../../../libs/domain/src/transfer';
 import {
@@ -25,12 +25,15 @@ import {
   TRANSFER_TASK_QUEUE,
   TRANSFER_WORKFLOW_TYPE,
   transferWorkflowId,
+  type TransferWorkflowOptions,
 } from '../../../../libs/temporal/src/transfer.definitions';
 import type { TransferWorkflows } from './transfer-workflows.port';
 import { mapWorkflowError, WorkflowCallTimeout, type WorkflowOperation } from './workflow-errors';
 
 export interface TemporalTransferWorkflowsOptions {
   updateTimeoutMs: number;
+  /** The workflow's bound on create's validation (TransferWorkflowOptions); its default when absent. */
+  validationTimeoutMs?: number;
   logger: LoggerService;
 }
 
@@ -47,7 +50,7 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
     const startWorkflowOperation = new WithStartWorkflowOperation(TRANSFER_WORKFLOW_TYPE, {
       workflowId: transferWorkflowId(request.transferId),
       taskQueue: TRANSFER_TASK_QUEUE,
-      args: [request],
+      args: this.workflowArgs(request),
       // A transfer id is new at every create: an existing workflow with it is a bug, never "the same transfer".
       workflowIdConflictPolicy: 'FAIL',
       typedSearchAttributes: [
@@ -83,6 +86,12 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
     );
   }
 
+  /** The request, and the workflow's options when any is configured (the workflow has defaults). */
+  private workflowArgs(request: TransferRequest): [TransferRequest] | [TransferRequest, TransferWorkflowOptions] {
+    const { validationTimeoutMs } = this.options;
+    return validationTimeoutMs === undefined ? [request] : [request, { validationTimeoutMs }];
+  }
+
   private async call<T>(operation: WorkflowOperation, transferId: string, fn: () => Promise<T>): Promise<T> {
     const timeoutMs = this.options.updateTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
@@ -99,7 +108,13 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
           `${operation} of transfer ${transferId} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
         );
       } else if (error.errorName === 'DependencyUnavailable') {
-        this.options.logger.warn(`${operation} of transfer ${transferId}: no outcome within ${timeoutMs} ms`);
+        // The workflow itself may refuse for an unreachable dependency (create's bounded validation):
+        // a definite outcome, not a call that ran out of time.
+        this.options.logger.warn(
+          err instanceof WorkflowUpdateFailedError
+            ? `${operation} of transfer ${transferId} refused: a dependency did not answer in time`
+            : `${operation} of transfer ${transferId}: no outcome within ${timeoutMs} ms`,
+        );
       }
       throw error;
     } finally {
