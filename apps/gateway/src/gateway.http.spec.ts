@@ -529,8 +529,49 @@ describe('request ids, unknown routes, health and docs', () => {
     expect(a.headers.get('x-request-id')).not.toBe(b.headers.get('x-request-id'));
   });
 
-  it.each(['/v1/project-a/os-volume-transfer', '/v2/project-a/volumes', '/nothing'])('answers 404 in the error shape for %s', async (p) => {
+  it('sends the request id as X-OpenStack-Request-Id too, on successes and errors, ignoring the client’s', async () => {
+    const ok = await call('GET', collection(), { headers: { 'X-OpenStack-Request-Id': 'req-client-chosen' } });
+    expect(ok.headers.get('x-openstack-request-id')).toMatch(REQUEST_ID);
+    expect(ok.headers.get('x-openstack-request-id')).toBe(ok.headers.get('x-request-id'));
+    expectConforms('listTransfers', ok);
+    const refused = await call('GET', collection(), { token: null });
+    expectError(refused, 401, 'EVS.5401');
+    expect(refused.headers.get('x-openstack-request-id')).toBe(refused.headers.get('x-request-id'));
+    const unknown = await call('GET', '/nothing');
+    expect(unknown.headers.get('x-openstack-request-id')).toBe(unknown.headers.get('x-request-id'));
+  });
+
+  it.each(['/v1/project-a/os-volume-transfer', '/v2/project-a/volumes', '/nothing', '/v1/', '/v4'])('answers 404 in the error shape for %s', async (p) => {
     expectError(await call('GET', p), 404, 'EVS.5404');
+  });
+
+  it('serves Cinder’s version discovery at / (300, every version) without credentials', async () => {
+    const reply = await call('GET', '/', { token: null });
+    expect(reply.status).toBe(300);
+    expectConforms('listVersions', reply);
+    const { versions } = reply.body as { versions: { id: string; version: string; min_version: string; links: { rel: string; href: string }[] }[] };
+    expect(versions.map((v) => [v.id, v.min_version, v.version])).toEqual([
+      ['v2.0', '', ''],
+      ['v3.0', '3.0', '3.0'],
+    ]);
+    expect(versions.map((v) => v.links.find((l) => l.rel === 'self')?.href)).toEqual([
+      `${baseUrl}/v2/`,
+      `${baseUrl}/v3/`,
+    ]);
+  });
+
+  it.each([
+    ['/v3', 'v3.0'],
+    ['/v3/', 'v3.0'],
+    ['/v2', 'v2.0'],
+    ['/v2/', 'v2.0'],
+  ])('serves %s as the %s document alone (200), with or without a token', async (p, id) => {
+    for (const token of [null, ownerToken, 'not-a-token']) {
+      const reply = await call('GET', p, { token });
+      expect(reply.status).toBe(200);
+      expectConforms('showVersion', reply);
+      expect((reply.body as { versions: { id: string }[] }).versions.map((v) => v.id)).toEqual([id]);
+    }
   });
 
   it('serves /healthz without credentials', async () => {

@@ -19,6 +19,7 @@ import { temporalProviders } from './temporal/temporal.providers';
 import { readModelProviders } from './transfers/read-model.providers';
 import { TransferController } from './transfers/transfer.controller';
 import { TransferService } from './transfers/transfer.service';
+import { VersionsController } from './versions/versions.controller';
 
 /** How long shutdown waits for the audit queue to reach Kafka before logging what is left. */
 const AUDIT_DRAIN_TIMEOUT_MS = 5000;
@@ -70,7 +71,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [KafkaModule.forRoot({ config, global: false })],
-      controllers: [TransferController, HealthController],
+      controllers: [TransferController, VersionsController, HealthController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: API_AUDIT_OPTIONS, useValue: DEFAULT_API_AUDIT_OPTIONS },

@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { ApiAuditService } from '../audit/api-audit.service';
 import { toErrorResponse } from './error-response';
 import type { HttpRequest, HttpResponse } from './http.types';
-import { REQUEST_ID_HEADER, requestContext } from './request-context';
+import { OPENSTACK_REQUEST_ID_HEADER, REQUEST_ID_HEADER, requestContext } from './request-context';
 
 /** The gateway's only exception filter: every error leaves through here. */
 @Catch()
@@ -34,6 +34,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     const adapter = this.adapterHost.httpAdapter;
     adapter.setHeader(res, REQUEST_ID_HEADER, context.requestId);
+    adapter.setHeader(res, OPENSTACK_REQUEST_ID_HEADER, context.requestId);
     if (response.retryAfterSeconds !== undefined) {
       adapter.setHeader(res, 'Retry-After', String(response.retryAfterSeconds));
     }

@@ -10,9 +10,15 @@ import type { Principal } from '../../../../libs/auth/src/token-verifier';
 import type { HttpResponse } from './http.types';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
+/**
+ * The same id under the header OpenStack services send (oslo's request-id
+ * middleware): openstacksdk and keystoneauth read the request id of a
+ * response, errors included, from this one.
+ */
+export const OPENSTACK_REQUEST_ID_HEADER = 'X-OpenStack-Request-Id';
 
 export interface RequestContext {
-  /** `req-<uuid>`, generated here; a client-sent X-Request-Id is ignored. */
+  /** `req-<uuid>`, generated here; a client-sent X-Request-Id (or X-OpenStack-Request-Id) is ignored. */
   requestId: string;
   startedAtMs: number;
   /** The TCP peer, never X-Forwarded-For (which any client can write). */
@@ -60,10 +66,11 @@ export function requestContext(req: IncomingMessage): RequestContext {
 /**
  * First middleware of the app (mounted with app.use, before the API docs
  * routes too): every response, even a 404 for an unknown path or the OpenAPI
- * document, carries the request id.
+ * document, carries the request id, under both headers.
  */
 export function requestContextMiddleware(req: IncomingMessage, res: HttpResponse, next: () => void): void {
   const context = createRequestContext(req);
   res.setHeader(REQUEST_ID_HEADER, context.requestId);
+  res.setHeader(OPENSTACK_REQUEST_ID_HEADER, context.requestId);
   next();
 }

@@ -61,7 +61,10 @@ export const OPERATION_ERRORS: Record<string, ErrorName[]> = {
   showTransfer: ['Unauthenticated', 'Forbidden', 'TransferNotFound', 'Internal'],
 };
 
-const REQUEST_ID_HEADER = { 'X-Request-Id': { $ref: '#/components/headers/RequestId' } };
+const REQUEST_ID_HEADER = {
+  'X-Request-Id': { $ref: '#/components/headers/RequestId' },
+  'X-OpenStack-Request-Id': { $ref: '#/components/headers/RequestId' },
+};
 
 function errorResponse(status: number, names: ErrorName[]): ResponseObject {
   // The schema allows every catalogue code of this status (a code is a
@@ -154,7 +157,7 @@ function operation(op: Omit<OperationObject, 'responses'> & { operationId: strin
 const API_DESCRIPTION = `The EVS disk transfer API: the OpenStack Cinder volume-transfer API under EVS paths.
 
 Every request carries \`X-Auth-Token\` (a JWT naming user, project and roles); the \`{project_id}\` in the
-path must be its project. Every response carries \`X-Request-Id\`. Errors are
+path must be its project. Every response carries \`X-Request-Id\` (and the same id as \`X-OpenStack-Request-Id\`). Errors are
 \`{"error": {"code": "EVS.xxxx", "message": "..."}}\`; the full code table is in docs/api.md.
 
 POST bodies are JSON (a missing Content-Type is read as JSON; any other type is a 400), at most
@@ -166,8 +169,44 @@ export function buildOpenApiDocument(): OpenAPIObject {
     info: { title: 'EVS disk transfer API', version: '1.0.0', description: API_DESCRIPTION },
     servers: [{ url: '/' }],
     security: [{ authToken: [] }],
-    tags: [{ name: 'transfers', description: 'Disk transfers between projects' }, { name: 'health' }],
+    tags: [
+      { name: 'transfers', description: 'Disk transfers between projects' },
+      { name: 'versions', description: "Cinder's version discovery documents" },
+      { name: 'health' },
+    ],
     paths: {
+      '/': {
+        get: {
+          tags: ['versions'],
+          operationId: 'listVersions',
+          summary: 'Every API version (Cinder version discovery)',
+          security: [],
+          responses: {
+            '300': {
+              description: 'Multiple Choices, as Cinder answers: v2 (deprecated, no microversions) and v3 (microversions 3.0 to 3.0).',
+              headers: REQUEST_ID_HEADER,
+              content: { 'application/json': { schema: ref('VersionsDocument') } },
+            },
+          },
+        },
+      },
+      '/{version}/': {
+        get: {
+          tags: ['versions'],
+          operationId: 'showVersion',
+          summary: 'One API version (Cinder version discovery)',
+          description: 'Answered with or without the trailing slash.',
+          security: [],
+          parameters: [param('Version')],
+          responses: {
+            '200': {
+              description: 'The version alone.',
+              headers: REQUEST_ID_HEADER,
+              content: { 'application/json': { schema: ref('VersionsDocument') } },
+            },
+          },
+        },
+      },
       '/{version}/{project_id}/os-volume-transfer': {
         parameters: COLLECTION_PARAMS,
         post: operation(
@@ -316,6 +355,27 @@ export function buildOpenApiDocument(): OpenAPIObject {
           error: strictObject({ code: { type: 'string', pattern: '^EVS\\.[0-9]{4}$' }, message: { type: 'string' } }),
         }),
         Health: strictObject({ status: { type: 'string', enum: ['ok'] } }),
+        VersionLink: strictObject(
+          {
+            rel: { type: 'string', enum: ['describedby', 'self'] },
+            href: { type: 'string', format: 'uri' },
+            type: { type: 'string', enum: ['text/html'] },
+          },
+          ['rel', 'href'],
+        ),
+        VersionEntry: strictObject({
+          id: { type: 'string', enum: ['v2.0', 'v3.0'] },
+          status: { type: 'string', enum: ['DEPRECATED', 'CURRENT'] },
+          version: { type: 'string', description: "Highest microversion ('' for v2)." },
+          min_version: { type: 'string', description: "Lowest microversion ('' for v2)." },
+          updated: { type: 'string' },
+          links: { type: 'array', items: ref('VersionLink') },
+          'media-types': {
+            type: 'array',
+            items: strictObject({ base: { type: 'string', enum: ['application/json'] }, type: { type: 'string' } }),
+          },
+        }),
+        VersionsDocument: strictObject({ versions: { type: 'array', minItems: 1, items: ref('VersionEntry') } }),
       },
     },
   };

@@ -1,0 +1,122 @@
+/**
+ * openstacksdk's block-storage proxy, unchanged, runs the seed procedure
+ * against the real stack (test/compat/openstacksdk_seed_procedure.py):
+ * create_transfer, get_transfer, transfers() (detail and summary),
+ * accept_transfer as another project, delete_transfer. Authentication is a
+ * static token (admin_token plugin) with a block_storage endpoint override,
+ * as for a cloud without Keystone.
+ *
+ * The SDK reads Cinder's version discovery document at GET /v3, without a
+ * token, before its first call (it refuses to build the proxy without one),
+ * and sends the microversion it negotiated from it, `volume 3.0`, on every
+ * call: the gateway advertises 3.0 so the SDK keeps to os-volume-transfer.
+ *
+ * The clients are installed from PyPI into .tools/compat-venv on first use
+ * (about 10 s); later runs reuse it.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_CATALOGUE } from '../../libs/domain/src/errors';
+import { InventoryClient } from '../../libs/inventory-client/src/inventory.client';
+import { testStack } from '../support/stack';
+import { issueToken, uniqueProjectId } from '../support/tenants';
+import { compatPython, requestLines, runProcedure, stepsByName, type Step } from './python-clients';
+
+const CINDER_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/;
+const REQUEST_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function value(step: Step | undefined): any {
+  if (!step?.ok) throw new Error(`step failed: ${JSON.stringify(step)}`);
+  return step.value;
+}
+
+function failure(step: Step | undefined) {
+  if (step === undefined || step.ok) throw new Error(`step did not fail: ${JSON.stringify(step)}`);
+  return step.error;
+}
+
+describe('openstacksdk runs the seed procedure unchanged', () => {
+  let python: string;
+  beforeAll(async () => {
+    python = await compatPython();
+  }, 300_000);
+
+  it('discovers v3 at 3.0, every call succeeds, refusals are SDK exceptions with our message and request id, the disk ends with B', async () => {
+    const stack = testStack();
+    const inventory = new InventoryClient(stack.inventoryUrl);
+    const a = uniqueProjectId('sdk-a');
+    const b = uniqueProjectId('sdk-b');
+    const disk = await inventory.createVolume(a, { size: 10, name: 'compat-1' });
+    const disk2 = await inventory.createVolume(a, { size: 10, name: 'compat-2' });
+
+    const report = await runProcedure(python, 'openstacksdk_seed_procedure.py', {
+      gatewayUrl: stack.gatewayUrl,
+      projectA: a,
+      tokenA: await issueToken(a, 'alice'),
+      projectB: b,
+      tokenB: await issueToken(b, 'bob'),
+      volumeId: disk.id,
+      volumeId2: disk2.id,
+    });
+    expect(report.client).toMatchObject({ name: 'openstacksdk', version: '4.22.0', api_version: '3' });
+    const steps = stepsByName(report);
+    expect(steps.connect_a?.ok && steps.connect_b?.ok, JSON.stringify([steps.connect_a, steps.connect_b])).toBe(true);
+
+    const created = value(steps.create);
+    expect(Object.keys(created).sort()).toEqual(['auth_key', 'created_at', 'id', 'links', 'name', 'volume_id']);
+    expect(created).toMatchObject({ name: 'compat openstacksdk', volume_id: disk.id });
+    expect(created.auth_key).toMatch(/^[0-9a-f]{16}$/);
+    expect(created.created_at).toMatch(CINDER_TIME);
+    const t = created.id as string;
+    const detail = { id: t, name: 'compat openstacksdk', volume_id: disk.id, created_at: created.created_at, links: created.links };
+    const { created_at: _omitted, ...summary } = detail;
+    expect(value(steps.get)).toEqual(detail);
+    expect(value(steps.list_detailed)).toEqual([detail]);
+    expect(value(steps.list_summary)).toEqual([summary]);
+
+    const wrongKey = failure(steps.accept_wrong_key);
+    expect(wrongKey).toMatchObject({
+      type: 'BadRequestException',
+      module: 'openstack.exceptions',
+      code: 400,
+      message: ERROR_CATALOGUE.InvalidAuthKey.message,
+    });
+    expect(wrongKey.request_id).toMatch(REQUEST_ID);
+    expect(value(steps.accept)).toEqual({ id: t, name: 'compat openstacksdk', volume_id: disk.id, links: expect.any(Array) });
+    expect(failure(steps.get_after_accept)).toMatchObject({ type: 'NotFoundException', code: 404, message: ERROR_CATALOGUE.TransferNotFound.message });
+
+    const owned = await inventory.showVolume(b, disk.id);
+    expect(owned?.status).toBe('available');
+    expect(owned?.['os-vol-tenant-attr:tenant_id']).toBe(b);
+    expect(await inventory.showVolume(a, disk.id)).toBeNull();
+
+    const second = value(steps.create_second);
+    expect(steps.delete?.ok).toBe(true);
+    expect(failure(steps.delete_again)).toMatchObject({ type: 'NotFoundException', code: 404 });
+    expect(value(steps.list_at_end)).toEqual([]);
+    expect((await inventory.showVolume(a, disk2.id))?.status).toBe('available');
+
+    // Discovery once per connection, without a token; then the API calls, each with the token and `volume 3.0`.
+    expect(requestLines(report, { A: a, B: b, T: t, T2: second.id })).toEqual([
+      'GET /v3 200',
+      'GET /v3 200',
+      'POST /v3/{A}/os-volume-transfer 202',
+      'GET /v3/{A}/os-volume-transfer/{T} 200',
+      'GET /v3/{A}/os-volume-transfer/detail 200',
+      'GET /v3/{A}/os-volume-transfer 200',
+      'POST /v3/{B}/os-volume-transfer/{T}/accept 400',
+      'POST /v3/{B}/os-volume-transfer/{T}/accept 202',
+      'GET /v3/{A}/os-volume-transfer/{T} 404',
+      'POST /v3/{A}/os-volume-transfer 202',
+      'DELETE /v3/{A}/os-volume-transfer/{T2} 202',
+      'DELETE /v3/{A}/os-volume-transfer/{T2} 404',
+      'GET /v3/{A}/os-volume-transfer/detail 200',
+    ]);
+    const [discoveryA, discoveryB, ...calls] = report.requests;
+    for (const r of [discoveryA, discoveryB]) expect(r).toMatchObject({ token: false, api_version: null });
+    for (const r of calls) {
+      expect(r.token).toBe(true);
+      expect(r.api_version).toBe('volume 3.0');
+      expect(r.request_id).toMatch(REQUEST_ID);
+    }
+  });
+});
