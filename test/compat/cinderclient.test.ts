@@ -13,23 +13,18 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CATALOGUE } from '../../libs/domain/src/errors';
-import { InventoryClient } from '../../libs/inventory-client/src/inventory.client';
-import { testStack } from '../support/stack';
-import { issueToken, uniqueProjectId } from '../support/tenants';
-import { compatPython, requestLines, runProcedure, stepsByName, type Step } from './python-clients';
-
-const CINDER_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/;
-const REQUEST_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function value(step: Step | undefined): any {
-  if (!step?.ok) throw new Error(`step failed: ${JSON.stringify(step)}`);
-  return step.value;
-}
-
-function failure(step: Step | undefined) {
-  if (step === undefined || step.ok) throw new Error(`step did not fail: ${JSON.stringify(step)}`);
-  return step.error;
-}
+import {
+  CINDER_TIME,
+  compatInventory,
+  compatPython,
+  REQUEST_ID,
+  requestLines,
+  runProcedure,
+  seedProcedureInputs,
+  stepFailure,
+  stepsByName,
+  stepValue,
+} from './python-clients';
 
 describe('python-cinderclient runs the seed procedure unchanged', () => {
   let python: string;
@@ -41,28 +36,17 @@ describe('python-cinderclient runs the seed procedure unchanged', () => {
     ['3', null],
     ['3.54', 'volume 3.54'],
   ])('at API version %s: every call succeeds, refusals are cinderclient exceptions, the disk ends with B', async (apiVersion, header) => {
-    const stack = testStack();
-    const inventory = new InventoryClient(stack.inventoryUrl);
-    const a = uniqueProjectId('cinder-a');
-    const b = uniqueProjectId('cinder-b');
-    const disk = await inventory.createVolume(a, { size: 10, name: 'compat-1' });
-    const disk2 = await inventory.createVolume(a, { size: 10, name: 'compat-2' });
-
-    const report = await runProcedure(python, 'cinder_seed_procedure.py', {
-      gatewayUrl: stack.gatewayUrl,
-      projectA: a,
-      tokenA: await issueToken(a, 'alice'),
-      projectB: b,
-      tokenB: await issueToken(b, 'bob'),
-      volumeId: disk.id,
-      volumeId2: disk2.id,
-      apiVersion,
-    });
+    const inputs = await seedProcedureInputs('cinder');
+    const disk = { id: inputs.volumeId };
+    const disk2 = { id: inputs.volumeId2 };
+    const [a, b] = [inputs.projectA, inputs.projectB];
+    const inventory = compatInventory();
+    const report = await runProcedure(python, 'cinder_seed_procedure.py', { ...inputs, apiVersion });
     expect(report.client).toMatchObject({ name: 'python-cinderclient', version: '9.10.0', api_version: apiVersion });
     const steps = stepsByName(report);
 
     // A creates, shows, lists and finds the transfer.
-    const created = value(steps.create);
+    const created = stepValue(steps.create);
     expect(Object.keys(created).sort()).toEqual(['auth_key', 'created_at', 'id', 'links', 'name', 'volume_id']);
     expect(created).toMatchObject({ name: 'compat cinderclient', volume_id: disk.id });
     expect(created.auth_key).toMatch(/^[0-9a-f]{16}$/);
@@ -70,23 +54,23 @@ describe('python-cinderclient runs the seed procedure unchanged', () => {
     const t = created.id as string;
     const detail = { id: t, name: 'compat cinderclient', volume_id: disk.id, created_at: created.created_at, links: created.links };
     const { created_at: _omitted, ...summary } = detail;
-    expect(value(steps.get)).toEqual(detail);
-    expect(value(steps.list_detailed)).toEqual([detail]);
-    expect(value(steps.list_summary)).toEqual([summary]);
-    expect(value(steps.find_by_name)).toEqual(detail);
+    expect(stepValue(steps.get)).toEqual(detail);
+    expect(stepValue(steps.list_detailed)).toEqual([detail]);
+    expect(stepValue(steps.list_summary)).toEqual([summary]);
+    expect(stepValue(steps.find_by_name)).toEqual(detail);
 
     // B cannot see it; a wrong key is refused as cinderclient's BadRequest with our message; the right key moves the disk.
-    expect(failure(steps.get_as_recipient)).toMatchObject({ type: 'NotFound', module: 'cinderclient.exceptions', code: 404 });
-    expect(failure(steps.accept_wrong_key)).toMatchObject({
+    expect(stepFailure(steps.get_as_recipient)).toMatchObject({ type: 'NotFound', module: 'cinderclient.exceptions', code: 404 });
+    expect(stepFailure(steps.accept_wrong_key)).toMatchObject({
       type: 'BadRequest',
       module: 'cinderclient.exceptions',
       code: 400,
       message: ERROR_CATALOGUE.InvalidAuthKey.message,
     });
-    const accepted = value(steps.accept);
+    const accepted = stepValue(steps.accept);
     expect(accepted).toEqual({ id: t, name: 'compat cinderclient', volume_id: disk.id, links: expect.any(Array) });
     expect(accepted.links[0].href).toContain(`/v3/${b}/os-volume-transfer/${t}`);
-    expect(failure(steps.get_after_accept)).toMatchObject({ type: 'NotFound', code: 404, message: ERROR_CATALOGUE.TransferNotFound.message });
+    expect(stepFailure(steps.get_after_accept)).toMatchObject({ type: 'NotFound', code: 404, message: ERROR_CATALOGUE.TransferNotFound.message });
 
     const owned = await inventory.showVolume(b, disk.id);
     expect(owned?.status).toBe('available');
@@ -94,11 +78,11 @@ describe('python-cinderclient runs the seed procedure unchanged', () => {
     expect(await inventory.showVolume(a, disk.id)).toBeNull();
 
     // A deletes a second transfer: the disk is A's and available again; a second delete is a NotFound.
-    const second = value(steps.create_second);
+    const second = stepValue(steps.create_second);
     expect(second.name).toBeNull();
     expect(steps.delete?.ok).toBe(true);
-    expect(failure(steps.delete_again)).toMatchObject({ type: 'NotFound', code: 404 });
-    expect(value(steps.list_at_end)).toEqual([]);
+    expect(stepFailure(steps.delete_again)).toMatchObject({ type: 'NotFound', code: 404 });
+    expect(stepValue(steps.list_at_end)).toEqual([]);
     expect((await inventory.showVolume(a, disk2.id))?.status).toBe('available');
 
     // Exactly these requests: no version discovery, each with the token, the microversion header only when above 3.0.

@@ -16,23 +16,18 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CATALOGUE } from '../../libs/domain/src/errors';
-import { InventoryClient } from '../../libs/inventory-client/src/inventory.client';
-import { testStack } from '../support/stack';
-import { issueToken, uniqueProjectId } from '../support/tenants';
-import { compatPython, requestLines, runProcedure, stepsByName, type Step } from './python-clients';
-
-const CINDER_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/;
-const REQUEST_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function value(step: Step | undefined): any {
-  if (!step?.ok) throw new Error(`step failed: ${JSON.stringify(step)}`);
-  return step.value;
-}
-
-function failure(step: Step | undefined) {
-  if (step === undefined || step.ok) throw new Error(`step did not fail: ${JSON.stringify(step)}`);
-  return step.error;
-}
+import {
+  CINDER_TIME,
+  compatInventory,
+  compatPython,
+  REQUEST_ID,
+  requestLines,
+  runProcedure,
+  seedProcedureInputs,
+  stepFailure,
+  stepsByName,
+  stepValue,
+} from './python-clients';
 
 describe('openstacksdk runs the seed procedure unchanged', () => {
   let python: string;
@@ -41,27 +36,17 @@ describe('openstacksdk runs the seed procedure unchanged', () => {
   }, 300_000);
 
   it('discovers v3 at 3.0, every call succeeds, refusals are SDK exceptions with our message and request id, the disk ends with B', async () => {
-    const stack = testStack();
-    const inventory = new InventoryClient(stack.inventoryUrl);
-    const a = uniqueProjectId('sdk-a');
-    const b = uniqueProjectId('sdk-b');
-    const disk = await inventory.createVolume(a, { size: 10, name: 'compat-1' });
-    const disk2 = await inventory.createVolume(a, { size: 10, name: 'compat-2' });
-
-    const report = await runProcedure(python, 'openstacksdk_seed_procedure.py', {
-      gatewayUrl: stack.gatewayUrl,
-      projectA: a,
-      tokenA: await issueToken(a, 'alice'),
-      projectB: b,
-      tokenB: await issueToken(b, 'bob'),
-      volumeId: disk.id,
-      volumeId2: disk2.id,
-    });
+    const inputs = await seedProcedureInputs('sdk');
+    const disk = { id: inputs.volumeId };
+    const disk2 = { id: inputs.volumeId2 };
+    const [a, b] = [inputs.projectA, inputs.projectB];
+    const inventory = compatInventory();
+    const report = await runProcedure(python, 'openstacksdk_seed_procedure.py', { ...inputs });
     expect(report.client).toMatchObject({ name: 'openstacksdk', version: '4.22.0', api_version: '3' });
     const steps = stepsByName(report);
     expect(steps.connect_a?.ok && steps.connect_b?.ok, JSON.stringify([steps.connect_a, steps.connect_b])).toBe(true);
 
-    const created = value(steps.create);
+    const created = stepValue(steps.create);
     expect(Object.keys(created).sort()).toEqual(['auth_key', 'created_at', 'id', 'links', 'name', 'volume_id']);
     expect(created).toMatchObject({ name: 'compat openstacksdk', volume_id: disk.id });
     expect(created.auth_key).toMatch(/^[0-9a-f]{16}$/);
@@ -69,11 +54,11 @@ describe('openstacksdk runs the seed procedure unchanged', () => {
     const t = created.id as string;
     const detail = { id: t, name: 'compat openstacksdk', volume_id: disk.id, created_at: created.created_at, links: created.links };
     const { created_at: _omitted, ...summary } = detail;
-    expect(value(steps.get)).toEqual(detail);
-    expect(value(steps.list_detailed)).toEqual([detail]);
-    expect(value(steps.list_summary)).toEqual([summary]);
+    expect(stepValue(steps.get)).toEqual(detail);
+    expect(stepValue(steps.list_detailed)).toEqual([detail]);
+    expect(stepValue(steps.list_summary)).toEqual([summary]);
 
-    const wrongKey = failure(steps.accept_wrong_key);
+    const wrongKey = stepFailure(steps.accept_wrong_key);
     expect(wrongKey).toMatchObject({
       type: 'BadRequestException',
       module: 'openstack.exceptions',
@@ -81,18 +66,18 @@ describe('openstacksdk runs the seed procedure unchanged', () => {
       message: ERROR_CATALOGUE.InvalidAuthKey.message,
     });
     expect(wrongKey.request_id).toMatch(REQUEST_ID);
-    expect(value(steps.accept)).toEqual({ id: t, name: 'compat openstacksdk', volume_id: disk.id, links: expect.any(Array) });
-    expect(failure(steps.get_after_accept)).toMatchObject({ type: 'NotFoundException', code: 404, message: ERROR_CATALOGUE.TransferNotFound.message });
+    expect(stepValue(steps.accept)).toEqual({ id: t, name: 'compat openstacksdk', volume_id: disk.id, links: expect.any(Array) });
+    expect(stepFailure(steps.get_after_accept)).toMatchObject({ type: 'NotFoundException', code: 404, message: ERROR_CATALOGUE.TransferNotFound.message });
 
     const owned = await inventory.showVolume(b, disk.id);
     expect(owned?.status).toBe('available');
     expect(owned?.['os-vol-tenant-attr:tenant_id']).toBe(b);
     expect(await inventory.showVolume(a, disk.id)).toBeNull();
 
-    const second = value(steps.create_second);
+    const second = stepValue(steps.create_second);
     expect(steps.delete?.ok).toBe(true);
-    expect(failure(steps.delete_again)).toMatchObject({ type: 'NotFoundException', code: 404 });
-    expect(value(steps.list_at_end)).toEqual([]);
+    expect(stepFailure(steps.delete_again)).toMatchObject({ type: 'NotFoundException', code: 404 });
+    expect(stepValue(steps.list_at_end)).toEqual([]);
     expect((await inventory.showVolume(a, disk2.id))?.status).toBe('available');
 
     // Discovery once per connection, without a token; then the API calls, each with the token and `volume 3.0`.

@@ -15,7 +15,9 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { ROOT_DIR } from '../support/stack';
+import { InventoryClient } from '../../libs/inventory-client/src/inventory.client';
+import { ROOT_DIR, testStack } from '../support/stack';
+import { issueToken, uniqueProjectId } from '../support/tenants';
 
 const run = promisify(execFile);
 
@@ -168,4 +170,46 @@ export function requestLines(report: ProcedureReport, names: Record<string, stri
     for (const [name, id] of Object.entries(names)) p = p.split(id).join(`{${name}}`);
     return `${r.method} ${p} ${r.status}`;
   });
+}
+
+export const CINDER_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/;
+export const REQUEST_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The test stack's inventory, to set disks up and check who owns them. */
+export function compatInventory(): InventoryClient {
+  return new InventoryClient(testStack().inventoryUrl);
+}
+
+/** The value a step returned; fails the test if the step failed. */
+export function stepValue(step: Step | undefined): any {
+  if (!step?.ok) throw new Error(`step failed: ${JSON.stringify(step)}`);
+  return step.value;
+}
+
+/** The error a step raised; fails the test if the step succeeded. */
+export function stepFailure(step: Step | undefined): StepError {
+  if (step === undefined || step.ok) throw new Error(`step did not fail: ${JSON.stringify(step)}`);
+  return step.error;
+}
+
+/**
+ * Two fresh projects with tokens, and two disks of A's (one to accept, one
+ * to delete): everything a seed-procedure script needs but the gateway URL.
+ */
+export async function seedProcedureInputs(label: string): Promise<Omit<ProcedureInputs, 'apiVersion'>> {
+  const stack = testStack();
+  const inventory = compatInventory();
+  const projectA = uniqueProjectId(`${label}-a`);
+  const projectB = uniqueProjectId(`${label}-b`);
+  const disk = await inventory.createVolume(projectA, { size: 10, name: 'compat-1' });
+  const disk2 = await inventory.createVolume(projectA, { size: 10, name: 'compat-2' });
+  return {
+    gatewayUrl: stack.gatewayUrl,
+    projectA,
+    tokenA: await issueToken(projectA, 'alice'),
+    projectB,
+    tokenB: await issueToken(projectB, 'bob'),
+    volumeId: disk.id,
+    volumeId2: disk2.id,
+  };
 }
