@@ -19,7 +19,7 @@ import { transferEventRecord } from '../libs/contracts/src/events';
 import type { ErrorName } from '../libs/domain/src/errors';
 import { ERROR_CATALOGUE } from '../libs/domain/src/errors';
 import type { Decision, DecisionError, TransferCommand, TransferRequest, TransferState, TransferStatus } from '../libs/domain/src/transfer';
-import { decide, evolveAll, initialState, isPublished, isTerminal } from '../libs/domain/src/transfer';
+import { decide, evolve, initialState, isPublished, isTerminal } from '../libs/domain/src/transfer';
 import {
   acceptUpdate,
   awaitCreationUpdate,
@@ -86,14 +86,14 @@ export async function transferWorkflow(
   const outbox: OutgoingRecord[] = [];
   /** The create call answers once the read model shows the transfer, so show works at once. */
   let visible = false;
-  /** Why the latest accept was undone, for the accept call that is waiting on it. */
+  /** Why an accept was undone (by its request id), for the accept call waiting on it. */
   const abortedAccepts = new Map<string, ErrorName>();
   let finished = false;
 
   const apply = (decision: Decision): void => {
     const before = state.status;
     for (const event of decision.events) {
-      state = evolveAll(state, [event]);
+      state = evolve(state, event);
       if (isPublished(event)) outbox.push(transferEventRecord(state, event));
     }
     if (state.status !== before) showProgress();
