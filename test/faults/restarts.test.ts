@@ -81,6 +81,8 @@ function startCase(name: string): void {
   caseStartedAt = Date.now();
 }
 
+type PendingTransfer = Awaited<ReturnType<typeof pendingTransfer>>;
+
 async function pendingTransfer(owner: Tenant, size = 10) {
   const disk = await owner.createDisk({ size });
   const res = await owner.createTransfer(disk.id);
@@ -95,6 +97,18 @@ async function expectOwnedBy(diskId: string, owner: Tenant, other: Tenant): Prom
   expect(seen?.status).toBe('available');
   expect(await other.disk(diskId)).toBeNull();
   expect((await internal.getDisk(diskId))?.transferId).toBeNull();
+}
+
+/** B accepts one of A's pending transfers while A deletes the other: both succeed, each disk ends with its one owner. */
+async function acceptOneDeleteOther(a: Tenant, b: Tenant, toAccept: PendingTransfer, toDelete: PendingTransfer): Promise<void> {
+  const [accepted, deleted] = await Promise.all([
+    b.acceptTransfer(toAccept.transfer.id, toAccept.transfer.auth_key),
+    a.deleteTransfer(toDelete.transfer.id),
+  ]);
+  expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
+  expect(deleted.status, JSON.stringify(deleted.body)).toBe(202);
+  await expectOwnedBy(toAccept.disk.id, b, a);
+  await expectOwnedBy(toDelete.disk.id, a, b);
 }
 
 function distinctIds(list: readonly CollectedEvent[]): string[] {
@@ -184,14 +198,7 @@ describe('restarts of single processes', () => {
     expect((await a.disk(disk.id))?.status).toBe('awaiting-transfer');
     expect((await a.showTransfer(late.id)).status).toBe(200);
 
-    const [accepted, deleted] = await Promise.all([
-      b.acceptTransfer(toAccept.transfer.id, toAccept.transfer.auth_key),
-      a.deleteTransfer(toDelete.transfer.id),
-    ]);
-    expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
-    expect(deleted.status, JSON.stringify(deleted.body)).toBe(202);
-    await expectOwnedBy(toAccept.disk.id, b, a);
-    await expectOwnedBy(toDelete.disk.id, a, b);
+    await acceptOneDeleteOther(a, b, toAccept, toDelete);
     mark('accepted+deleted');
     expect((await a.showTransfer(toAccept.transfer.id)).status).toBe(404);
     expect((await a.showTransfer(toDelete.transfer.id)).status).toBe(404);
@@ -230,14 +237,7 @@ describe('restarts of single processes', () => {
       // The expiry timer was pending when the server went down (it may have come due while it was down).
       expect(expiresAt).toBeGreaterThan(stopping);
 
-      const [accepted, deleted] = await Promise.all([
-        b.acceptTransfer(toAccept.transfer.id, toAccept.transfer.auth_key),
-        a.deleteTransfer(toDelete.transfer.id),
-      ]);
-      expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
-      expect(deleted.status, JSON.stringify(deleted.body)).toBe(202);
-      await expectOwnedBy(toAccept.disk.id, b, a);
-      await expectOwnedBy(toDelete.disk.id, a, b);
+      await acceptOneDeleteOther(a, b, toAccept, toDelete);
       mark('accepted+deleted');
 
       await expectLifecycle(toExpire.transfer.id, ['created', 'expired'], 30_000);
