@@ -12,6 +12,7 @@
  */
 import * as http from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AuditOutbox } from '../../apps/gateway/src/audit/audit-outbox';
 import { CLOUD_EVENT_TYPES, TOPICS } from '../../libs/contracts/src/events';
 import { InventoryClient } from '../../libs/inventory-client/src/inventory.client';
 import { SEARCH_ATTRIBUTES, transferViewQuery, transferWorkflowId } from '../../libs/temporal/src/transfer.definitions';
@@ -302,6 +303,56 @@ describe('restarts of single processes', () => {
     const createAudit = await auditOf(create.value.headers.get('x-request-id') ?? '');
     mark('audit records');
     expect(createAudit.data).toMatchObject({ action: 'evs:transfers:create', transfer_id: created.id, http_status: 202 });
+  });
+
+  it('gateway and kafka: kill -9 with audit records unsent (broker stopped); the restarted gateway sends them once the broker is back', async () => {
+    startCase('gateway+kafka');
+    const a = await stack.tenant('gk-a');
+    const b = await stack.tenant('gk-b');
+    const toAccept = await pendingTransfer(a);
+    const disk = await a.createDisk();
+    const outboxFile = stack.config().gateway.outboxDbPath;
+
+    await events.stop();
+    eventsRunning = false;
+    await stack.stop('kafka');
+    mark('kafka stopped');
+    const create = await a.createTransfer(disk.id);
+    expect(create.status, JSON.stringify(create.body)).toBe(202);
+    const accept = await b.acceptTransfer(toAccept.transfer.id, toAccept.transfer.auth_key);
+    expect(accept.status, JSON.stringify(accept.body)).toBe(202);
+    const requestIds = [create.headers.get('x-request-id'), accept.headers.get('x-request-id')];
+    expect(requestIds.every(Boolean)).toBe(true);
+
+    await stack.kill('gateway');
+    mark('gateway killed');
+    // The answers were seen, so their records were on disk before: the kill lost nothing.
+    const outbox = AuditOutbox.open(outboxFile);
+    try {
+      const stored = outbox.oldest(1000).map((row) => row.record.event.id);
+      expect(stored).toEqual(expect.arrayContaining(requestIds.map((id) => `api/${id}`)));
+    } finally {
+      outbox.close();
+    }
+
+    // up.sh would start Kafka as well: this gateway, on the same DATA_DIR (the
+    // same outbox file), comes up while the broker is still down, and keeps trying.
+    const restarted = await stack.spawnApp('gateway', 28091, { LOG_LEVEL: 'warn' });
+    try {
+      mark('gateway restarted');
+      expect((await a.via(restarted.url).showTransfer((create.body.transfer as { id: string }).id)).status).toBe(200);
+      await stack.start('kafka');
+      mark('kafka started');
+      await restartCollector();
+      const createAudit = await auditOf(requestIds[0]!);
+      expect(createAudit.data).toMatchObject({ action: 'evs:transfers:create', http_status: 202, volume_id: disk.id });
+      const acceptAudit = await auditOf(requestIds[1]!);
+      expect(acceptAudit.data).toMatchObject({ action: 'evs:transfers:accept', transfer_id: toAccept.transfer.id, http_status: 202 });
+      mark('audit records');
+      await expectOwnedBy(toAccept.disk.id, b, a);
+    } finally {
+      await restarted.stop();
+    }
   });
 
   it('inventory: down during a create (503, nothing half-done) and during an accept (it waits, then 202)', async () => {

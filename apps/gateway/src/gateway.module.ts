@@ -5,12 +5,14 @@ import {
   Injectable,
   Logger,
   Module,
+  type OnApplicationShutdown,
 } from '@nestjs/common';
 import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 import type { AppConfig } from '../../../libs/config/src/config';
 import { KafkaModule } from '../../../libs/kafka/src/kafka.module';
-import { API_AUDIT_OPTIONS, ApiAuditService, DEFAULT_API_AUDIT_OPTIONS } from './audit/api-audit.service';
+import { API_AUDIT_OPTIONS, ApiAuditService, AUDIT_OUTBOX, DEFAULT_API_AUDIT_OPTIONS } from './audit/api-audit.service';
+import { AuditOutbox } from './audit/audit-outbox';
 import { authProviders } from './auth/auth.providers';
 import { APP_CONFIG } from './gateway.tokens';
 import { HealthController } from './health/health.controller';
@@ -21,28 +23,34 @@ import { TransferController } from './transfers/transfer.controller';
 import { TransferService } from './transfers/transfer.service';
 import { VersionsController } from './versions/versions.controller';
 
-/** How long shutdown waits for the audit queue to reach Kafka before logging what is left. */
+/** How long shutdown waits for the audit outbox to reach Kafka; what is left is sent at the next start. */
 const AUDIT_DRAIN_TIMEOUT_MS = 5000;
 
 /**
  * Orderly shutdown (enableShutdownHooks): stop taking requests and let
  * in-flight ones finish, then flush the audit records they left, and only
  * then let Kafka, Temporal and the read model close (their hooks run after
- * this root module's).
+ * this root module's); the audit outbox closes last.
  */
 @Injectable()
-export class GatewayShutdown implements BeforeApplicationShutdown {
+export class GatewayShutdown implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('GatewayShutdown');
 
   constructor(
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
     @Inject(ApiAuditService) private readonly audit: ApiAuditService,
+    @Inject(AUDIT_OUTBOX) private readonly outbox: AuditOutbox,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.stopServing(this.config.gateway.updateTimeoutMs + 2000);
     await this.audit.drain(AUDIT_DRAIN_TIMEOUT_MS);
+  }
+
+  /** Closes the audit outbox once nothing writes to it any more. */
+  onApplicationShutdown(): void {
+    this.outbox.close();
   }
 
   private async stopServing(graceMs: number): Promise<void> {
@@ -75,6 +83,7 @@ export class GatewayModule {
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: API_AUDIT_OPTIONS, useValue: DEFAULT_API_AUDIT_OPTIONS },
+        { provide: AUDIT_OUTBOX, useFactory: () => AuditOutbox.open(config.gateway.outboxDbPath) },
         ApiAuditService,
         TransferService,
         ...authProviders,

@@ -26,6 +26,8 @@ const schema = z.object({
   PUBLIC_BASE_URL: z.string().default(''),
   /** How long the gateway waits for a workflow outcome before answering 503. */
   GATEWAY_UPDATE_TIMEOUT_SECONDS: positiveSeconds.default(30),
+  /** The gateway's outbox of API audit records not yet on Kafka. */
+  GATEWAY_OUTBOX_DB_PATH: z.string().default(''),
 
   WORKER_HEALTH_PORT: port.default(8082),
 
@@ -60,7 +62,14 @@ export interface AppConfig {
   logLevel: RawConfig['LOG_LEVEL'];
   temporal: { address: string; namespace: string; uiUrl: string };
   kafka: { brokers: string[]; clientId: string };
-  gateway: { host: string; port: number; publicBaseUrl: string; updateTimeoutMs: number; validationTimeoutMs: number };
+  gateway: {
+    host: string;
+    port: number;
+    publicBaseUrl: string;
+    updateTimeoutMs: number;
+    validationTimeoutMs: number;
+    outboxDbPath: string;
+  };
   worker: { healthPort: number };
   inventory: {
     host: string;
@@ -107,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       publicBaseUrl: c.PUBLIC_BASE_URL.replace(/\/+$/, ''),
       updateTimeoutMs: c.GATEWAY_UPDATE_TIMEOUT_SECONDS * 1000,
       validationTimeoutMs: c.TRANSFER_VALIDATION_TIMEOUT_SECONDS * 1000,
+      outboxDbPath: c.GATEWAY_OUTBOX_DB_PATH || inData('gateway-outbox.sqlite'),
     },
     worker: { healthPort: c.WORKER_HEALTH_PORT },
     inventory: {

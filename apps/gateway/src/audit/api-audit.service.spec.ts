@@ -1,11 +1,19 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { API_ACTIONS, type OutgoingRecord } from '../../../../libs/contracts/src/events';
 import type { EventPublisher } from '../../../../libs/kafka/src/event-publisher';
 import { createRequestContext, type RequestContext } from '../http/request-context';
 import { ApiAuditService } from './api-audit.service';
+import { AuditOutbox } from './audit-outbox';
 
-const options = { maxQueued: 3, batchSize: 2, minBackoffMs: 5, maxBackoffMs: 20 };
+const options = { batchSize: 2, minBackoffMs: 5, maxBackoffMs: 20 };
+
+function service(publisher: EventPublisher, outbox = AuditOutbox.open(':memory:')): ApiAuditService {
+  return new ApiAuditService(publisher, options, outbox);
+}
 
 function context(action: RequestContext['action'] = API_ACTIONS.delete): RequestContext {
   const ctx = createRequestContext({ socket: { remoteAddress: '::ffff:10.1.2.3' } } as never);
@@ -37,7 +45,7 @@ describe('ApiAuditService', () => {
 
   it('publishes one record per audited request, once, in batches, from the request facts', async () => {
     const publisher = new Publisher();
-    const audit = new ApiAuditService(publisher, options);
+    const audit = service(publisher);
     const a = context();
     audit.recordOutcome(a, 202, null);
     audit.recordOutcome(a, 500, 'EVS.5500');
@@ -52,7 +60,7 @@ describe('ApiAuditService', () => {
 
   it('ignores requests that are not audited', async () => {
     const publisher = new Publisher();
-    const audit = new ApiAuditService(publisher, options);
+    const audit = service(publisher);
     audit.recordOutcome(context(null), 200, null);
     await audit.drain(100);
     expect(publisher.sent).toEqual([]);
@@ -61,28 +69,43 @@ describe('ApiAuditService', () => {
   it('retries with back-off until the publisher takes the records', async () => {
     const publisher = new Publisher();
     publisher.fail = 3;
-    const audit = new ApiAuditService(publisher, options);
+    const audit = service(publisher);
     audit.recordOutcome(context(), 202, null);
     await vi.waitFor(() => expect(publisher.sent.flat()).toHaveLength(1));
     expect(audit.pending).toBe(0);
   });
 
-  it('keeps at most maxQueued records, dropping the oldest', async () => {
-    const publisher = new Publisher();
-    publisher.hang = true;
-    const audit = new ApiAuditService(publisher, options);
-    for (let i = 0; i < 5; i++) audit.recordOutcome(context(), 202, null);
-    expect(audit.pending).toBe(3);
+  it('keeps what it could not send in the outbox, and a restarted service sends it at boot', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'api-audit-'));
+    try {
+      const file = path.join(dir, 'outbox.sqlite');
+      const down = new Publisher();
+      down.hang = true;
+      const first = service(down, AuditOutbox.open(file));
+      const a = context();
+      const b = context();
+      first.recordOutcome(a, 202, null);
+      first.recordOutcome(b, 404, 'EVS.5404');
+      // No drain, no close: as if the gateway had been killed.
+      const publisher = new Publisher();
+      const second = service(publisher, AuditOutbox.open(file));
+      expect(second.pending).toBe(2);
+      second.onApplicationBootstrap();
+      await vi.waitFor(() => expect(second.pending).toBe(0));
+      expect(publisher.sent.flat().map((r) => r.event.id)).toEqual([`api/${a.requestId}`, `api/${b.requestId}`]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
-  it('stops waiting at the drain deadline and reports what was not sent', async () => {
+  it('stops waiting at the drain deadline, keeping what was not sent for the next start', async () => {
     const publisher = new Publisher();
     publisher.hang = true;
-    const audit = new ApiAuditService(publisher, options);
+    const audit = service(publisher);
     audit.recordOutcome(context(), 202, null);
     const started = Date.now();
     await audit.drain(50);
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(audit.pending).toBe(0);
+    expect(audit.pending).toBe(1);
   });
 });

@@ -2,87 +2,118 @@
  * The API audit trail: one record per mutating call (create, accept,
  * delete), whatever its outcome, published to Kafka through EVENT_PUBLISHER.
  *
- * Publishing must never fail or slow the API: records go into an in-memory
- * queue that a background loop sends in batches, retrying with back-off
- * while Kafka is away. The queue is bounded (the oldest record is dropped,
- * and logged, past the bound) and drained at shutdown; a record that cannot
- * be sent before the drain deadline is written to the log instead of being
- * lost silently. Record ids are `api/<request id>`, so a record sent twice
- * is dropped by consumers.
+ * Durable, and never in the API's way: recordOutcome() inserts the record
+ * into the gateway's SQLite outbox (AuditOutbox) synchronously, before the
+ * answer is sent, so a record exists on disk for every answer a client can
+ * see. A relay loop in this service publishes the outbox's rows in insertion
+ * order, in batches, and deletes them only once Kafka acknowledged them,
+ * retrying with back-off while Kafka is away. It starts at boot (sending what
+ * a killed gateway left behind) and makes a last bounded attempt at
+ * shutdown; what is still unsent then stays in the outbox for the next start.
+ *
+ * At least once, with harmless duplicates: a crash between Kafka's ack and
+ * the delete re-sends those rows at the next start, and two gateways sharing
+ * one outbox file may both send a row. Record ids are deterministic
+ * (`api/<request id>`), so consumers drop the second copy.
  */
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { apiAuditRecord, type OutgoingRecord } from '../../../../libs/contracts/src/events';
 import { EVENT_PUBLISHER, type EventPublisher } from '../../../../libs/kafka/src/event-publisher';
 import type { RequestContext } from '../http/request-context';
+import { AuditOutbox } from './audit-outbox';
 
 export interface ApiAuditOptions {
-  maxQueued: number;
+  /** Most rows sent in one publish. */
   batchSize: number;
   minBackoffMs: number;
   maxBackoffMs: number;
 }
 
 export const DEFAULT_API_AUDIT_OPTIONS: ApiAuditOptions = {
-  maxQueued: 10_000,
   batchSize: 100,
   minBackoffMs: 200,
   maxBackoffMs: 30_000,
 };
 export const API_AUDIT_OPTIONS = 'API_AUDIT_OPTIONS';
+/** Injection token of the AuditOutbox the service writes to and relays from. */
+export const AUDIT_OUTBOX = 'AUDIT_OUTBOX';
 
 @Injectable()
-export class ApiAuditService {
+export class ApiAuditService implements OnApplicationBootstrap {
   private readonly logger = new Logger('ApiAudit');
-  private readonly queue: OutgoingRecord[] = [];
   private pumping: Promise<void> | null = null;
   private backoffMs: number;
   private wake: (() => void) | null = null;
   private failuresInRow = 0;
+  /** Set once the shutdown drain is over: the relay sends nothing more. */
+  private stopped = false;
 
   constructor(
     @Inject(EVENT_PUBLISHER) private readonly publisher: EventPublisher,
     @Inject(API_AUDIT_OPTIONS) private readonly options: ApiAuditOptions,
+    @Inject(AUDIT_OUTBOX) private readonly outbox: AuditOutbox,
   ) {
     this.backoffMs = options.minBackoffMs;
   }
 
+  /** Starts relaying at boot: rows a killed gateway left are sent now. */
+  onApplicationBootstrap(): void {
+    const left = this.pending;
+    if (left > 0) this.logger.log(`${left} audit record(s) left in the outbox by an earlier run; sending them`);
+    this.kick();
+  }
+
   /**
    * Records the outcome of an audited call, once per request; a call that is
-   * not audited (reads, unknown routes) is ignored. Never throws.
+   * not audited (reads, unknown routes) is ignored. Called before the answer
+   * is sent; when it returns, the record is committed to the outbox. Never
+   * throws: a record that cannot be stored is written to the error log.
    */
   recordOutcome(context: RequestContext, status: number, errorCode: string | null): void {
     if (context.action === null || context.audited) return;
     context.audited = true;
+    let record: OutgoingRecord;
     try {
-      this.enqueue(
-        apiAuditRecord({
-          requestId: context.requestId,
-          at: context.startedAtMs,
-          action: context.action,
-          actor: { projectId: context.principal?.projectId ?? null, userId: context.principal?.userId ?? null },
-          pathProjectId: context.pathProjectId,
-          target: { ...context.target },
-          outcome: { status, code: errorCode },
-          sourceIp: context.sourceIp,
-        }),
-      );
+      record = apiAuditRecord({
+        requestId: context.requestId,
+        at: context.startedAtMs,
+        action: context.action,
+        actor: { projectId: context.principal?.projectId ?? null, userId: context.principal?.userId ?? null },
+        pathProjectId: context.pathProjectId,
+        target: { ...context.target },
+        outcome: { status, code: errorCode },
+        sourceIp: context.sourceIp,
+      });
     } catch (err) {
       this.logger.error(`could not build the audit record of ${context.requestId}: ${String(err)}`);
+      return;
+    }
+    try {
+      this.outbox.append(record);
+    } catch (err) {
+      this.logger.error(`could not store the audit record of ${context.requestId} (${String(err)}): ${JSON.stringify(record.event)}`);
+      return;
+    }
+    this.kick();
+  }
+
+  /** Records in the outbox, not yet acknowledged by Kafka. */
+  get pending(): number {
+    try {
+      return this.outbox.count();
+    } catch {
+      return 0;
     }
   }
 
-  /** Records still waiting to be published. */
-  get pending(): number {
-    return this.queue.length;
-  }
-
   /**
-   * Sends what is queued, waiting at most timeoutMs; what is still unsent
-   * then is logged. Called at shutdown, after the HTTP server stopped taking
-   * requests.
+   * The last bounded attempt at shutdown, after the HTTP server stopped
+   * taking requests: sends what the outbox holds, waiting at most timeoutMs,
+   * then stops the relay. What is still unsent stays in the outbox and is
+   * sent at the next start.
    */
   async drain(timeoutMs: number): Promise<void> {
-    if (this.queue.length > 0) this.kick();
+    this.kick();
     this.wake?.();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
@@ -94,38 +125,31 @@ export class ApiAuditService {
       }
     } finally {
       clearTimeout(timer);
+      this.stopped = true;
+      this.wake?.();
     }
-    if (this.queue.length > 0) {
-      const lost = this.queue.splice(0, this.queue.length);
-      this.logger.error(`${lost.length} audit record(s) not published before shutdown`);
-      for (const record of lost) this.logger.error(`unpublished audit record: ${JSON.stringify(record.event)}`);
-    }
-  }
-
-  private enqueue(record: OutgoingRecord): void {
-    this.queue.push(record);
-    if (this.queue.length > this.options.maxQueued) {
-      const [dropped] = this.queue.splice(0, 1);
-      this.logger.error(`audit queue full; dropped: ${JSON.stringify(dropped?.event)}`);
-    }
-    this.kick();
+    const left = this.pending;
+    if (left > 0) this.logger.warn(`${left} audit record(s) not published before shutdown; kept in the outbox for the next start`);
   }
 
   private kick(): void {
-    if (this.pumping !== null) return;
+    if (this.pumping !== null || this.stopped) return;
     this.pumping = this.pump().finally(() => {
       this.pumping = null;
-      // A record queued while the last batch was in flight is sent now.
-      if (this.queue.length > 0) this.kick();
+      // A record stored while the last batch was in flight is sent now.
+      if (this.pending > 0) this.kick();
     });
   }
 
   private async pump(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.slice(0, this.options.batchSize);
+    while (!this.stopped) {
       try {
-        await this.publisher.publish(batch);
-        this.dropSent(batch);
+        const batch = this.outbox.oldest(this.options.batchSize);
+        if (batch.length === 0) break;
+        await this.publisher.publish(batch.map((row) => row.record));
+        // Deleted only after Kafka's ack. A crash right here re-sends the
+        // batch at the next start: a duplicate with the same event ids.
+        this.outbox.removeUpTo(batch[batch.length - 1].seq);
         if (this.failuresInRow > 0) this.logger.log(`audit publishing recovered after ${this.failuresInRow} failure(s)`);
         this.failuresInRow = 0;
         this.backoffMs = this.options.minBackoffMs;
@@ -133,7 +157,7 @@ export class ApiAuditService {
         this.failuresInRow += 1;
         if (this.failuresInRow === 1 || this.failuresInRow % 10 === 0) {
           this.logger.warn(
-            `publishing ${batch.length} audit record(s) failed (${this.failuresInRow} in a row, ${this.queue.length} queued): ${
+            `publishing audit records failed (${this.failuresInRow} in a row, ${this.pending} in the outbox): ${
               err instanceof Error ? err.message : String(err)
             }`,
           );
@@ -143,14 +167,6 @@ export class ApiAuditService {
       }
     }
     this.failuresInRow = 0;
-  }
-
-  /** The queue may have been trimmed from the front while the batch was in flight. */
-  private dropSent(batch: readonly OutgoingRecord[]): void {
-    const sent = new Set(batch);
-    let n = 0;
-    while (n < this.queue.length && sent.has(this.queue[n])) n++;
-    this.queue.splice(0, n);
   }
 
   /** A back-off pause; drain() cuts it short. Unref'd: it never holds the process open. */
