@@ -10,6 +10,7 @@ import {
   type DiskFacts,
   type GuardedDiskOperation,
 } from '../../../../libs/domain/src/disk';
+import { transferableDisk } from '../../../../libs/domain/src/disk.fixtures';
 import type { ErrorName } from '../../../../libs/domain/src/errors';
 import type { NewDisk } from './disk.repository';
 import { createInventoryRepositories, type InventoryRepositories } from './inventory.repositories';
@@ -83,23 +84,7 @@ describe('inventory repositories (real SQLite file)', () => {
       const transferId = randomUUID();
       now += 1000;
       const facts = valueOf(lock(disk.id, transferId));
-      const expected: DiskFacts = {
-        id: disk.id,
-        projectId: A,
-        status: 'awaiting-transfer',
-        sizeGb: 10,
-        volumeType: 'SSD',
-        bootable: false,
-        encrypted: false,
-        snapshotCount: 0,
-        backupCount: 0,
-        backupPolicyId: null,
-        replicationPairId: null,
-        billingMode: 'postpaid',
-        frozen: false,
-        storageKind: 'shared',
-        transferId,
-      };
+      const expected: DiskFacts = transferableDisk({ id: disk.id, projectId: A, status: 'awaiting-transfer', transferId });
       expect(facts).toStrictEqual(expected);
       expect(current(disk.id).updatedAtMs).toBe(now);
     });
