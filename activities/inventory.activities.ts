@@ -6,24 +6,17 @@
  */
 import type { DiskFacts } from '../libs/domain/src/disk';
 import type { ErrorName } from '../libs/domain/src/errors';
+import type { InventoryClient, LockResult } from '../libs/inventory-client/src/inventory.client';
 
-export type LockOutcome = { ok: true; disk: DiskFacts } | { ok: false; reason: ErrorName };
+/** What the workflow learns from a reassign: the client's answer, with "the lock is gone" reported as Internal. */
 export type ReassignOutcome = { ok: true; disk: DiskFacts } | { ok: false; reason: ErrorName };
 
 /** The narrow slice of the inventory client the transfer needs. */
-export interface InventoryTransferPort {
-  lockForTransfer(input: { diskId: string; projectId: string; transferId: string }): Promise<LockOutcome>;
-  releaseTransferLock(input: { diskId: string; transferId: string }): Promise<{ released: boolean }>;
-  reassign(input: {
-    diskId: string;
-    transferId: string;
-    toProjectId: string;
-  }): Promise<{ ok: true; disk: DiskFacts } | { ok: false; reason: ErrorName | 'TransferNotHoldingDisk' }>;
-}
+export type InventoryTransferPort = Pick<InventoryClient, 'lockForTransfer' | 'releaseTransferLock' | 'reassign'>;
 
 export function createInventoryActivities(deps: { inventory: InventoryTransferPort }) {
   return {
-    async lockDiskForTransfer(input: { diskId: string; projectId: string; transferId: string }): Promise<LockOutcome> {
+    async lockDiskForTransfer(input: { diskId: string; projectId: string; transferId: string }): Promise<LockResult> {
       return deps.inventory.lockForTransfer(input);
     },
 

@@ -2,26 +2,20 @@
  * Activities that keep the gateway's read model (show and list) in step with
  * the workflow. Both writes are idempotent upserts.
  */
-import type { PendingTransferInput } from '../libs/read-model/src/transfer-read-model';
+import type { PendingTransferInput, TransferOutcome, TransferReadModel } from '../libs/read-model/src/transfer-read-model';
 
-export type PendingTransferRow = PendingTransferInput;
-
-export type TransferEnding = 'accepted' | 'deleted' | 'expired';
-
-export interface TransferReadModelPort {
-  recordPending(row: PendingTransferRow): void;
-  recordEnded(id: string, outcome: TransferEnding, atMs: number, destinationProjectId: string | null): void;
-}
+/** The two writes the workflow needs, and nothing of the read side. */
+export type TransferReadModelPort = Pick<TransferReadModel, 'recordPending' | 'recordEnded'>;
 
 export function createReadModelActivities(deps: { readModel: TransferReadModelPort }) {
   return {
-    async recordTransferPending(row: PendingTransferRow): Promise<void> {
+    async recordTransferPending(row: PendingTransferInput): Promise<void> {
       deps.readModel.recordPending(row);
     },
 
     async recordTransferEnded(input: {
       transferId: string;
-      outcome: TransferEnding;
+      outcome: TransferOutcome;
       atMs: number;
       destinationProjectId: string | null;
     }): Promise<void> {
