@@ -8,6 +8,7 @@ import { LocalTokenIssuer, type IssuerSettings } from './local-issuer';
 import {
   CredentialVerifierChain,
   InvalidCredentialsError,
+  headersOnlyRequest,
   JwtTokenVerifier,
   type CredentialVerifier,
   type Principal,
@@ -50,7 +51,7 @@ function custom(claims: Record<string, unknown>, key: crypto.KeyObject = private
 describe('JwtTokenVerifier', () => {
   it('returns the principal of a token the local issuer signed', async () => {
     const token = await issuer.issueToken({ projectId: 'p-1', userId: 'u-1', roles: ['member', 'reader'], ttlSeconds: 60 });
-    await expect(verifier.verify({ 'x-auth-token': token })).resolves.toEqual({
+    await expect(verifier.verify(headersOnlyRequest({ 'x-auth-token': token }))).resolves.toEqual({
       userId: 'u-1',
       projectId: 'p-1',
       roles: ['member', 'reader'],
@@ -58,21 +59,21 @@ describe('JwtTokenVerifier', () => {
   });
 
   it('does not apply when there is no X-Auth-Token', async () => {
-    await expect(verifier.verify({})).resolves.toBeNull();
-    await expect(verifier.verify({ 'x-auth-token': '  ' })).resolves.toBeNull();
+    await expect(verifier.verify(headersOnlyRequest({}))).resolves.toBeNull();
+    await expect(verifier.verify(headersOnlyRequest({ 'x-auth-token': '  ' }))).resolves.toBeNull();
   });
 
   it('accepts a token 20 s past expiry (clock tolerance 30 s) but not 60 s past', async () => {
     const iat = nowSeconds() - 600;
-    await expect(verifier.verify({ 'x-auth-token': await custom({ iat, exp: nowSeconds() - 20 }) })).resolves.not.toBeNull();
-    await expect(verifier.verify({ 'x-auth-token': await custom({ iat, exp: nowSeconds() - 60 }) })).rejects.toBeInstanceOf(
+    await expect(verifier.verify(headersOnlyRequest({ 'x-auth-token': await custom({ iat, exp: nowSeconds() - 20 }) }))).resolves.not.toBeNull();
+    await expect(verifier.verify(headersOnlyRequest({ 'x-auth-token': await custom({ iat, exp: nowSeconds() - 60 }) }))).rejects.toBeInstanceOf(
       InvalidCredentialsError,
     );
   });
 
   it('refuses a token not yet valid beyond the tolerance', async () => {
     const token = await custom({ nbf: nowSeconds() + 120 });
-    await expect(verifier.verify({ 'x-auth-token': token })).rejects.toBeInstanceOf(InvalidCredentialsError);
+    await expect(verifier.verify(headersOnlyRequest({ 'x-auth-token': token }))).rejects.toBeInstanceOf(InvalidCredentialsError);
   });
 
   it.each([
@@ -85,7 +86,7 @@ describe('JwtTokenVerifier', () => {
     ['unsigned (alg none)', async () => new UnsecuredJWT({ project_id: 'p-1', sub: 'u' }).setIssuer('test-issuer').setAudience('evs').setExpirationTime('1h').encode()],
     ['garbage', async () => 'not-a-jwt'],
   ])('refuses a token %s', async (_what, make) => {
-    await expect(verifier.verify({ 'x-auth-token': await make() })).rejects.toBeInstanceOf(InvalidCredentialsError);
+    await expect(verifier.verify(headersOnlyRequest({ 'x-auth-token': await make() }))).rejects.toBeInstanceOf(InvalidCredentialsError);
   });
 });
 
@@ -94,12 +95,12 @@ describe('CredentialVerifierChain', () => {
   const alice: Principal = { userId: 'alice', projectId: 'pa', roles: [] };
 
   it('takes the first verifier that recognises the request', async () => {
-    await expect(new CredentialVerifierChain([fixed(null), fixed(alice)]).verify({})).resolves.toEqual(alice);
-    await expect(new CredentialVerifierChain([fixed(null)]).verify({})).resolves.toBeNull();
+    await expect(new CredentialVerifierChain([fixed(null), fixed(alice)]).verify(headersOnlyRequest({}))).resolves.toEqual(alice);
+    await expect(new CredentialVerifierChain([fixed(null)]).verify(headersOnlyRequest({}))).resolves.toBeNull();
   });
 
   it('stops at invalid credentials instead of trying the next verifier', async () => {
     const chain = new CredentialVerifierChain([verifier, fixed(alice)]);
-    await expect(chain.verify({ 'x-auth-token': 'bad' })).rejects.toBeInstanceOf(InvalidCredentialsError);
+    await expect(chain.verify(headersOnlyRequest({ 'x-auth-token': 'bad' }))).rejects.toBeInstanceOf(InvalidCredentialsError);
   });
 });

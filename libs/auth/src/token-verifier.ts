@@ -1,8 +1,7 @@
 /**
  * Who is calling. A request is authenticated by the first verifier that
- * recognises its credentials; today that is the X-Auth-Token JWT verifier,
- * and Huawei AK/SK request signing (Authorization: SDK-HMAC-SHA256 ...) will
- * be another CredentialVerifier beside it.
+ * recognises its credentials: the X-Auth-Token JWT verifier, and Huawei
+ * AK/SK request signing (Authorization: SDK-HMAC-SHA256 ...) beside it.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -15,6 +14,30 @@ export interface Principal {
   userId: string;
   projectId: string;
   roles: string[];
+}
+
+/**
+ * What a verifier may look at. Signature schemes cover the method, the path,
+ * the query and the body as sent, so they are passed raw, not parsed.
+ */
+export interface CredentialRequest {
+  method: string;
+  /** The path as sent: percent-encoding intact, no query string. */
+  path: string;
+  /** The query string as sent, without the leading '?'; '' when there is none. */
+  query: string;
+  headers: IncomingHttpHeaders;
+  /**
+   * The body's bytes, read (within the gateway's size limit) on the first
+   * call. Only verifiers whose credentials cover the body call it, so a
+   * caller without credentials never has its body buffered.
+   */
+  body(): Promise<Buffer>;
+}
+
+/** A request with no body and nothing but these headers: what token-only callers and tests need. */
+export function headersOnlyRequest(headers: IncomingHttpHeaders): CredentialRequest {
+  return { method: 'GET', path: '/', query: '', headers, body: () => Promise.resolve(Buffer.alloc(0)) };
 }
 
 /** Credentials were presented but do not hold: the request is refused (401), no other verifier is tried. */
@@ -31,7 +54,7 @@ export interface CredentialVerifier {
    * carries no credentials of this verifier's kind. Throws
    * InvalidCredentialsError when it carries some that fail.
    */
-  verify(headers: IncomingHttpHeaders): Promise<Principal | null>;
+  verify(request: CredentialRequest): Promise<Principal | null>;
 }
 
 export interface JwtVerifierSettings {
@@ -63,8 +86,8 @@ export class JwtTokenVerifier implements CredentialVerifier {
     return new JwtTokenVerifier(key, settings);
   }
 
-  async verify(headers: IncomingHttpHeaders): Promise<Principal | null> {
-    const token = headerValue(headers, AUTH_TOKEN_HEADER)?.trim();
+  async verify(request: CredentialRequest): Promise<Principal | null> {
+    const token = headerValue(request.headers, AUTH_TOKEN_HEADER)?.trim();
     if (token === undefined || token === '') return null;
     if (token.length > MAX_TOKEN_LENGTH) throw new InvalidCredentialsError('token too long');
     let payload: Record<string, unknown>;
@@ -100,9 +123,9 @@ function principalFromClaims(payload: Record<string, unknown>): Principal {
 export class CredentialVerifierChain implements CredentialVerifier {
   constructor(private readonly verifiers: readonly CredentialVerifier[]) {}
 
-  async verify(headers: IncomingHttpHeaders): Promise<Principal | null> {
+  async verify(request: CredentialRequest): Promise<Principal | null> {
     for (const verifier of this.verifiers) {
-      const principal = await verifier.verify(headers);
+      const principal = await verifier.verify(request);
       if (principal !== null) return principal;
     }
     return null;

@@ -1,5 +1,6 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import {
+  type CredentialRequest,
   type CredentialVerifier,
   InvalidCredentialsError,
   type Principal,
@@ -7,13 +8,14 @@ import {
 import { DomainError } from '../../../../libs/domain/src/errors';
 import { CREDENTIAL_VERIFIER } from '../gateway.tokens';
 import type { HttpRequest } from '../http/http.types';
+import { readRawBody } from '../http/json-body.interceptor';
 import { requestContext } from '../http/request-context';
 
 /**
  * Authenticates every transfer route (401 without valid credentials) and
  * scopes it to the caller's project: the {project_id} in the path must be
  * the credentials' project (403). Which verifier applies (X-Auth-Token JWT
- * today, AK/SK signing later) is CREDENTIAL_VERIFIER's business.
+ * or AK/SK signing) is CREDENTIAL_VERIFIER's business.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -27,7 +29,7 @@ export class AuthGuard implements CanActivate {
 
     let principal: Principal | null;
     try {
-      principal = await this.verifier.verify(req.headers);
+      principal = await this.verifier.verify(credentialRequest(req));
     } catch (err) {
       if (err instanceof InvalidCredentialsError) throw new DomainError('Unauthenticated');
       throw err;
@@ -41,4 +43,17 @@ export class AuthGuard implements CanActivate {
     }
     return true;
   }
+}
+
+/** The request as sent, for verifiers that check a signature over it. */
+export function credentialRequest(req: HttpRequest): CredentialRequest {
+  const url = req.originalUrl ?? req.url ?? '/';
+  const queryStart = url.indexOf('?');
+  return {
+    method: req.method ?? 'GET',
+    path: queryStart < 0 ? url : url.slice(0, queryStart),
+    query: queryStart < 0 ? '' : url.slice(queryStart + 1),
+    headers: req.headers,
+    body: () => readRawBody(req),
+  };
 }

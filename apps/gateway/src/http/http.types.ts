@@ -10,6 +10,8 @@ export interface HttpRequest extends IncomingMessage {
   query: Record<string, unknown>;
   /** The URL path without the query string. */
   path: string;
+  /** The URL as the client sent it (req.url may be rewritten by routing). */
+  originalUrl?: string;
   /** 'http' or 'https', from the socket (the gateway does not trust X-Forwarded-Proto). */
   protocol: string;
   body?: unknown;

@@ -72,19 +72,39 @@ function readUpTo(req: HttpRequest, maxBytes: number): Promise<Buffer | null> {
   });
 }
 
-export async function readJsonBody(req: HttpRequest, maxBytes: number = MAX_BODY_BYTES): Promise<unknown> {
+const rawBodies = new WeakMap<HttpRequest, Promise<Buffer>>();
+
+/**
+ * The request's body bytes, read once and kept for later callers: the auth
+ * guard hashes them for a signed request, then readJsonBody parses them.
+ * Over the limit, or compressed, it is a 400.
+ */
+export function readRawBody(req: HttpRequest, maxBytes: number = MAX_BODY_BYTES): Promise<Buffer> {
+  let body = rawBodies.get(req);
+  if (body === undefined) {
+    body = readRawBodyOnce(req, maxBytes);
+    rawBodies.set(req, body);
+  }
+  return body;
+}
+
+async function readRawBodyOnce(req: HttpRequest, maxBytes: number): Promise<Buffer> {
   if (req.body !== undefined || req.readableEnded) {
     // Another body parser consumed the stream: the app was not created with GATEWAY_APP_OPTIONS.
     throw new Error('request body already consumed; create the gateway with bodyParser: false');
   }
-  checkContentType(req.headers['content-type']);
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity') throw badRequest('Compressed request bodies are not accepted.');
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBytes) throw badRequest(`The request body exceeds ${maxBytes} bytes.`);
-
   const raw = await readUpTo(req, maxBytes);
   if (raw === null) throw badRequest(`The request body exceeds ${maxBytes} bytes.`);
+  return raw;
+}
+
+export async function readJsonBody(req: HttpRequest, maxBytes: number = MAX_BODY_BYTES): Promise<unknown> {
+  checkContentType(req.headers['content-type']);
+  const raw = await readRawBody(req, maxBytes);
   const text = raw.toString('utf8').replace(/^\uFEFF/, '');
   if (text.trim() === '') throw badRequest('The request body is empty; a JSON object is required.');
   try {
