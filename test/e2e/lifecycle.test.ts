@@ -2,10 +2,13 @@
  * The other ways a transfer ends or is refused: delete, wrong keys and
  * lock-out, quota, tenant isolation and credentials.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../libs/config/src/config';
 import { CLOUD_EVENT_TYPES, TOPICS } from '../../libs/contracts/src/events';
 import { ERROR_CATALOGUE } from '../../libs/domain/src/errors';
 import { KafkaCollector } from '../support/kafka-collector';
+import { testEnv } from '../support/stack';
 import { call, Tenant } from '../support/tenants';
 
 let events: KafkaCollector;
@@ -94,6 +97,27 @@ describe('accept refusals', () => {
     expect(failures.data).toMatchObject({ acting_project_id: b.projectId, reason: 'InvalidAuthKey', attempt: 5 });
     const lockout = await events.waitFor((e) => e.id === `${transfer.id}/locked_out/1`);
     expect(lockout.type).toBe(CLOUD_EVENT_TYPES.TransferLockedOut);
+  });
+
+  it('stops a project guessing across many transfers (429 EVS.5430), and only that project', async () => {
+    const a = await Tenant.create('spray-a');
+    const guesser = await Tenant.create('spray-guesser');
+    const bystander = await Tenant.create('spray-bystander');
+    const { disk, transfer } = await pendingTransfer(a);
+    const { gateway } = loadConfig(testEnv());
+    // Ids nobody holds: each is a 404 that counts against the guessing project.
+    for (let i = 0; i < gateway.acceptCallerLimit.maxFailures; i++) {
+      expect((await guesser.acceptTransfer(randomUUID(), '0000000000000000')).status).toBe(404);
+    }
+    const limited = await guesser.acceptTransfer(transfer.id, transfer.auth_key);
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe(ERROR_CATALOGUE.CallerRateLimited.code);
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(gateway.acceptCallerLimit.windowMs / 1000);
+    // The refusal never reached the transfer: it is still pending and acceptable by someone else.
+    expect((await a.disk(disk.id))?.status).toBe('awaiting-transfer');
+    expect((await bystander.acceptTransfer(transfer.id, transfer.auth_key)).status).toBe(202);
   });
 
   it('refuses the owner accepting its own transfer', async () => {

@@ -46,6 +46,9 @@ const schema = z.object({
   ACCEPT_MAX_FAILED_ATTEMPTS: z.coerce.number().int().min(1).default(5),
   ACCEPT_LOCKOUT_SECONDS: positiveSeconds.default(300),
   ACCEPT_LOCKOUT_MAX_SECONDS: positiveSeconds.default(24 * 3600),
+  /** Failed accepts one project may make, over all transfers, within the window below, before its accepts get 429. */
+  ACCEPT_CALLER_MAX_FAILURES: z.coerce.number().int().min(1).default(20),
+  ACCEPT_CALLER_WINDOW_SECONDS: positiveSeconds.default(600),
 
   /** PEM file of the public key that verifies X-Auth-Token; default: the local issuer's. */
   JWT_PUBLIC_KEY_FILE: z.string().default(''),
@@ -69,6 +72,8 @@ export interface AppConfig {
     updateTimeoutMs: number;
     validationTimeoutMs: number;
     outboxDbPath: string;
+    /** Per calling project, over all transfers: failed accepts allowed within the window. */
+    acceptCallerLimit: { maxFailures: number; windowMs: number };
   };
   worker: { healthPort: number };
   inventory: {
@@ -117,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       updateTimeoutMs: c.GATEWAY_UPDATE_TIMEOUT_SECONDS * 1000,
       validationTimeoutMs: c.TRANSFER_VALIDATION_TIMEOUT_SECONDS * 1000,
       outboxDbPath: c.GATEWAY_OUTBOX_DB_PATH || inData('gateway-outbox.sqlite'),
+      acceptCallerLimit: { maxFailures: c.ACCEPT_CALLER_MAX_FAILURES, windowMs: c.ACCEPT_CALLER_WINDOW_SECONDS * 1000 },
     },
     worker: { healthPort: c.WORKER_HEALTH_PORT },
     inventory: {

@@ -68,6 +68,11 @@ export const ERROR_CATALOGUE = {
     code: 'EVS.5429',
     message: 'Too many failed accept attempts on this transfer; retry later.',
   },
+  CallerRateLimited: {
+    status: 429,
+    code: 'EVS.5430',
+    message: 'Too many failed accept attempts from this project; retry later.',
+  },
   Internal: { status: 500, code: 'EVS.5500', message: 'Internal error.' },
   DependencyUnavailable: {
     status: 503,
@@ -84,7 +89,7 @@ export function isErrorName(value: unknown): value is ErrorName {
 
 /** Extra facts some errors carry to the caller. */
 export interface ErrorDetails {
-  /** Seconds until a locked-out transfer accepts attempts again (429). */
+  /** Seconds until a locked-out transfer, or a rate-limited caller, may try again (429). */
   retryAfterSeconds?: number;
   /** Overrides the catalogue message where a more precise one helps. */
   message?: string;

@@ -52,6 +52,7 @@ export const OPERATION_ERRORS: Record<string, ErrorName[]> = {
     'QuotaExceeded',
     'TransferBusy',
     'TooManyFailedAttempts',
+    'CallerRateLimited',
     'Internal',
     'DependencyUnavailable',
   ],

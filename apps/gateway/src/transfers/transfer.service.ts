@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { generateAuthKey, hashAuthKey } from '../../../../libs/auth/src/auth-key';
 import type { AppConfig } from '../../../../libs/config/src/config';
-import { DomainError } from '../../../../libs/domain/src/errors';
+import { DomainError, type ErrorName } from '../../../../libs/domain/src/errors';
+import { FailureWindow } from '../../../../libs/domain/src/failure-window';
 import type { Actor, TransferRequest } from '../../../../libs/domain/src/transfer';
 import type { TransferReadModel, TransferRow } from '../../../../libs/read-model/src/transfer-read-model';
 import { APP_CONFIG, AUTH_KEY_SECRET, TRANSFER_READ_MODEL } from '../gateway.tokens';
@@ -32,14 +33,29 @@ const facts = (row: TransferRow): TransferFacts => ({
   createdAtMs: row.createdAtMs,
 });
 
+/**
+ * Accept outcomes that look like guessing: a wrong key, a transfer that does
+ * not exist (or is not the caller's to see), or more tries at a locked-out
+ * transfer. The caller's own rate-limit refusals do not count, so a caller
+ * that stops is let back in when Retry-After says.
+ */
+const GUESSING_OUTCOMES: ReadonlySet<ErrorName> = new Set(['InvalidAuthKey', 'TransferNotFound', 'TooManyFailedAttempts']);
+
+/** Callers remembered by the accept rate limit; each costs at most maxFailures numbers. */
+const MAX_RATE_LIMITED_CALLERS = 100_000;
+
 @Injectable()
 export class TransferService {
+  private readonly acceptFailures: FailureWindow;
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(TRANSFER_WORKFLOWS) private readonly workflows: TransferWorkflows,
     @Inject(TRANSFER_READ_MODEL) private readonly readModel: TransferReadModel,
     @Inject(AUTH_KEY_SECRET) private readonly authKeySecret: Buffer,
-  ) {}
+  ) {
+    this.acceptFailures = new FailureWindow({ ...config.gateway.acceptCallerLimit, maxCallers: MAX_RATE_LIMITED_CALLERS });
+  }
 
   async create(caller: Caller, body: unknown): Promise<{ transfer: CreatedTransferView }> {
     const input = parseCreateTransfer(body);
@@ -64,16 +80,28 @@ export class TransferService {
   /**
    * Straight to the workflow: the acceptor cannot see the owner's transfer
    * in the read model, and the workflow checks the key, the projects and
-   * the lock-out.
+   * the lock-out. The calling project's failures over all transfers are
+   * limited here first (per gateway process).
    */
   async accept(caller: Caller, rawTransferId: string | undefined, body: unknown): Promise<{ transfer: TransferSummaryView }> {
     const { authKey } = parseAcceptTransfer(body);
     const transferId = parseTransferId(rawTransferId);
     caller.context.target.transferId = transferId;
-    const outcome = await this.workflows.accept(transferId, {
-      actor: this.actor(caller),
-      authKeyHash: hashAuthKey(this.authKeySecret, transferId, authKey),
-    });
+    const callerKey = caller.principal.projectId;
+    const verdict = this.acceptFailures.check(callerKey, Date.now());
+    if (!verdict.allowed) {
+      throw new DomainError('CallerRateLimited', { retryAfterSeconds: Math.ceil(verdict.retryAfterMs / 1000) });
+    }
+    let outcome: Awaited<ReturnType<TransferWorkflows['accept']>>;
+    try {
+      outcome = await this.workflows.accept(transferId, {
+        actor: this.actor(caller),
+        authKeyHash: hashAuthKey(this.authKeySecret, transferId, authKey),
+      });
+    } catch (err) {
+      if (err instanceof DomainError && GUESSING_OUTCOMES.has(err.errorName)) this.acceptFailures.recordFailure(callerKey, Date.now());
+      throw err;
+    }
     caller.context.target.volumeId = outcome.volumeId;
     const transfer = { id: transferId, name: outcome.name, volumeId: outcome.volumeId };
     return { transfer: summaryView(this.linkBase(caller), transfer) };
