@@ -31,7 +31,7 @@ export class FailureWindow {
     const times = this.recent(caller, nowMs);
     if (times.length < this.policy.maxFailures) return { allowed: true };
     // Full: the caller may try again once the oldest failure leaves the window.
-    return { allowed: false, retryAfterMs: times[0]! + this.policy.windowMs - nowMs };
+    return { allowed: false, retryAfterMs: times[0] + this.policy.windowMs - nowMs };
   }
 
   recordFailure(caller: string, nowMs: number): void {
@@ -55,7 +55,7 @@ export class FailureWindow {
     const times = this.failures.get(caller);
     if (times === undefined) return [];
     const horizon = nowMs - this.policy.windowMs;
-    while (times.length > 0 && times[0]! <= horizon) times.shift();
+    while (times.length > 0 && times[0] <= horizon) times.shift();
     if (times.length === 0) this.failures.delete(caller);
     return times;
   }
