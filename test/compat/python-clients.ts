@@ -15,7 +15,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { InventoryClient } from '../../libs/inventory-client/src/inventory.client';
+import type { InventoryClient } from '../../libs/inventory-client/src/inventory.client';
+import { harnessInventory } from '../support/inventory';
 import { ROOT_DIR, testStack } from '../support/stack';
 import { issueToken, uniqueProjectId } from '../support/tenants';
 
@@ -177,7 +178,7 @@ export const REQUEST_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-
 
 /** The test stack's inventory, to set disks up and check who owns them. */
 export function compatInventory(): InventoryClient {
-  return new InventoryClient(testStack().inventoryUrl);
+  return harnessInventory();
 }
 
 /** The value a step returned; fails the test if the step failed. */

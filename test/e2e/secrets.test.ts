@@ -3,17 +3,19 @@
  * of transfers (accepted, refused, locked out, deleted, left pending) it is in
  * no event, no workflow history or description as an operator exports them
  * (`temporal workflow show|describe --output json`), no log line and no
- * database file. Tokens likewise never reach an event or a log.
+ * database file. Tokens likewise never reach an event or a log, nor does the
+ * inventory's service secret, in any spelling, reach any file but its own.
  */
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../libs/config/src/config';
 import { TOPICS } from '../../libs/contracts/src/events';
 import { transferWorkflowId } from '../../libs/temporal/src/transfer.definitions';
 import { KafkaCollector } from '../support/kafka-collector';
-import { ROOT_DIR, testStack } from '../support/stack';
+import { ROOT_DIR, testEnv, testStack } from '../support/stack';
 import { Tenant } from '../support/tenants';
 
 function filesUnder(dir: string): string[] {
@@ -126,11 +128,13 @@ describe('secrets stay secret', () => {
     const files = filesUnder(stack.dataDir).filter((f) => !f.includes(`${path.sep}keys${path.sep}`));
     expect(files.some((f) => f.endsWith('temporal.sqlite'))).toBe(true);
     expect(files.some((f) => f.endsWith('.log') && f.includes('kafka'))).toBe(true);
+    const serviceSecret = readFileSync(loadConfig(testEnv()).inventory.serviceSecretFile);
+    const secrets: (string | Buffer)[] = [...keys, a.token, b.token, serviceSecret, serviceSecret.toString('hex'), serviceSecret.toString('base64')];
     for (const file of files) {
       // SQLite's journal files come and go while the stack runs.
       const bytes = readIfPresent(file);
       if (bytes === null) continue;
-      for (const secret of [...keys, a.token, b.token]) {
+      for (const secret of secrets) {
         expect(bytes.includes(secret), `${path.relative(stack.dataDir, file)} contains a secret`).toBe(false);
       }
     }

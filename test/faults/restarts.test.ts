@@ -14,10 +14,11 @@ import * as http from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AuditOutbox } from '../../apps/gateway/src/audit/audit-outbox';
 import { CLOUD_EVENT_TYPES, TOPICS } from '../../libs/contracts/src/events';
-import { InventoryClient } from '../../libs/inventory-client/src/inventory.client';
+import type { InventoryClient } from '../../libs/inventory-client/src/inventory.client';
 import { SEARCH_ATTRIBUTES, transferViewQuery, transferWorkflowId } from '../../libs/temporal/src/transfer.definitions';
 import type { TransferStatus } from '../../libs/domain/src/transfer';
 import { type CollectedEvent, KafkaCollector } from '../support/kafka-collector';
+import { harnessInventory } from '../support/inventory';
 import { FAULTS_STACK, PrivateStack, waitUntil } from '../support/private-stack';
 import type { Tenant } from '../support/tenants';
 
@@ -40,7 +41,7 @@ beforeAll(async () => {
   const started = Date.now();
   await stack.down({ reset: true }).catch(() => undefined);
   await stack.up();
-  internal = new InventoryClient(stack.inventoryUrl);
+  internal = harnessInventory(stack.config());
   events = await KafkaCollector.start(TOPICS_WATCHED, { brokers: stack.kafkaBrokers });
   eventsRunning = true;
   timings['stack up'] = Date.now() - started;

@@ -17,7 +17,7 @@ import {
   transferViewQuery,
   transferWorkflowId,
 } from '../../libs/temporal/src/transfer.definitions';
-import { InventoryClient } from '../../libs/inventory-client/src/inventory.client';
+import { harnessInventory } from '../support/inventory';
 import { testStack } from '../support/stack';
 import { eventually, uniqueProjectId } from '../support/tenants';
 
@@ -26,7 +26,7 @@ const hash = (transferId: string, key: string) => createHmac('sha256', secret).u
 
 let connection: Connection;
 let client: Client;
-const inventory = new InventoryClient(testStack().inventoryUrl);
+const inventory = harnessInventory();
 
 beforeAll(async () => {
   connection = await Connection.connect({ address: testStack().temporalAddress });

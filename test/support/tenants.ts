@@ -77,14 +77,17 @@ export class Tenant {
     private readonly baseUrl?: string,
     inventory?: InventoryClient,
   ) {
-    this.inventory = inventory ?? new InventoryClient(testStack().inventoryUrl);
+    // The tenant's own token on every call, as a tenant's tool would: a call naming another project is refused.
+    this.inventory = inventory ?? new InventoryClient(testStack().inventoryUrl, { tenantToken: () => token });
   }
 
   static async create(label: string, options: TenantOptions = {}): Promise<Tenant> {
     const projectId = uniqueProjectId(label);
     const userId = `${label}-user`;
-    const inventory = options.inventoryUrl === undefined ? undefined : new InventoryClient(options.inventoryUrl);
-    return new Tenant(projectId, userId, await issueToken(projectId, userId, ['member'], options.auth), options.baseUrl, inventory);
+    const token = await issueToken(projectId, userId, ['member'], options.auth);
+    const inventory =
+      options.inventoryUrl === undefined ? undefined : new InventoryClient(options.inventoryUrl, { tenantToken: () => token });
+    return new Tenant(projectId, userId, token, options.baseUrl, inventory);
   }
 
   /** The same tenant, talking to another gateway (of the same stack). */

@@ -1,8 +1,7 @@
 import { type INestApplication, type LoggerService, type LogLevel } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { InventoryExceptionFilter } from './http/inventory-exception.filter';
-import { InventoryModule } from './inventory.module';
-import type { InventoryStoreSettings } from './store/inventory-store.module';
+import { InventoryModule, type InventorySettings } from './inventory.module';
 
 export interface InventoryAppOptions {
   logger?: LoggerService | LogLevel[] | false;
@@ -14,12 +13,14 @@ export interface InventoryAppOptions {
  * when this resolves.
  */
 export async function createInventoryApp(
-  settings: InventoryStoreSettings,
+  settings: InventorySettings,
   options: InventoryAppOptions = {},
 ): Promise<INestApplication> {
   const app = await NestFactory.create(InventoryModule.forRoot(settings), {
     // Throw on a boot failure (bad database file, say) instead of exiting, so the caller reports it.
     abortOnError: false,
+    // Service signatures cover the body as sent, not as parsed.
+    rawBody: true,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   app.useGlobalFilters(new InventoryExceptionFilter(app.get(HttpAdapterHost)));

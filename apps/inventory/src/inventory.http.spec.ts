@@ -1,35 +1,70 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, LoggerService } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openJwtTokenVerifier, type JwtKeySettings } from '../../../libs/auth/src/jwt-verifier.setup';
+import { LocalTokenIssuer } from '../../../libs/auth/src/local-issuer';
+import { signServiceRequest } from '../../../libs/auth/src/service-signature';
 import { OPERATIONS_REFUSED_DURING_TRANSFER, type GuardedDiskOperation } from '../../../libs/domain/src/disk';
-import { toCinderTimestamp } from '../../../libs/domain/src/ids';
+import { isProjectId, toCinderTimestamp } from '../../../libs/domain/src/ids';
 import { InventoryClient, InventoryRequestError } from '../../../libs/inventory-client/src/inventory.client';
 import type { CreateVolumeAttrs, VolumeView } from '../../../libs/inventory-client/src/inventory.wire';
 import { createInventoryApp } from './inventory.app';
 
 const NOW = Date.UTC(2026, 10, 28, 9, 29, 46, 743);
 
+/**
+ * Whose credentials a raw request carries: 'auto' is what a legitimate caller
+ * of that route sends, `signWith` a service signature under that secret,
+ * `headers` exactly these.
+ */
+type Sender = 'auto' | 'nobody' | { signWith: Buffer } | { headers: Record<string, string> };
+
 describe('inventory over HTTP', () => {
   let dir: string;
   let app: INestApplication;
   let baseUrl: string;
   let client: InventoryClient;
+  let issuer: LocalTokenIssuer;
+  const serviceSecret = randomBytes(32);
+  const logged: string[] = [];
+
+  /** Everything the app logs, to check that no credential ever reaches a log line. */
+  const capturingLogger: LoggerService = {
+    log: (message: unknown) => logged.push(String(message)),
+    error: (message: unknown, ...rest: unknown[]) => logged.push([message, ...rest].map(String).join(' ')),
+    warn: (message: unknown) => logged.push(String(message)),
+    debug: (message: unknown) => logged.push(String(message)),
+    verbose: (message: unknown) => logged.push(String(message)),
+    fatal: (message: unknown) => logged.push(String(message)),
+  };
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inventory-http-'));
+    const keys: JwtKeySettings = {
+      jwtPublicKeyFile: path.join(dir, 'keys', 'jwt-public.pem'),
+      jwtPrivateKeyFile: path.join(dir, 'keys', 'jwt-private.pem'),
+      jwtIssuer: 'test-issuer',
+      jwtAudience: 'evs',
+    };
+    // The verifier comes first, as in main.ts: it creates the local issuer's keys the tokens below are signed with.
+    const tokenVerifier = openJwtTokenVerifier(keys);
+    issuer = LocalTokenIssuer.open(keys);
     app = await createInventoryApp(
-      { dbPath: path.join(dir, 'inventory.sqlite'), defaultQuota: { volumes: 20, gigabytes: 2000 }, clock: () => NOW },
-      { logger: false },
+      {
+        store: { dbPath: path.join(dir, 'inventory.sqlite'), defaultQuota: { volumes: 20, gigabytes: 2000 }, clock: () => NOW },
+        auth: { serviceSecret, tokenVerifier },
+      },
+      { logger: capturingLogger },
     );
     await app.listen(0, '127.0.0.1');
     const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
     baseUrl = `http://127.0.0.1:${port}`;
-    client = new InventoryClient(baseUrl, { timeoutMs: 5000 });
+    client = new InventoryClient(baseUrl, { timeoutMs: 5000, serviceSecret, tenantToken: (projectId) => tokenFor(projectId) });
   });
 
   afterAll(async () => {
@@ -37,17 +72,37 @@ describe('inventory over HTTP', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  const tokenFor = (projectId: string, roles = ['member']) =>
+    issuer.issueToken({ projectId, userId: 'u-1', roles, ttlSeconds: 600 });
+
   /** A fresh project per test, so tests share the server but not their data. */
   const newProject = () => `proj-${randomUUID().slice(0, 8)}`;
 
   const createDisk = (projectId: string, attrs: Partial<CreateVolumeAttrs> = {}) =>
     client.createVolume(projectId, { size: 10, name: 'data', ...attrs });
 
-  async function raw(method: string, url: string, body?: unknown, contentType = 'application/json') {
+  /**
+   * 'auto' signs internal routes with the service secret and sends tenant
+   * routes the token of the path's project (some valid project's when the
+   * path's is malformed: authentication comes before the format check).
+   */
+  async function credentialHeaders(sender: Sender, method: string, url: string, payload: string | undefined): Promise<Record<string, string>> {
+    const [pathPart = url, query = ''] = url.split('?');
+    const sign = (secret: Buffer) => ({ authorization: signServiceRequest(secret, { method, path: pathPart, query, body: payload ?? '' }) });
+    if (sender === 'nobody') return {};
+    if (sender !== 'auto') return 'headers' in sender ? sender.headers : sign(sender.signWith);
+    if (url.startsWith('/internal/')) return sign(serviceSecret);
+    const project = /^\/v3\/([^/]+)\//.exec(url)?.[1];
+    if (project === undefined) return {};
+    return { 'x-auth-token': await tokenFor(isProjectId(project) ? project : 'p1') };
+  }
+
+  async function raw(method: string, url: string, body?: unknown, contentType = 'application/json', sender: Sender = 'auto') {
+    const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     const response = await fetch(`${baseUrl}${url}`, {
       method,
-      headers: { 'content-type': contentType },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      headers: { 'content-type': contentType, ...(await credentialHeaders(sender, method, url, payload)) },
+      body: payload,
     });
     const text = await response.text();
     return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown), text };
@@ -240,7 +295,7 @@ describe('inventory over HTTP', () => {
     const disk = await createDisk(a, { size: 50 });
     const transferId = randomUUID();
     await client.lockForTransfer({ diskId: disk.id, projectId: a, transferId });
-    await client.setQuota(a, { gigabytes: 40 }, b);
+    await client.setQuota(b, { gigabytes: 40 });
     const before = await client.getDisk(disk.id);
 
     const body = { transfer_id: transferId, to_project_id: b };
@@ -339,6 +394,161 @@ describe('inventory over HTTP', () => {
     it('makes the client throw, not answer an outcome, for a malformed transfer step', async () => {
       const call = client.lockForTransfer({ diskId: randomUUID(), projectId: 'p1', transferId: 'not-a-uuid' });
       expect(await refusalOf(call)).toEqual({ status: 400, name: 'BadRequest', code: 'EVS.5400' });
+    });
+  });
+
+  describe('credentials', () => {
+    const UNAUTHENTICATED = { status: 401, body: { error: { name: 'Unauthenticated', code: 'EVS.5401' } } };
+    const FORBIDDEN = { status: 403, body: { error: { name: 'Forbidden', code: 'EVS.5403' } } };
+
+    it('leaves the health check open', async () => {
+      expect(await raw('GET', '/healthz', undefined, undefined, 'nobody')).toMatchObject({ status: 200 });
+    });
+
+    it('answers 401 on the internal API without service credentials, also to a valid tenant token', async () => {
+      const project = newProject();
+      const disk = await createDisk(project);
+      const url = `/internal/v1/disks/${disk.id}`;
+      expect(await raw('GET', url, undefined, undefined, 'nobody')).toMatchObject(UNAUTHENTICATED);
+      const tenant = { headers: { 'x-auth-token': await tokenFor(project) } };
+      expect(await raw('GET', url, undefined, undefined, tenant)).toMatchObject(UNAUTHENTICATED);
+      const lock = { project_id: project, transfer_id: randomUUID() };
+      expect(await raw('POST', `${url}/transfer-lock`, lock, undefined, tenant)).toMatchObject(UNAUTHENTICATED);
+      expect(await refusalOf(new InventoryClient(baseUrl).getDisk(disk.id))).toEqual({
+        status: 401,
+        name: 'Unauthenticated',
+        code: 'EVS.5401',
+      });
+      expect((await client.showVolume(project, disk.id))?.status).toBe('available');
+    });
+
+    it('answers 401 to a signature under another secret, and changes nothing', async () => {
+      const project = newProject();
+      const disk = await createDisk(project);
+      const impostor = new InventoryClient(baseUrl, { serviceSecret: randomBytes(32) });
+      const lock = impostor.lockForTransfer({ diskId: disk.id, projectId: project, transferId: randomUUID() });
+      expect(await refusalOf(lock)).toEqual({ status: 401, name: 'Unauthenticated', code: 'EVS.5401' });
+      expect((await client.getDisk(disk.id))?.status).toBe('available');
+    });
+
+    it('refuses a signed request that was altered, is stale or is sent a second time', async () => {
+      const project = newProject();
+      const disk = await createDisk(project);
+      const url = `/internal/v1/disks/${disk.id}/transfer-lock`;
+      const body = JSON.stringify({ project_id: project, transfer_id: randomUUID() });
+      const signed = (parts: { path?: string; body?: string; nowMs?: number }) => ({
+        headers: {
+          authorization: signServiceRequest(
+            serviceSecret,
+            { method: 'POST', path: parts.path ?? url, query: '', body: parts.body ?? body },
+            { nowMs: parts.nowMs },
+          ),
+        },
+      });
+      const otherTransfer = JSON.stringify({ project_id: project, transfer_id: randomUUID() });
+      expect(await raw('POST', url, body, undefined, signed({ body: otherTransfer }))).toMatchObject(UNAUTHENTICATED);
+      const otherDisk = `/internal/v1/disks/${randomUUID()}/transfer-lock`;
+      expect(await raw('POST', url, body, undefined, signed({ path: otherDisk }))).toMatchObject(UNAUTHENTICATED);
+      const tenMinutesAgo = Date.now() - 10 * 60_000;
+      expect(await raw('POST', url, body, undefined, signed({ nowMs: tenMinutesAgo }))).toMatchObject(UNAUTHENTICATED);
+      // The secret itself is no credential: it is never sent, only used to sign.
+      const bearer = { headers: { authorization: `Bearer ${serviceSecret.toString('hex')}` } };
+      expect(await raw('POST', url, body, undefined, bearer)).toMatchObject(UNAUTHENTICATED);
+      expect((await client.getDisk(disk.id))?.status).toBe('available');
+
+      const once = signed({});
+      expect(await raw('POST', url, body, undefined, once)).toMatchObject({ status: 200 });
+      expect(await raw('POST', url, body, undefined, once)).toMatchObject(UNAUTHENTICATED);
+    });
+
+    it('logs why a service signature failed, never the credentials', async () => {
+      const bearer = `Bearer ${serviceSecret.toString('hex')}`;
+      const impostor = signServiceRequest(randomBytes(32), { method: 'GET', path: '/internal/v1/disks/x', query: '', body: '' });
+      await raw('GET', `/internal/v1/disks/${randomUUID()}`, undefined, undefined, { headers: { authorization: bearer } });
+      await raw('GET', `/internal/v1/disks/${randomUUID()}`, undefined, undefined, { headers: { authorization: impostor } });
+      await raw('GET', `/internal/v1/disks/${randomUUID()}`);
+      const log = logged.join('\n');
+      expect(log).toContain('signature does not match');
+      for (const secret of [serviceSecret.toString('hex'), serviceSecret.toString('base64'), impostor.slice(-64)]) {
+        expect(log).not.toContain(secret);
+      }
+    });
+
+    it('does not let service credentials into the tenant API', async () => {
+      const project = newProject();
+      await createDisk(project);
+      const answer = await raw('GET', `/v3/${project}/volumes`, undefined, undefined, { signWith: serviceSecret });
+      expect(answer).toMatchObject(UNAUTHENTICATED);
+    });
+
+    it('answers 401 on the tenant API without a valid token', async () => {
+      const project = newProject();
+      const disk = await createDisk(project);
+      const url = `/v3/${project}/volumes/${disk.id}`;
+      const foreignKey = path.join(dir, 'foreign');
+      const foreignIssuer = LocalTokenIssuer.open({
+        jwtPublicKeyFile: path.join(foreignKey, 'public.pem'),
+        jwtPrivateKeyFile: path.join(foreignKey, 'private.pem'),
+        jwtIssuer: 'test-issuer',
+        jwtAudience: 'evs',
+      });
+      const forged = await foreignIssuer.issueToken({ projectId: project, userId: 'mallory', roles: ['member'], ttlSeconds: 600 });
+      expect(await raw('GET', url, undefined, undefined, 'nobody')).toMatchObject({
+        ...UNAUTHENTICATED,
+        body: { error: { message: 'Credentials are missing: send an X-Auth-Token.' } },
+      });
+      expect(await raw('GET', url, undefined, undefined, { headers: { 'x-auth-token': 'not-a-jwt' } })).toMatchObject(UNAUTHENTICATED);
+      expect(await raw('GET', url, undefined, undefined, { headers: { 'x-auth-token': forged } })).toMatchObject(UNAUTHENTICATED);
+      expect(await raw('DELETE', url, undefined, undefined, { headers: { 'x-auth-token': forged } })).toMatchObject(UNAUTHENTICATED);
+      expect((await client.showVolume(project, disk.id))?.status).toBe('available');
+    });
+
+    it("answers 403 to a token of another project than the path's, and 404 for another project's disk", async () => {
+      const [a, b] = [newProject(), newProject()];
+      const disk = await createDisk(a);
+      const asB = { headers: { 'x-auth-token': await tokenFor(b) } };
+
+      expect(await raw('GET', `/v3/${a}/volumes/${disk.id}`, undefined, undefined, asB)).toMatchObject(FORBIDDEN);
+      expect(await raw('GET', `/v3/${a}/volumes`, undefined, undefined, asB)).toMatchObject(FORBIDDEN);
+      expect(await raw('DELETE', `/v3/${a}/volumes/${disk.id}`, undefined, undefined, asB)).toMatchObject(FORBIDDEN);
+      expect(await raw('POST', `/v3/${a}/volumes`, { volume: { size: 1 } }, undefined, asB)).toMatchObject(FORBIDDEN);
+
+      const notFound = { status: 404, body: { error: { name: 'DiskNotFound', code: 'EVS.5404' } } };
+      expect(await raw('GET', `/v3/${b}/volumes/${disk.id}`, undefined, undefined, asB)).toMatchObject(notFound);
+      expect(await client.showVolume(b, disk.id)).toBeNull();
+      expect(await refusalOf(client.deleteVolume(b, disk.id))).toMatchObject({ status: 404, name: 'DiskNotFound' });
+      expect(await refusalOf(client.extend(b, disk.id, 20))).toMatchObject({ status: 404, name: 'DiskNotFound' });
+      expect(await refusalOf(client.createSnapshot(b, disk.id))).toMatchObject({ status: 404, name: 'DiskNotFound' });
+      expect(await client.listVolumes(b)).toEqual([]);
+
+      expect(await refusalOf(client.getQuota(b, a))).toMatchObject({ status: 403, name: 'Forbidden' });
+      expect(await refusalOf(client.setQuota(b, { volumes: 0 }, a))).toMatchObject({ status: 403, name: 'Forbidden' });
+
+      expect(await client.showVolume(a, disk.id)).toMatchObject({ status: 'available', size: 10, snapshot_count: 0 });
+      expect((await client.listVolumes(a)).map((v) => v.id)).toEqual([disk.id]);
+      expect((await client.getQuota(a)).volumes.limit).toBe(20);
+    });
+
+    it('lets a reader token read its project and change nothing', async () => {
+      const project = newProject();
+      const disk = await createDisk(project);
+      const reader = new InventoryClient(baseUrl, { tenantToken: (p) => tokenFor(p, ['reader']) });
+      expect((await reader.showVolume(project, disk.id))?.id).toBe(disk.id);
+      expect((await reader.listVolumesDetail(project)).map((v) => v.id)).toEqual([disk.id]);
+      expect((await reader.getQuota(project)).volumes.in_use).toBe(1);
+
+      const writes: [string, () => Promise<unknown>][] = [
+        ['create', () => reader.createVolume(project, { size: 1 })],
+        ['extend', () => reader.extend(project, disk.id, 20)],
+        ['delete', () => reader.deleteVolume(project, disk.id)],
+        ['snapshot', () => reader.createSnapshot(project, disk.id)],
+        ['quota', () => reader.setQuota(project, { volumes: 100 })],
+      ];
+      for (const [write, call] of writes) {
+        expect({ write, ...(await refusalOf(call())) }).toEqual({ write, status: 403, name: 'Forbidden', code: 'EVS.5403' });
+      }
+      expect(await client.showVolume(project, disk.id)).toMatchObject({ size: 10, snapshot_count: 0, status: 'available' });
+      expect((await client.listVolumes(project)).length).toBe(1);
     });
   });
 });

@@ -1,4 +1,6 @@
 import { Logger, type LogLevel } from '@nestjs/common';
+import { openJwtTokenVerifier } from '../../../libs/auth/src/jwt-verifier.setup';
+import { loadOrCreateServiceSecret } from '../../../libs/auth/src/service-signature';
 import { loadConfig, type AppConfig } from '../../../libs/config/src/config';
 import { createInventoryApp } from './inventory.app';
 
@@ -19,8 +21,15 @@ function nestLogLevels(level: AppConfig['logLevel']): LogLevel[] | false {
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
-  const { host, port, dbPath, defaultQuota } = config.inventory;
-  const app = await createInventoryApp({ dbPath, defaultQuota }, { logger: nestLogLevels(config.logLevel) });
+  const { host, port, dbPath, defaultQuota, serviceSecretFile } = config.inventory;
+  const logger = new Logger('Inventory');
+  const auth = {
+    serviceSecret: loadOrCreateServiceSecret(serviceSecretFile),
+    tokenVerifier: openJwtTokenVerifier(config.auth, (file) =>
+      logger.warn(`${file} does not exist: creating the local token issuer's key pair`),
+    ),
+  };
+  const app = await createInventoryApp({ store: { dbPath, defaultQuota }, auth }, { logger: nestLogLevels(config.logLevel) });
   app.enableShutdownHooks();
   try {
     await app.listen(port, host);
@@ -28,7 +37,7 @@ async function bootstrap(): Promise<void> {
     await app.close();
     throw err;
   }
-  new Logger('Inventory').log(`Listening on http://${host}:${port} (database ${dbPath})`);
+  logger.log(`Listening on http://${host}:${port} (database ${dbPath}, service secret file ${serviceSecretFile})`);
 }
 
 bootstrap().catch((err: unknown) => {

@@ -1,5 +1,6 @@
 /** Wires the worker: config, the three ports its activities need, the Temporal worker and its health check. */
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { loadOrCreateServiceSecret } from '../../../libs/auth/src/service-signature';
 import { loadConfig, type AppConfig } from '../../../libs/config/src/config';
 import { InventoryClient } from '../../../libs/inventory-client/src/inventory.client';
 import { EVENT_PUBLISHER, type EventPublisher } from '../../../libs/kafka/src/event-publisher';
@@ -26,7 +27,9 @@ const READ_MODEL = Symbol('READ_MODEL');
       inject: [APP_CONFIG, READ_MODEL, EVENT_PUBLISHER],
       useFactory: (config: AppConfig, readModel: TransferReadModel, publisher: EventPublisher) =>
         createTransferActivities({
-          inventory: new InventoryClient(config.inventory.url),
+          inventory: new InventoryClient(config.inventory.url, {
+            serviceSecret: loadOrCreateServiceSecret(config.inventory.serviceSecretFile),
+          }),
           readModel,
           publisher,
         }),

@@ -4,7 +4,7 @@
  * hashAuthKey(...), which the workflow compares in constant time.
  */
 import * as crypto from 'node:crypto';
-import { readIfExists, writeFileOnce } from './key-files';
+import { loadOrCreateRandomSecret } from './secret-file';
 
 const SECRET_BYTES = 32;
 
@@ -30,13 +30,5 @@ export function hashAuthKey(secret: Buffer, transferId: string, authKey: string)
  * regenerated over an existing file.
  */
 export function loadOrCreateSecret(file: string): Buffer {
-  const existing = readIfExists(file);
-  if (existing === null) {
-    writeFileOnce(file, crypto.randomBytes(SECRET_BYTES), 0o600);
-  }
-  const secret = existing ?? readIfExists(file);
-  if (secret === null || secret.length !== SECRET_BYTES) {
-    throw new Error(`Auth-key secret file ${file} must hold exactly ${SECRET_BYTES} bytes`);
-  }
-  return secret;
+  return loadOrCreateRandomSecret(file, SECRET_BYTES, 'Auth-key secret');
 }

@@ -3,10 +3,11 @@
  * itself never answers like this, so a small stand-in server plays the
  * broken or misrouted cases; inventory.http.spec.ts covers the real server.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ServiceRequestVerifier } from '../../auth/src/service-signature';
 import { InventoryClient, InventoryRequestError, InventoryUnavailableError } from './inventory.client';
 
 type Reply = { status: number; body: string; delayMs?: number };
@@ -15,10 +16,13 @@ describe('InventoryClient failure handling', () => {
   let server: http.Server;
   let baseUrl: string;
   let next: Reply = { status: 200, body: '{}' };
+  const seen: { method: string; url: string; headers: http.IncomingHttpHeaders; body: Buffer }[] = [];
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
-      req.resume();
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) }));
       const reply = next;
       setTimeout(() => {
         if (res.destroyed) return;
@@ -89,5 +93,24 @@ describe('InventoryClient failure handling', () => {
       ok: false,
       reason: 'QuotaExceeded',
     });
+  });
+
+  it('signs transfer steps as sent and gives a tenant call the token of the project it names', async () => {
+    const secret = randomBytes(32);
+    const client = new InventoryClient(`${baseUrl}/`, { serviceSecret: secret, tenantToken: (projectId) => `token-of-${projectId}` });
+    next = { status: 200, body: JSON.stringify({ released: false, disk: null }) };
+    seen.length = 0;
+    await client.releaseTransferLock({ diskId: randomUUID(), transferId: randomUUID() });
+    next = { status: 200, body: JSON.stringify({ volumes: [] }) };
+    await client.listVolumes('p-7', { limit: 5 });
+
+    const [step, tenant] = seen;
+    const verifier = new ServiceRequestVerifier(secret);
+    const [stepPath = '', stepQuery = ''] = (step?.url ?? '').split('?');
+    const received = { method: step?.method ?? '', path: stepPath, query: stepQuery, headers: step?.headers ?? {} };
+    await expect(verifier.verify({ ...received, body: () => Promise.resolve(step?.body ?? Buffer.alloc(0)) })).resolves.toBe(true);
+    expect(step?.headers['x-auth-token']).toBeUndefined();
+    expect(tenant).toMatchObject({ url: '/v3/p-7/volumes?limit=5', headers: { 'x-auth-token': 'token-of-p-7' } });
+    expect(tenant?.headers.authorization).toBeUndefined();
   });
 });

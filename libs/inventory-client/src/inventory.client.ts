@@ -5,13 +5,21 @@
  * as values and THROW for everything else:
  * - InventoryUnavailableError: no answer (network, timeout), a 5xx, or an
  *   unreadable answer. Retrying may help; activities let Temporal retry it.
- * - InventoryRequestError: a 4xx that is not a business outcome (400 for a
- *   malformed call, 401/403). Retrying the same call cannot help; activities
- *   should make it non-retryable.
+ * - InventoryRequestError: a 4xx that is not a business outcome. A 400 (a
+ *   malformed call) will be refused again however often it is retried; a 401
+ *   means the service secret is not the inventory's, a deployment fault that
+ *   a retry outlives once the two agree (each try is signed afresh), so
+ *   activities leave both to Temporal's retry policy.
  * Tenant methods (tests, tools) return the created or shown resource and
  * throw InventoryRequestError for any refusal, with the error's name.
+ *
+ * Transfer steps are signed with the service secret; tenant calls carry the
+ * X-Auth-Token of the project they name (docs/inventory-api.md,
+ * "Authentication").
  */
 import { z } from 'zod';
+import { signServiceRequest } from '../../auth/src/service-signature';
+import { AUTH_TOKEN_HEADER } from '../../auth/src/token-verifier';
 import { BILLING_MODES, DISK_STATUSES, STORAGE_KINDS, TRANSFER_RULES, type DiskFacts } from '../../domain/src/disk';
 import { isErrorName, type ErrorName } from '../../domain/src/errors';
 import {
@@ -30,7 +38,14 @@ import {
 export interface InventoryClientOptions {
   /** Per request, including reading the body. Default 5000. */
   timeoutMs?: number;
+  /** The secret of config.inventory.serviceSecretFile; without it transfer steps go unsigned (and are refused). */
+  serviceSecret?: Buffer;
+  /** The X-Auth-Token for a tenant call on `projectId`; without it tenant calls go without one (and are refused). */
+  tenantToken?: (projectId: string) => string | Promise<string>;
 }
+
+/** Whose credentials a call carries: the service's, a project's token, or none (health). */
+type Caller = 'service' | { projectId: string } | 'anonymous';
 
 export type LockResult = { ok: true; disk: DiskFacts } | { ok: false; reason: ErrorName };
 export type ReassignResult =
@@ -100,17 +115,21 @@ const JSON_SEND = { ...JSON_ACCEPT, 'content-type': 'application/json' };
 export class InventoryClient {
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
+  private readonly serviceSecret: Buffer | undefined;
+  private readonly tenantToken: InventoryClientOptions['tenantToken'];
 
   constructor(baseUrl: string, options: InventoryClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.serviceSecret = options.serviceSecret;
+    this.tenantToken = options.tenantToken;
   }
 
   // ---- transfer steps (internal API) --------------------------------------
 
   async getDisk(diskId: string): Promise<DiskFacts | null> {
     const path = `/internal/v1/disks/${seg(diskId)}`;
-    const answer = await this.request('GET', path);
+    const answer = await this.request('GET', path, 'service');
     if (answer.status === 200) return this.parse(diskResponseSchema, answer, path).disk;
     if (answer.status === 404 && errorOf(answer)?.name === 'DiskNotFound') return null;
     throw requestError(answer, path);
@@ -118,7 +137,7 @@ export class InventoryClient {
 
   async lockForTransfer(args: { diskId: string; projectId: string; transferId: string }): Promise<LockResult> {
     const path = `/internal/v1/disks/${seg(args.diskId)}/transfer-lock`;
-    const answer = await this.request('POST', path, { project_id: args.projectId, transfer_id: args.transferId });
+    const answer = await this.request('POST', path, 'service', { project_id: args.projectId, transfer_id: args.transferId });
     if (answer.status === 200) return { ok: true, disk: this.parse(diskResponseSchema, answer, path).disk };
     const reason = refusalIn(answer, LOCK_REFUSALS);
     if (reason !== null) return { ok: false, reason };
@@ -127,14 +146,14 @@ export class InventoryClient {
 
   async releaseTransferLock(args: { diskId: string; transferId: string }): Promise<ReleaseResult> {
     const path = `/internal/v1/disks/${seg(args.diskId)}/transfer-lock/release`;
-    const answer = await this.request('POST', path, { transfer_id: args.transferId });
+    const answer = await this.request('POST', path, 'service', { transfer_id: args.transferId });
     if (answer.status === 200) return this.parse(releaseResponseSchema, answer, path);
     throw requestError(answer, path);
   }
 
   async reassign(args: { diskId: string; transferId: string; toProjectId: string }): Promise<ReassignResult> {
     const path = `/internal/v1/disks/${seg(args.diskId)}/reassign`;
-    const answer = await this.request('POST', path, { transfer_id: args.transferId, to_project_id: args.toProjectId });
+    const answer = await this.request('POST', path, 'service', { transfer_id: args.transferId, to_project_id: args.toProjectId });
     if (answer.status === 200) return { ok: true, disk: this.parse(diskResponseSchema, answer, path).disk };
     const reason = refusalIn(answer, REASSIGN_REFUSALS);
     if (reason !== null) return { ok: false, reason };
@@ -144,7 +163,7 @@ export class InventoryClient {
   /** True when the inventory answers its health check; never throws. */
   async isHealthy(): Promise<boolean> {
     try {
-      return (await this.request('GET', '/healthz')).status === 200;
+      return (await this.request('GET', '/healthz', 'anonymous')).status === 200;
     } catch {
       return false;
     }
@@ -154,35 +173,35 @@ export class InventoryClient {
 
   async createVolume(projectId: string, attrs: CreateVolumeAttrs): Promise<VolumeView> {
     const path = `/v3/${seg(projectId)}/volumes`;
-    return (await this.tenant<{ volume: VolumeView }>('POST', path, { volume: attrs })).volume;
+    return (await this.tenant<{ volume: VolumeView }>(projectId, 'POST', path, { volume: attrs })).volume;
   }
 
   /** The volume, or null when it does not exist or belongs to another project. */
   async showVolume(projectId: string, volumeId: string): Promise<VolumeView | null> {
     const path = `/v3/${seg(projectId)}/volumes/${seg(volumeId)}`;
-    const answer = await this.request('GET', path);
+    const answer = await this.request('GET', path, { projectId });
     if (answer.status === 200) return (answer.body as { volume: VolumeView }).volume;
     if (answer.status === 404) return null;
     throw requestError(answer, path);
   }
 
   async listVolumes(projectId: string, page: { limit?: number; offset?: number } = {}): Promise<VolumeSummaryView[]> {
-    return (await this.tenant<{ volumes: VolumeSummaryView[] }>('GET', `/v3/${seg(projectId)}/volumes${query(page)}`))
+    return (await this.tenant<{ volumes: VolumeSummaryView[] }>(projectId, 'GET', `/v3/${seg(projectId)}/volumes${query(page)}`))
       .volumes;
   }
 
   async listVolumesDetail(projectId: string, page: { limit?: number; offset?: number } = {}): Promise<VolumeView[]> {
     const path = `/v3/${seg(projectId)}/volumes/detail${query(page)}`;
-    return (await this.tenant<{ volumes: VolumeView[] }>('GET', path)).volumes;
+    return (await this.tenant<{ volumes: VolumeView[] }>(projectId, 'GET', path)).volumes;
   }
 
   async deleteVolume(projectId: string, volumeId: string): Promise<void> {
-    await this.tenant('DELETE', `/v3/${seg(projectId)}/volumes/${seg(volumeId)}`);
+    await this.tenant(projectId, 'DELETE', `/v3/${seg(projectId)}/volumes/${seg(volumeId)}`);
   }
 
   /** Any volume action; the helpers below name the common ones. */
   async volumeAction(projectId: string, volumeId: string, action: VolumeAction): Promise<void> {
-    await this.tenant('POST', `/v3/${seg(projectId)}/volumes/${seg(volumeId)}/action`, action);
+    await this.tenant(projectId, 'POST', `/v3/${seg(projectId)}/volumes/${seg(volumeId)}/action`, action);
   }
 
   attach(projectId: string, volumeId: string, serverId: string): Promise<void> {
@@ -215,52 +234,50 @@ export class InventoryClient {
 
   async createSnapshot(projectId: string, volumeId: string, name?: string): Promise<SnapshotView> {
     const body = { snapshot: { volume_id: volumeId, ...(name === undefined ? {} : { name }) } };
-    return (await this.tenant<{ snapshot: SnapshotView }>('POST', `/v3/${seg(projectId)}/snapshots`, body)).snapshot;
+    return (await this.tenant<{ snapshot: SnapshotView }>(projectId, 'POST', `/v3/${seg(projectId)}/snapshots`, body)).snapshot;
   }
 
   async deleteSnapshot(projectId: string, snapshotId: string): Promise<void> {
-    await this.tenant('DELETE', `/v3/${seg(projectId)}/snapshots/${seg(snapshotId)}`);
+    await this.tenant(projectId, 'DELETE', `/v3/${seg(projectId)}/snapshots/${seg(snapshotId)}`);
   }
 
   async createBackup(projectId: string, volumeId: string, name?: string): Promise<BackupView> {
     const body = { backup: { volume_id: volumeId, ...(name === undefined ? {} : { name }) } };
-    return (await this.tenant<{ backup: BackupView }>('POST', `/v3/${seg(projectId)}/backups`, body)).backup;
+    return (await this.tenant<{ backup: BackupView }>(projectId, 'POST', `/v3/${seg(projectId)}/backups`, body)).backup;
   }
 
   async deleteBackup(projectId: string, backupId: string): Promise<void> {
-    await this.tenant('DELETE', `/v3/${seg(projectId)}/backups/${seg(backupId)}`);
+    await this.tenant(projectId, 'DELETE', `/v3/${seg(projectId)}/backups/${seg(backupId)}`);
   }
 
   /** Limits and usage of `targetProjectId` (default: the calling project itself). */
   async getQuota(projectId: string, targetProjectId = projectId): Promise<QuotaSetView> {
     const path = `/v3/${seg(projectId)}/os-quota-sets/${seg(targetProjectId)}`;
-    return (await this.tenant<{ quota_set: QuotaSetView }>('GET', path)).quota_set;
+    return (await this.tenant<{ quota_set: QuotaSetView }>(projectId, 'GET', path)).quota_set;
   }
 
   async setQuota(projectId: string, limits: QuotaLimitsChange, targetProjectId = projectId): Promise<QuotaSetView> {
     const path = `/v3/${seg(projectId)}/os-quota-sets/${seg(targetProjectId)}`;
-    return (await this.tenant<{ quota_set: QuotaSetView }>('PUT', path, { quota_set: limits })).quota_set;
+    return (await this.tenant<{ quota_set: QuotaSetView }>(projectId, 'PUT', path, { quota_set: limits })).quota_set;
   }
 
   // ---- plumbing -------------------------------------------------------------
 
-  private async tenant<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-    const answer = await this.request(method, path, body);
+  private async tenant<T = unknown>(projectId: string, method: string, path: string, body?: unknown): Promise<T> {
+    const answer = await this.request(method, path, { projectId }, body);
     if (answer.status >= 200 && answer.status < 300) return answer.body as T;
     throw requestError(answer, path);
   }
 
   /** One HTTP exchange; throws InventoryUnavailableError unless a 2xx-4xx answer was read whole. */
-  private async request(method: string, path: string, body?: unknown): Promise<HttpAnswer> {
+  private async request(method: string, path: string, caller: Caller, body?: unknown): Promise<HttpAnswer> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const url = new URL(`${this.baseUrl}${path}`);
+    const headers = { ...(payload === undefined ? JSON_ACCEPT : JSON_SEND), ...(await this.credentials(caller, method, url, payload)) };
     let response: Response;
     let text: string;
     try {
-      response = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: body === undefined ? JSON_ACCEPT : JSON_SEND,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      response = await fetch(url, { method, headers, body: payload, signal: AbortSignal.timeout(this.timeoutMs) });
       text = await response.text();
     } catch (err) {
       throw new InventoryUnavailableError(`${method} ${path}: ${describe(err)}`, { cause: err });
@@ -275,6 +292,18 @@ export class InventoryClient {
     } catch (err) {
       throw new InventoryUnavailableError(`${method} ${path}: unreadable answer (${response.status})`, { cause: err });
     }
+  }
+
+  /** The signature covers the URL as fetch sends it, so it is taken from the parsed URL, not the string built above. */
+  private async credentials(caller: Caller, method: string, url: URL, payload: string | undefined): Promise<Record<string, string>> {
+    if (caller === 'anonymous') return {};
+    if (caller === 'service') {
+      if (this.serviceSecret === undefined) return {};
+      const parts = { method, path: url.pathname, query: url.search.slice(1), body: payload ?? '' };
+      return { authorization: signServiceRequest(this.serviceSecret, parts) };
+    }
+    if (this.tenantToken === undefined) return {};
+    return { [AUTH_TOKEN_HEADER]: await this.tenantToken(caller.projectId) };
   }
 
   private parse<S extends z.ZodType>(schema: S, answer: HttpAnswer, path: string): z.output<S> {

@@ -1,31 +1,8 @@
-import {
-  applyDecorators,
-  Controller,
-  createParamDecorator,
-  Injectable,
-  UseGuards,
-  type CanActivate,
-  type ExecutionContext,
-} from '@nestjs/common';
-import { isProjectId } from '../../../../libs/domain/src/ids';
-import { badRequest } from './inventory-http.error';
+import { applyDecorators, Controller, createParamDecorator, UseGuards, type ExecutionContext } from '@nestjs/common';
+import { ServiceCredentialsGuard, TenantAccessGuard } from './inventory-auth.guards';
 
 interface RequestWithParams {
   params: Record<string, string | undefined>;
-}
-
-/**
- * Admits a tenant request to `/v3/{project_id}/...`. Today it checks only
- * that the project id is well formed; the issue that adds service
- * credentials puts the credential check here, and every tenant route has it.
- */
-@Injectable()
-export class TenantAccessGuard implements CanActivate {
-  canActivate(context: ExecutionContext): boolean {
-    const { params } = context.switchToHttp().getRequest<RequestWithParams>();
-    if (!isProjectId(params.project_id)) throw badRequest('project_id: must be 1 to 64 letters, digits, "-" or "_"');
-    return true;
-  }
 }
 
 /** A Cinder-style tenant controller at `/v3/{project_id}/{resource}`, behind TenantAccessGuard. */
@@ -35,10 +12,10 @@ export function TenantController(resource: string): ClassDecorator {
 
 /**
  * A controller of the internal API at `/internal/v1/{resource}`, called by
- * the worker's activities only. The service-credential guard goes here.
+ * services (the worker's activities) only, behind ServiceCredentialsGuard.
  */
 export function InternalController(resource: string): ClassDecorator {
-  return applyDecorators(Controller(`internal/v1/${resource}`));
+  return applyDecorators(Controller(`internal/v1/${resource}`), UseGuards(ServiceCredentialsGuard));
 }
 
 /** The `{project_id}` path segment, already checked by TenantAccessGuard. */

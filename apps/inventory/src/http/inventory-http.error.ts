@@ -40,6 +40,14 @@ export function badRequest(message: string): InventoryHttpError {
   return new InventoryHttpError('BadRequest', ERROR_CATALOGUE.BadRequest.status, message);
 }
 
+export function unauthenticated(message: string): InventoryHttpError {
+  return new InventoryHttpError('Unauthenticated', ERROR_CATALOGUE.Unauthenticated.status, message);
+}
+
+export function forbidden(message: string): InventoryHttpError {
+  return new InventoryHttpError('Forbidden', ERROR_CATALOGUE.Forbidden.status, message);
+}
+
 /** Tenant API: each refusal gets its catalogue status. */
 export function tenantHttpError(refusal: Refusal): InventoryHttpError {
   return new InventoryHttpError(refusal.name, entryOf(refusal.name).status, refusal.message);
