@@ -4,7 +4,7 @@
  * hashAuthKey(...), which the workflow compares in constant time.
  */
 import * as crypto from 'node:crypto';
-import { readIfExists, writeFileOnce } from './key-files';
+import { loadOrCreateRandomKey } from './key-files';
 
 const SECRET_BYTES = 32;
 
@@ -25,18 +25,9 @@ export function hashAuthKey(secret: Buffer, transferId: string, authKey: string)
 
 /**
  * The server secret that keys the auth-key hashes: 32 random bytes, created
- * (mode 0600, folders included) on first start and read on every later one.
- * Losing it makes every pending transfer's key unverifiable, so it is never
- * regenerated over an existing file.
+ * on first start and read on every later one. Losing it makes every pending
+ * transfer's key unverifiable.
  */
 export function loadOrCreateSecret(file: string): Buffer {
-  const existing = readIfExists(file);
-  if (existing === null) {
-    writeFileOnce(file, crypto.randomBytes(SECRET_BYTES), 0o600);
-  }
-  const secret = existing ?? readIfExists(file);
-  if (secret === null || secret.length !== SECRET_BYTES) {
-    throw new Error(`Auth-key secret file ${file} must hold exactly ${SECRET_BYTES} bytes`);
-  }
-  return secret;
+  return loadOrCreateRandomKey(file, SECRET_BYTES);
 }
