@@ -1,7 +1,8 @@
 /**
  * The plaintext auth key exists only in the create response: after a full run
  * of transfers it is in no event, no workflow history, no log line and no
- * database file. Tokens likewise never reach an event or a log.
+ * database file. Tokens likewise never reach an event or a log, and an access
+ * key's secret is in no file the stack writes, its own store included.
  */
 import { Client, Connection } from '@temporalio/client';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -9,9 +10,11 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '../../libs/contracts/src/events';
 import { transferWorkflowId } from '../../libs/temporal/src/transfer.definitions';
+import { createAccessKey } from '../support/access-keys';
 import { KafkaCollector } from '../support/kafka-collector';
+import { signRequest } from '../support/sdk-signer';
 import { testStack } from '../support/stack';
-import { Tenant } from '../support/tenants';
+import { call, Tenant } from '../support/tenants';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -20,6 +23,11 @@ function filesUnder(dir: string): string[] {
     if (!stat) return [];
     return stat.isDirectory() ? filesUnder(full) : [full];
   });
+}
+
+/** Every file the stack wrote but its key files: logs, SQLite databases, Kafka's log segments. */
+function stackFiles(): string[] {
+  return filesUnder(testStack().dataDir).filter((f) => !f.includes(`${path.sep}keys${path.sep}`));
 }
 
 function readIfPresent(file: string): Buffer | null {
@@ -83,7 +91,7 @@ describe('secrets stay secret', () => {
 
     // Every file the stack wrote: logs, SQLite databases (inventory, read
     // model, Temporal's), Kafka's log segments.
-    const files = filesUnder(stack.dataDir).filter((f) => !f.includes(`${path.sep}keys${path.sep}`));
+    const files = stackFiles();
     expect(files.some((f) => f.endsWith('temporal.sqlite'))).toBe(true);
     expect(files.some((f) => f.endsWith('.log') && f.includes('kafka'))).toBe(true);
     for (const file of files) {
@@ -94,5 +102,25 @@ describe('secrets stay secret', () => {
         expect(bytes.includes(secret), `${path.relative(stack.dataDir, file)} contains a secret`).toBe(false);
       }
     }
+  });
+
+  it('finds an access key’s secret in no file the stack writes, after signed calls', async () => {
+    const a = await Tenant.create('secret-aksk');
+    const key = await createAccessKey(a.projectId, 'alice');
+    const disk = await a.createDisk();
+    const collection = a.transfers();
+    const body = JSON.stringify({ transfer: { volume_id: disk.id } });
+    const headers = signRequest({ method: 'POST', url: `${testStack().gatewayUrl}${collection}`, key, body, headers: { 'content-type': 'application/json' } });
+    const created = await call('POST', collection, { headers, rawBody: body });
+    expect(created.status).toBe(202);
+
+    const files = stackFiles();
+    expect(files.some((f) => f.endsWith('access-keys.sqlite'))).toBe(true);
+    for (const file of files) {
+      const bytes = readIfPresent(file);
+      if (bytes === null) continue;
+      expect(bytes.includes(key.secretKey), `${path.relative(testStack().dataDir, file)} contains the secret key`).toBe(false);
+    }
+    expect(JSON.stringify(events.events)).not.toContain(key.secretKey);
   });
 });
