@@ -8,7 +8,7 @@
  * os-volume-transfer) it sends `OpenStack-API-Version: volume 3.54`, which
  * the gateway tolerates. cinderclient 9 has no v2 client.
  *
- * The clients are installed from PyPI into .tools/compat-venv on first use
+ * The clients are installed from PyPI into .tools/compat-venv-<hash> on first use
  * (about 10 s); later runs reuse it.
  */
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -3,15 +3,16 @@ request a client makes, and the JSON report they print.
 
 Inputs come from the environment (set by test/compat/*.test.ts):
   EVS_GATEWAY_URL                     the gateway, e.g. http://127.0.0.1:18080
-  EVS_PROJECT_A, EVS_TOKEN_A          the owner of the disks
-  EVS_PROJECT_B, EVS_TOKEN_B          the recipient
+  EVS_PROJECT_A, EVS_TOKEN_A          the owner of the disks (the Huawei SDK takes
+                                      an access key instead: EVS_AK_A, EVS_SK_A)
+  EVS_PROJECT_B, EVS_TOKEN_B          the recipient (EVS_AK_B, EVS_SK_B)
   EVS_VOLUME_ID                       a disk of A, transferred to B and accepted
   EVS_VOLUME_ID_2                     a disk of A, transferred and then deleted
   EVS_API_VERSION                     optional: the client's API version
 
 The report (stdout, one JSON document):
   {"client": {...versions}, "steps": [{"step", "ok", "value" | "error"}],
-   "requests": [{"method", "path", "status", "token", "api_version", "request_id"}]}
+   "requests": [{"method", "path", "status", "token", "signed", "api_version", "request_id"}]}
 A step that raises is recorded, not fatal: the test asserts which steps must
 fail and how. Anything else going wrong exits non-zero with a traceback.
 """
@@ -42,10 +43,11 @@ class Recorder:
 
     def attach(self, session):
         """Makes an existing requests.Session record."""
-        session.hooks['response'].append(self._on_response)
+        session.hooks['response'].append(self.record)
         return session
 
-    def _on_response(self, response, *args, **kwargs):
+    def record(self, response, *args, **kwargs):
+        """Records one answered request (a requests.Response)."""
         request = response.request
         url = urllib.parse.urlsplit(request.url)
         self.requests.append({
@@ -53,6 +55,7 @@ class Recorder:
             'path': url.path + (f'?{url.query}' if url.query else ''),
             'status': response.status_code,
             'token': 'X-Auth-Token' in request.headers,
+            'signed': request.headers.get('Authorization', '').startswith('SDK-HMAC-SHA256 '),
             'api_version': request.headers.get('OpenStack-API-Version'),
             'request_id': response.headers.get('X-OpenStack-Request-Id'),
         })

@@ -11,7 +11,7 @@
  * and sends the microversion it negotiated from it, `volume 3.0`, on every
  * call: the gateway advertises 3.0 so the SDK keeps to os-volume-transfer.
  *
- * The clients are installed from PyPI into .tools/compat-venv on first use
+ * The clients are installed from PyPI into .tools/compat-venv-<hash> on first use
  * (about 10 s); later runs reuse it.
  */
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -1,14 +1,17 @@
 /**
  * The Python clients of the compatibility tests (python-cinderclient,
- * openstacksdk), installed from PyPI into .tools/compat-venv (git-ignored)
- * at the versions pinned in test/compat/requirements.txt, and a runner for
- * the procedure scripts beside this file.
+ * openstacksdk, the Huawei Cloud SDK), installed from PyPI into
+ * .tools/compat-venv-<hash> (git-ignored) at the versions pinned in
+ * test/compat/requirements.txt, and a runner for the procedure scripts
+ * beside this file.
  *
- * The venv is built once and reused while requirements.txt and the Python
- * stay the same (a stamp file records both): a warm run starts nothing but
- * the scripts. Concurrent test files (or runs) build it at most once: the
- * build holds a lock directory. Wheels only (no source builds), so an
- * install either works quickly or fails at once.
+ * There is one venv per requirements.txt and Python (the hash is of both),
+ * built once and then reused: a warm run starts nothing but the scripts.
+ * .tools may be shared by several checkouts of the repository, and one with
+ * other pins must not rebuild a venv under another's running tests.
+ * Concurrent test files (or runs) build it at most once: the build holds a
+ * lock directory. Wheels only (no source builds), so an install either
+ * works quickly or fails at once.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -23,10 +26,9 @@ import { issueToken, uniqueProjectId } from '../support/tenants';
 const run = promisify(execFile);
 
 export const COMPAT_DIR = path.join(ROOT_DIR, 'test/compat');
-export const COMPAT_VENV = path.join(ROOT_DIR, '.tools/compat-venv');
+const VENV_PREFIX = path.join(ROOT_DIR, '.tools/compat-venv');
 const REQUIREMENTS = path.join(COMPAT_DIR, 'requirements.txt');
-const STAMP = path.join(COMPAT_VENV, '.evs-requirements.sha256');
-const LOCK = `${COMPAT_VENV}.lock`;
+const STAMP_FILE = '.evs-requirements.sha256';
 const LOCK_STALE_MS = 10 * 60_000;
 const LOCK_WAIT_MS = 5 * 60_000;
 const BASE_PYTHON = process.env.EVS_PYTHON ?? 'python3';
@@ -36,51 +38,53 @@ async function wantedStamp(): Promise<string> {
   return createHash('sha256').update(fs.readFileSync(REQUIREMENTS)).update(stdout).digest('hex');
 }
 
-function currentStamp(): string | null {
+/** The stamp a finished build leaves; absent while a build runs or after one failed. */
+function currentStamp(venv: string): string | null {
   try {
-    return fs.readFileSync(STAMP, 'utf8').trim();
+    return fs.readFileSync(path.join(venv, STAMP_FILE), 'utf8').trim();
   } catch {
     return null;
   }
 }
 
-async function withLock<T>(fn: () => Promise<T>): Promise<T> {
-  fs.mkdirSync(path.dirname(LOCK), { recursive: true });
+async function withLock<T>(lock: string, fn: () => Promise<T>): Promise<T> {
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
-      fs.mkdirSync(LOCK);
+      fs.mkdirSync(lock);
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const age = Date.now() - (fs.statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-      if (age > LOCK_STALE_MS) fs.rmSync(LOCK, { recursive: true, force: true });
-      else if (Date.now() > deadline) throw new Error(`${LOCK} is held by another build; remove it if none runs`);
+      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > LOCK_STALE_MS) fs.rmSync(lock, { recursive: true, force: true });
+      else if (Date.now() > deadline) throw new Error(`${lock} is held by another build; remove it if none runs`);
       else await new Promise((r) => setTimeout(r, 250));
     }
   }
   try {
     return await fn();
   } finally {
-    fs.rmSync(LOCK, { recursive: true, force: true });
+    fs.rmSync(lock, { recursive: true, force: true });
   }
 }
 
 /** The venv's python, after building the venv if it is missing or out of date. */
 export async function compatPython(): Promise<string> {
-  const python = path.join(COMPAT_VENV, 'bin', 'python');
   const wanted = await wantedStamp();
-  if (currentStamp() === wanted && fs.existsSync(python)) return python;
-  return withLock(async () => {
-    if (currentStamp() === wanted && fs.existsSync(python)) return python; // built while we waited
-    fs.rmSync(COMPAT_VENV, { recursive: true, force: true });
-    await run(BASE_PYTHON, ['-m', 'venv', COMPAT_VENV]);
+  const venv = `${VENV_PREFIX}-${wanted.slice(0, 12)}`;
+  const python = path.join(venv, 'bin', 'python');
+  if (currentStamp(venv) === wanted && fs.existsSync(python)) return python;
+  return withLock(`${venv}.lock`, async () => {
+    if (currentStamp(venv) === wanted && fs.existsSync(python)) return python; // built while we waited
+    fs.rmSync(venv, { recursive: true, force: true });
+    await run(BASE_PYTHON, ['-m', 'venv', venv]);
     await run(
       python,
       ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', '--only-binary=:all:', '-r', REQUIREMENTS],
       { maxBuffer: 16 * 1024 * 1024, timeout: 240_000 },
     );
-    fs.writeFileSync(STAMP, `${wanted}\n`);
+    fs.writeFileSync(path.join(venv, STAMP_FILE), `${wanted}\n`);
     return python;
   });
 }
@@ -103,6 +107,8 @@ export interface RecordedRequest {
   status: number;
   /** Whether X-Auth-Token was sent. */
   token: boolean;
+  /** Whether it was signed with an access key (Authorization: SDK-HMAC-SHA256 ...). */
+  signed: boolean;
   /** The OpenStack-API-Version header sent, if any. */
   api_version: string | null;
   /** X-OpenStack-Request-Id of the answer. */
@@ -110,40 +116,59 @@ export interface RecordedRequest {
 }
 
 export interface ProcedureReport {
-  client: { name: string; version: string; keystoneauth1: string; api_version: string };
+  /** The client's name and version, and the versions of what it is built on. */
+  client: { name: string; version: string; [library: string]: string };
   steps: Step[];
   requests: RecordedRequest[];
 }
 
-export interface ProcedureInputs {
+/** Who and what a procedure works on: two projects and two disks of A's. */
+export interface ProcedureSeed {
   gatewayUrl: string;
   projectA: string;
-  tokenA: string;
   projectB: string;
-  tokenB: string;
   /** Transferred to B and accepted. */
   volumeId: string;
   /** Transferred, then deleted. */
   volumeId2: string;
+}
+
+export interface ProcedureInputs extends ProcedureSeed {
+  tokenA: string;
+  tokenB: string;
   apiVersion?: string;
 }
 
-/** Runs test/compat/<script> with the venv's python; returns its report. */
-export async function runProcedure(python: string, script: string, inputs: ProcedureInputs): Promise<ProcedureReport> {
+/** The seed as the scripts read it (compat_common.py). */
+export function seedVariables(seed: ProcedureSeed): Record<string, string> {
+  return {
+    EVS_GATEWAY_URL: seed.gatewayUrl,
+    EVS_PROJECT_A: seed.projectA,
+    EVS_PROJECT_B: seed.projectB,
+    EVS_VOLUME_ID: seed.volumeId,
+    EVS_VOLUME_ID_2: seed.volumeId2,
+  };
+}
+
+/** Runs a token-authenticated procedure script (cinderclient, openstacksdk); returns its report. */
+export function runProcedure(python: string, script: string, inputs: ProcedureInputs): Promise<ProcedureReport> {
+  return runScript(python, script, {
+    ...seedVariables(inputs),
+    EVS_TOKEN_A: inputs.tokenA,
+    EVS_TOKEN_B: inputs.tokenB,
+    ...(inputs.apiVersion === undefined ? {} : { EVS_API_VERSION: inputs.apiVersion }),
+  });
+}
+
+/** Runs test/compat/<script> with the venv's python and the given EVS_* variables; returns its report. */
+export async function runScript(python: string, script: string, variables: Record<string, string>): Promise<ProcedureReport> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? '/tmp',
     // No __pycache__ in the work tree.
     PYTHONDONTWRITEBYTECODE: '1',
     PYTHONUNBUFFERED: '1',
-    EVS_GATEWAY_URL: inputs.gatewayUrl,
-    EVS_PROJECT_A: inputs.projectA,
-    EVS_TOKEN_A: inputs.tokenA,
-    EVS_PROJECT_B: inputs.projectB,
-    EVS_TOKEN_B: inputs.tokenB,
-    EVS_VOLUME_ID: inputs.volumeId,
-    EVS_VOLUME_ID_2: inputs.volumeId2,
-    ...(inputs.apiVersion === undefined ? {} : { EVS_API_VERSION: inputs.apiVersion }),
+    ...variables,
   };
   try {
     const { stdout } = await run(python, [path.join(COMPAT_DIR, script)], {
@@ -193,24 +218,18 @@ export function stepFailure(step: Step | undefined): StepError {
   return step.error;
 }
 
-/**
- * Two fresh projects with tokens, and two disks of A's (one to accept, one
- * to delete): everything a seed-procedure script needs but the gateway URL.
- */
-export async function seedProcedureInputs(label: string): Promise<Omit<ProcedureInputs, 'apiVersion'>> {
-  const stack = testStack();
+/** Two fresh projects and two disks of A's (one to accept, one to delete) on the test stack. */
+export async function seedProcedure(label: string): Promise<ProcedureSeed> {
   const inventory = compatInventory();
   const projectA = uniqueProjectId(`${label}-a`);
   const projectB = uniqueProjectId(`${label}-b`);
   const disk = await inventory.createVolume(projectA, { size: 10, name: 'compat-1' });
   const disk2 = await inventory.createVolume(projectA, { size: 10, name: 'compat-2' });
-  return {
-    gatewayUrl: stack.gatewayUrl,
-    projectA,
-    tokenA: await issueToken(projectA, 'alice'),
-    projectB,
-    tokenB: await issueToken(projectB, 'bob'),
-    volumeId: disk.id,
-    volumeId2: disk2.id,
-  };
+  return { gatewayUrl: testStack().gatewayUrl, projectA, projectB, volumeId: disk.id, volumeId2: disk2.id };
+}
+
+/** The seed with a token for each project: everything a token-authenticated script needs but the API version. */
+export async function seedProcedureInputs(label: string): Promise<Omit<ProcedureInputs, 'apiVersion'>> {
+  const seed = await seedProcedure(label);
+  return { ...seed, tokenA: await issueToken(seed.projectA, 'alice'), tokenB: await issueToken(seed.projectB, 'bob') };
 }

@@ -3,8 +3,10 @@
  * of transfers (accepted, refused, locked out, deleted, left pending) it is in
  * no event, no workflow history or description as an operator exports them
  * (`temporal workflow show|describe --output json`), no log line and no
- * database file. Tokens likewise never reach an event or a log, nor does the
- * inventory's service secret, in any spelling, reach any file but its own.
+ * database file. Tokens likewise never reach an event or a log, the
+ * inventory's service secret, in any spelling, reaches no file but its own,
+ * and an access key's secret is in no file the stack writes, its own store
+ * included.
  */
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -14,9 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../libs/config/src/config';
 import { TOPICS } from '../../libs/contracts/src/events';
 import { transferWorkflowId } from '../../libs/temporal/src/transfer.definitions';
+import { createAccessKey } from '../support/access-keys';
 import { KafkaCollector } from '../support/kafka-collector';
+import { signRequest } from '../support/sdk-signer';
 import { ROOT_DIR, testEnv, testStack } from '../support/stack';
-import { Tenant } from '../support/tenants';
+import { call, Tenant } from '../support/tenants';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -25,6 +29,11 @@ function filesUnder(dir: string): string[] {
     if (!stat) return [];
     return stat.isDirectory() ? filesUnder(full) : [full];
   });
+}
+
+/** Every file the stack wrote but its key files: logs, SQLite databases, Kafka's log segments. */
+function stackFiles(): string[] {
+  return filesUnder(testStack().dataDir).filter((f) => !f.includes(`${path.sep}keys${path.sep}`));
 }
 
 function readIfPresent(file: string): Buffer | null {
@@ -125,7 +134,7 @@ describe('secrets stay secret', () => {
     const stack = testStack();
     // Every file the stack wrote: logs, SQLite databases (inventory, read
     // model, Temporal's), Kafka's log segments.
-    const files = filesUnder(stack.dataDir).filter((f) => !f.includes(`${path.sep}keys${path.sep}`));
+    const files = stackFiles();
     expect(files.some((f) => f.endsWith('temporal.sqlite'))).toBe(true);
     expect(files.some((f) => f.endsWith('.log') && f.includes('kafka'))).toBe(true);
     const serviceSecret = readFileSync(loadConfig(testEnv()).inventory.serviceSecretFile);
@@ -138,5 +147,25 @@ describe('secrets stay secret', () => {
         expect(bytes.includes(secret), `${path.relative(stack.dataDir, file)} contains a secret`).toBe(false);
       }
     }
+  });
+
+  it('finds an access key’s secret in no file the stack writes, after signed calls', async () => {
+    const a = await Tenant.create('secret-aksk');
+    const key = await createAccessKey(a.projectId, 'alice');
+    const disk = await a.createDisk();
+    const collection = a.transfers();
+    const body = JSON.stringify({ transfer: { volume_id: disk.id } });
+    const headers = signRequest({ method: 'POST', url: `${testStack().gatewayUrl}${collection}`, key, body, headers: { 'content-type': 'application/json' } });
+    const created = await call('POST', collection, { headers, rawBody: body });
+    expect(created.status).toBe(202);
+
+    const files = stackFiles();
+    expect(files.some((f) => f.endsWith('access-keys.sqlite'))).toBe(true);
+    for (const file of files) {
+      const bytes = readIfPresent(file);
+      if (bytes === null) continue;
+      expect(bytes.includes(key.secretKey), `${path.relative(testStack().dataDir, file)} contains the secret key`).toBe(false);
+    }
+    expect(JSON.stringify(events.events)).not.toContain(key.secretKey);
   });
 });

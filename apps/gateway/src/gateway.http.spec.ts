@@ -13,8 +13,10 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AccessKeyStore } from '../../../libs/auth/src/access-key-store';
 import { hashAuthKey, loadOrCreateSecret } from '../../../libs/auth/src/auth-key';
 import { LocalTokenIssuer } from '../../../libs/auth/src/local-issuer';
+import { canonicalRequest, formatSdkDate, sdkHmacSignature, sha256Hex } from '../../../libs/auth/src/sdk-hmac-signature';
 import { type AppConfig, loadConfig } from '../../../libs/config/src/config';
 import { API_ACTIONS, type OutgoingRecord, TOPICS } from '../../../libs/contracts/src/events';
 import { DomainError } from '../../../libs/domain/src/errors';
@@ -331,6 +333,54 @@ describe('authentication and project scope', () => {
     expectError(reply, 403, 'EVS.5403');
     expectConforms('listTransfers', reply);
     expectError(await call('POST', collection('v2', RECIPIENT), { body: { transfer: { volume_id: uuid() } } }), 403, 'EVS.5403');
+  });
+});
+
+describe('access-key signing (SDK-HMAC-SHA256)', () => {
+  let keys: AccessKeyStore;
+  beforeAll(() => {
+    // A second handle on the gateway's store, as the access-keys command would open it.
+    keys = AccessKeyStore.open(config.auth);
+  });
+  afterAll(() => keys.close());
+
+  /** Headers of a request signed the way the Huawei SDK signs (the signer itself is checked against the SDK in libs/auth). */
+  function signed(method: string, urlPath: string, key: { accessKeyId: string; secretKey: string }, body = ''): Record<string, string> {
+    const sdkDate = formatSdkDate(Date.now());
+    const headers: Record<string, string> = {
+      host: new URL(baseUrl).host,
+      'content-type': 'application/json;charset=UTF-8',
+      'x-sdk-date': sdkDate,
+    };
+    const signedHeaders = Object.keys(headers).sort();
+    const canonical = canonicalRequest({ method, path: urlPath, query: '', headers, signedHeaders, payloadHash: sha256Hex(body) });
+    const signature = sdkHmacSignature(key.secretKey, sdkDate, canonical!);
+    return { ...headers, authorization: `SDK-HMAC-SHA256 Access=${key.accessKeyId}, SignedHeaders=${signedHeaders.join(';')}, Signature=${signature}` };
+  }
+
+  function newKey(projectId = OWNER) {
+    const { record, secretKey } = keys.create({ projectId, userId: 'carol', roles: ['member'] });
+    return { accessKeyId: record.accessKeyId, secretKey };
+  }
+
+  it('creates a transfer as the key’s user: the body is both signed and parsed', async () => {
+    const key = newKey();
+    const body = JSON.stringify({ transfer: { volume_id: uuid('33333333'), name: 'signed' } });
+    const reply = await call('POST', collection(), { token: null, rawBody: body, headers: signed('POST', collection(), key, body) });
+    expect(reply.status).toBe(202);
+    expectConforms('createTransfer', reply);
+    expect(workflows.created[0]?.owner).toMatchObject({ projectId: OWNER, userId: 'carol' });
+  });
+
+  it('answers 401 to a body changed after signing, to a revoked key, and to another project’s path 403', async () => {
+    const key = newKey();
+    const body = JSON.stringify({ transfer: { volume_id: uuid('33333333') } });
+    const tampered = body.replace('}}', ', "name": "x"}}');
+    expectError(await call('POST', collection(), { token: null, rawBody: tampered, headers: signed('POST', collection(), key, body) }), 401, 'EVS.5401');
+    expectError(await call('GET', collection('v2', RECIPIENT), { token: null, headers: signed('GET', collection('v2', RECIPIENT), key) }), 403, 'EVS.5403');
+    keys.revoke(key.accessKeyId);
+    expectError(await call('GET', collection(), { token: null, headers: signed('GET', collection(), key) }), 401, 'EVS.5401');
+    expect(workflows.created).toEqual([]);
   });
 });
 

@@ -7,5 +7,7 @@ export const TEMPORAL_CONNECTION = 'TEMPORAL_CONNECTION';
 export const TEMPORAL_CLIENT = 'TEMPORAL_CLIENT';
 export const TRANSFER_READ_MODEL = 'TRANSFER_READ_MODEL';
 export const CREDENTIAL_VERIFIER = 'CREDENTIAL_VERIFIER';
+/** The access keys (AccessKeyStore) that AK/SK-signed requests are checked against. */
+export const ACCESS_KEY_STORE = 'ACCESS_KEY_STORE';
 /** The server secret (Buffer) that keys auth-key hashes. */
 export const AUTH_KEY_SECRET = 'AUTH_KEY_SECRET';

@@ -4,7 +4,7 @@
  * hashAuthKey(...), which the workflow compares in constant time.
  */
 import * as crypto from 'node:crypto';
-import { loadOrCreateRandomSecret } from './secret-file';
+import { loadOrCreateRandomKey } from './key-files';
 
 const SECRET_BYTES = 32;
 
@@ -25,10 +25,9 @@ export function hashAuthKey(secret: Buffer, transferId: string, authKey: string)
 
 /**
  * The server secret that keys the auth-key hashes: 32 random bytes, created
- * (mode 0600, folders included) on first start and read on every later one.
- * Losing it makes every pending transfer's key unverifiable, so it is never
- * regenerated over an existing file.
+ * on first start and read on every later one. Losing it makes every pending
+ * transfer's key unverifiable.
  */
 export function loadOrCreateSecret(file: string): Buffer {
-  return loadOrCreateRandomSecret(file, SECRET_BYTES, 'Auth-key secret');
+  return loadOrCreateRandomKey(file, SECRET_BYTES, 'Auth-key secret');
 }

@@ -33,3 +33,18 @@ export function readIfExists(file: string): Buffer | null {
     throw err;
   }
 }
+
+/**
+ * A file of `bytes` random bytes, created (mode 0600, folders included) on
+ * first use and read on every later one. Whatever such a key protects is lost
+ * with it, so an existing file is never replaced: one of the wrong size is an
+ * error, not something to regenerate.
+ */
+export function loadOrCreateRandomKey(file: string, bytes: number, label = 'Key'): Buffer {
+  if (readIfExists(file) === null) writeFileOnce(file, crypto.randomBytes(bytes), 0o600);
+  const key = readIfExists(file);
+  if (key === null || key.length !== bytes) {
+    throw new Error(`${label} file ${file} must hold exactly ${bytes} bytes`);
+  }
+  return key;
+}

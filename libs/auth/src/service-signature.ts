@@ -13,7 +13,7 @@
  * it has already seen within that time.
  */
 import * as crypto from 'node:crypto';
-import { loadOrCreateRandomSecret } from './secret-file';
+import { loadOrCreateRandomKey } from './key-files';
 import { InvalidCredentialsError, type CredentialRequest } from './token-verifier';
 
 export const SERVICE_AUTH_SCHEME = 'EVS-HMAC-SHA256';
@@ -30,7 +30,7 @@ const DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
 /** The shared service secret, created on first use by whichever process (inventory, worker) starts first. */
 export function loadOrCreateServiceSecret(file: string): Buffer {
-  return loadOrCreateRandomSecret(file, SERVICE_SECRET_BYTES, 'Inventory service secret');
+  return loadOrCreateRandomKey(file, SERVICE_SECRET_BYTES, 'Inventory service secret');
 }
 
 /** What a signature covers: the request as sent, path percent-encoded as on the wire, query without '?'. */

@@ -58,6 +58,12 @@ const schema = z.object({
   JWT_AUDIENCE: z.string().default('evs'),
   /** File holding the server-side secret that keys the auth-key hashes; generated on first start. */
   AUTH_KEY_SECRET_FILE: z.string().default(''),
+  /** SQLite file of the access keys (AK/SK) that sign requests; secrets in it are encrypted. */
+  ACCESS_KEY_DB_PATH: z.string().default(''),
+  /** File holding the key that encrypts the stored secret keys; generated on first use. */
+  ACCESS_KEY_MASTER_KEY_FILE: z.string().default(''),
+  /** How far X-Sdk-Date of a signed request may be from the gateway's clock, either way. */
+  ACCESS_KEY_SIGNATURE_WINDOW_SECONDS: positiveSeconds.max(3600).default(300),
 });
 
 export type RawConfig = z.infer<typeof schema>;
@@ -94,6 +100,9 @@ export interface AppConfig {
     jwtIssuer: string;
     jwtAudience: string;
     authKeySecretFile: string;
+    accessKeyDbPath: string;
+    accessKeyMasterKeyFile: string;
+    signatureWindowMs: number;
   };
 }
 
@@ -149,6 +158,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       jwtIssuer: c.JWT_ISSUER,
       jwtAudience: c.JWT_AUDIENCE,
       authKeySecretFile: c.AUTH_KEY_SECRET_FILE || inData('keys/auth-key-secret'),
+      accessKeyDbPath: c.ACCESS_KEY_DB_PATH || inData('access-keys.sqlite'),
+      accessKeyMasterKeyFile: c.ACCESS_KEY_MASTER_KEY_FILE || inData('keys/access-key-master-key'),
+      signatureWindowMs: c.ACCESS_KEY_SIGNATURE_WINDOW_SECONDS * 1000,
     },
   };
 }

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ExecutionContext } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccessKeyStore } from '../../../../libs/auth/src/access-key-store';
 import { LocalTokenIssuer } from '../../../../libs/auth/src/local-issuer';
 import { loadConfig } from '../../../../libs/config/src/config';
 import { DomainError } from '../../../../libs/domain/src/errors';
@@ -14,15 +15,20 @@ import { createCredentialVerifier } from './auth.providers';
 let dir: string;
 let guard: AuthGuard;
 let issuer: LocalTokenIssuer;
+let store: AccessKeyStore;
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'auth-guard-'));
   const { auth } = loadConfig({ DATA_DIR: dir });
+  store = AccessKeyStore.open(auth);
   // The gateway creates the local issuer's keys when the public key is missing.
-  guard = new AuthGuard(createCredentialVerifier(auth));
+  guard = new AuthGuard(createCredentialVerifier(auth, store));
   issuer = LocalTokenIssuer.open(auth);
 });
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
 
 function request(projectId: string, token?: string): HttpRequest {
   return {
@@ -51,7 +57,9 @@ describe('AuthGuard', () => {
   });
 
   it('refuses a missing or invalid token with Unauthenticated', async () => {
-    expect((await refusal(request('p1'))).errorName).toBe('Unauthenticated');
+    const missing = await refusal(request('p1'));
+    expect(missing.errorName).toBe('Unauthenticated');
+    expect(missing.message).toMatch(/X-Auth-Token.*SDK-HMAC-SHA256/);
     expect((await refusal(request('p1', 'x.y.z'))).errorName).toBe('Unauthenticated');
   });
 

@@ -35,7 +35,9 @@ export class AuthGuard implements CanActivate {
       throw err;
     }
     if (principal === null) {
-      throw new DomainError('Unauthenticated', { message: 'Credentials are missing: send an X-Auth-Token.' });
+      throw new DomainError('Unauthenticated', {
+        message: 'Credentials are missing: send an X-Auth-Token, or sign the request with an access key (Authorization: SDK-HMAC-SHA256 ...).',
+      });
     }
     context.principal = principal;
     if (pathProjectId !== principal.projectId) {

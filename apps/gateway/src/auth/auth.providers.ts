@@ -1,25 +1,34 @@
 /**
  * Credentials and the auth-key secret, built once at boot from config.
  *
+ * A request is authenticated by its X-Auth-Token when it has one, else by
+ * its AK/SK signature (Authorization: SDK-HMAC-SHA256 ...).
+ *
  * Tokens are verified against config.auth.jwtPublicKeyFile. When that file
  * does not exist yet, the gateway creates the local issuer's key pair there
  * (development and tests: `npm run token` signs with the private half); an
  * operator verifying a real identity service's tokens points
  * JWT_PUBLIC_KEY_FILE at that service's key instead.
+ *
+ * Signatures are checked against the access-key store, which the gateway
+ * opens (creating database and master key on first start) and the
+ * access-keys command fills.
  */
 import * as fs from 'node:fs';
-import { Logger, type Provider } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { AccessKeyStore, type AccessKeyLookup } from '../../../../libs/auth/src/access-key-store';
 import { loadOrCreateSecret } from '../../../../libs/auth/src/auth-key';
 import { ensureSigningKeys } from '../../../../libs/auth/src/local-issuer';
+import { SdkHmacVerifier } from '../../../../libs/auth/src/sdk-hmac-verifier';
 import {
   type CredentialVerifier,
   CredentialVerifierChain,
   JwtTokenVerifier,
 } from '../../../../libs/auth/src/token-verifier';
 import type { AppConfig } from '../../../../libs/config/src/config';
-import { APP_CONFIG, AUTH_KEY_SECRET, CREDENTIAL_VERIFIER } from '../gateway.tokens';
+import { ACCESS_KEY_STORE, APP_CONFIG, AUTH_KEY_SECRET, CREDENTIAL_VERIFIER } from '../gateway.tokens';
 
-export function createCredentialVerifier(auth: AppConfig['auth']): CredentialVerifier {
+export function createCredentialVerifier(auth: AppConfig['auth'], accessKeys: AccessKeyLookup): CredentialVerifier {
   if (!fs.existsSync(auth.jwtPublicKeyFile)) {
     new Logger('Auth').warn(`${auth.jwtPublicKeyFile} does not exist: creating the local token issuer's key pair`);
     ensureSigningKeys({ privateKeyFile: auth.jwtPrivateKeyFile, publicKeyFile: auth.jwtPublicKeyFile });
@@ -29,15 +38,31 @@ export function createCredentialVerifier(auth: AppConfig['auth']): CredentialVer
     audience: auth.jwtAudience,
     clockToleranceSeconds: 30,
   });
-  // Huawei AK/SK request signing joins this chain as a second verifier.
-  return new CredentialVerifierChain([jwt]);
+  const signed = new SdkHmacVerifier(accessKeys, { windowMs: auth.signatureWindowMs });
+  return new CredentialVerifierChain([jwt, signed]);
+}
+
+/** Closes the access-key database after the HTTP server has stopped. */
+@Injectable()
+export class AccessKeyStoreLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(ACCESS_KEY_STORE) private readonly store: AccessKeyStore) {}
+
+  onApplicationShutdown(): void {
+    this.store.close();
+  }
 }
 
 export const authProviders: Provider[] = [
   {
-    provide: CREDENTIAL_VERIFIER,
+    provide: ACCESS_KEY_STORE,
     inject: [APP_CONFIG],
-    useFactory: (config: AppConfig) => createCredentialVerifier(config.auth),
+    useFactory: (config: AppConfig) => AccessKeyStore.open(config.auth),
+  },
+  AccessKeyStoreLifecycle,
+  {
+    provide: CREDENTIAL_VERIFIER,
+    inject: [APP_CONFIG, ACCESS_KEY_STORE],
+    useFactory: (config: AppConfig, store: AccessKeyStore) => createCredentialVerifier(config.auth, store),
   },
   {
     provide: AUTH_KEY_SECRET,

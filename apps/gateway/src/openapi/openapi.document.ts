@@ -157,8 +157,10 @@ function operation(op: Omit<OperationObject, 'responses'> & { operationId: strin
 
 const API_DESCRIPTION = `The EVS disk transfer API: the OpenStack Cinder volume-transfer API under EVS paths.
 
-Every request carries \`X-Auth-Token\` (a JWT naming user, project and roles); the \`{project_id}\` in the
-path must be its project. Every response carries \`X-Request-Id\` (and the same id as \`X-OpenStack-Request-Id\`). Errors are
+Every request carries credentials: \`X-Auth-Token\` (a JWT naming user, project and roles), or a Huawei
+AK/SK signature (\`Authorization: SDK-HMAC-SHA256 Access=..., SignedHeaders=..., Signature=...\` with
+\`X-Sdk-Date\`, as the Huawei Cloud SDKs send it; rules in docs/api.md). The \`{project_id}\` in the path must
+be the credentials' project. Every response carries \`X-Request-Id\` (and the same id as \`X-OpenStack-Request-Id\`). Errors are
 \`{"error": {"code": "EVS.xxxx", "message": "..."}}\`; the full code table is in docs/api.md.
 
 POST bodies are JSON (a missing Content-Type is read as JSON; any other type is a 400), at most
@@ -169,7 +171,7 @@ export function buildOpenApiDocument(): OpenAPIObject {
     openapi: '3.0.3',
     info: { title: 'EVS disk transfer API', version: '1.0.0', description: API_DESCRIPTION },
     servers: [{ url: '/' }],
-    security: [{ authToken: [] }],
+    security: [{ authToken: [] }, { accessKeySignature: [] }],
     tags: [
       { name: 'transfers', description: 'Disk transfers between projects' },
       { name: 'versions', description: "Cinder's version discovery documents" },
@@ -287,6 +289,13 @@ export function buildOpenApiDocument(): OpenAPIObject {
     components: {
       securitySchemes: {
         authToken: { type: 'apiKey', in: 'header', name: 'X-Auth-Token', description: 'A signed JWT (EdDSA).' },
+        accessKeySignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Authorization',
+          description:
+            'Huawei AK/SK request signing: SDK-HMAC-SHA256 Access=<access key>, SignedHeaders=<names>, Signature=<hex>, with X-Sdk-Date (host and x-sdk-date signed). See docs/api.md.',
+        },
       },
       headers: {
         RequestId: {
