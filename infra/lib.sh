@@ -202,13 +202,18 @@ evs_node_script() {
   (cd "$EVS_ROOT" && node "dist/infra/scripts/$name.js" "$@")
 }
 
-# npm ci when node_modules is missing (a fresh clone). better-sqlite3 is
-# compiled from source by its install script, which package.json
-# "allowScripts" lets npm run.
+# npm ci when node_modules is missing (a fresh clone) or was installed from
+# another package-lock.json (a pull changed the dependencies). The stamp is
+# the lockfile's hash, not its age: a checkout (a new clone, a git worktree
+# sharing node_modules) gives the lockfile a new mtime without changing it,
+# and an mtime check would wipe and reinstall node_modules for nothing.
+# better-sqlite3 is compiled from source by its install script, which
+# package.json "allowScripts" lets npm run.
 evs_ensure_node_modules() {
-  local stamp="$EVS_ROOT/node_modules/.package-lock.json"
-  # Missing, or older than the lockfile (a pull changed the dependencies).
-  if [[ ! -f "$stamp" || "$EVS_ROOT/package-lock.json" -nt "$stamp" ]]; then
+  local stamp="$EVS_ROOT/node_modules/.evs-package-lock.sha256"
+  local wanted
+  wanted="$(sha256sum "$EVS_ROOT/package-lock.json" | cut -d' ' -f1)"
+  if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
     evs_log "node modules missing or out of date: npm ci"
     # better-sqlite3 compiles from source; the machine's own Node headers
     # spare node-gyp a download it cannot make here.
@@ -216,6 +221,7 @@ evs_ensure_node_modules() {
       export npm_config_nodedir=/usr
     fi
     (cd "$EVS_ROOT" && npm ci --no-audit --no-fund) || evs_die "npm ci failed"
+    printf '%s\n' "$wanted" >"$stamp"
   fi
 }
 
