@@ -1,3 +1,5 @@
 export * from './auth-key';
+export * from './jwt-issuers';
 export * from './local-issuer';
+export * from './token-rules';
 export * from './token-verifier';
