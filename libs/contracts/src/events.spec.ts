@@ -52,11 +52,26 @@ describe('transfer event records', () => {
     expect([one.event.id, two.event.id]).toEqual(['tr-1/accept_failed/1', 'tr-1/accept_failed/2']);
   });
 
+  it('names who deleted the transfer, and says whether it was an administrator’s force-delete', () => {
+    const admin = { projectId: 'ops', userId: 'root', requestId: 'req-force' };
+    const record = transferEventRecord(state, { type: 'TransferDeleted', at: Date.UTC(2026, 10, 29), actor: admin, forced: true });
+    expect(record.event.id).toBe('tr-1/deleted');
+    expect(record.event.data).toMatchObject({
+      source_project_id: 'a',
+      deleted_by_project_id: 'ops',
+      deleted_by_user_id: 'root',
+      request_id: 'req-force',
+      forced: true,
+    });
+    const byOwner = transferEventRecord(state, { type: 'TransferDeleted', at: 3, actor: { ...admin, projectId: 'a' }, forced: false });
+    expect(byOwner.event.data).toMatchObject({ forced: false });
+  });
+
   it('never carries the key hash', () => {
     const events: TransferEvent[] = [
       { type: 'TransferCreated', at: 1, disk },
       { type: 'TransferAccepted', at: 2, recipient: bob, disk },
-      { type: 'TransferDeleted', at: 3, actor: bob },
+      { type: 'TransferDeleted', at: 3, actor: bob, forced: false },
       { type: 'TransferExpired', at: 4 },
       { type: 'TransferCreateRejected', at: 5, reason: 'DiskFrozen' },
       { type: 'AcceptAttemptFailed', at: 6, actor: bob, reason: 'InvalidAuthKey', attempt: 1 },

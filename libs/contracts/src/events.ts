@@ -117,6 +117,7 @@ function eventData(state: TransferState, event: PublishedTransferEvent): Record<
         deleted_by_user_id: event.actor.userId,
         request_id: event.actor.requestId,
         deleted_at: toCinderTimestamp(event.at),
+        forced: event.forced,
       };
     case 'TransferExpired':
       return { ...base, expired_at: toCinderTimestamp(event.at) };

@@ -58,6 +58,11 @@ export const ERROR_CATALOGUE = {
     code: 'EVS.5410',
     message: 'The transfer is being accepted or deleted by another request.',
   },
+  TransferAlreadyAccepted: {
+    status: 409,
+    code: 'EVS.5412',
+    message: 'The transfer was accepted: the disk already belongs to the recipient, so the transfer was not deleted.',
+  },
   DiskBusy: {
     status: 409,
     code: 'EVS.5411',
