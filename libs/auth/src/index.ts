@@ -3,3 +3,4 @@ export * from './jwt-issuers';
 export * from './local-issuer';
 export * from './token-rules';
 export * from './token-verifier';
+export * from './policy';
