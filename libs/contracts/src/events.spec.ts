@@ -1,7 +1,9 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DiskFacts } from '../../domain/src/disk';
 import { DEFAULT_TRANSFER_POLICY, evolveAll, initialState, type PublishedTransferEvent, type TransferEvent } from '../../domain/src/transfer';
-import { apiAuditRecord, CLOUD_EVENT_TYPES, TOPICS, transferEventRecord } from './events';
+import { apiAuditRecord, AUDITED_ACTIONS, CLOUD_EVENT_TYPES, TOPICS, transferEventRecord } from './events';
 
 const disk = { id: 'd-1', projectId: 'a', sizeGb: 40, volumeType: 'SAS' } as DiskFacts;
 const state = evolveAll(
@@ -96,5 +98,14 @@ describe('transfer event records', () => {
     expect(record.topic).toBe(TOPICS.apiAudit);
     expect(record.event.id).toBe('api/req-9');
     expect(record.event.data).toMatchObject({ outcome: 'failure', error_code: 'EVS.5440', action: 'evs:transfers:accept' });
+  });
+});
+
+describe('docs/asyncapi.yaml', () => {
+  it('lists exactly the audited actions as the API audit record’s action values', () => {
+    const text = fs.readFileSync(path.resolve(__dirname, '../../../docs/asyncapi.yaml'), 'utf8');
+    const apiCalled = text.slice(text.indexOf('    ApiCalled:'));
+    const values = /\n {10}action:\n {12}type: string\n {12}enum:\n((?: {14}- '[^']+'\n)+)/.exec(apiCalled)?.[1] ?? '';
+    expect([...values.matchAll(/'([^']+)'/g)].map((m) => m[1]).sort()).toEqual([...AUDITED_ACTIONS].sort());
   });
 });
