@@ -49,8 +49,8 @@ export class RouteActionGuard implements CanActivate {
     const route = this.reflector.get<RouteAction | undefined>(ROUTE_ACTION, execution.getHandler());
     if (route === undefined) return true;
     const req = execution.switchToHttp().getRequest<HttpRequest>();
-    const allProjects = route.allProjects !== undefined && parseAllTenants(req.query) !== false;
-    requestContext(req).action = allProjects ? (route.allProjects ?? route.action) : route.action;
+    const { action, allProjects } = route;
+    requestContext(req).action = allProjects !== undefined && parseAllTenants(req.query) !== false ? allProjects : action;
     return true;
   }
 }
