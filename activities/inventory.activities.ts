@@ -6,7 +6,7 @@
  */
 import type { DiskFacts } from '../libs/domain/src/disk';
 import type { ErrorName } from '../libs/domain/src/errors';
-import type { InventoryClient, LockResult } from '../libs/inventory-client/src/inventory.client';
+import type { InventoryClient, LockResult, ReleaseResult } from '../libs/inventory-client/src/inventory.client';
 
 /** What the workflow learns from a reassign: the client's answer, with "the lock is gone" reported as Internal. */
 export type ReassignOutcome = { ok: true; disk: DiskFacts } | { ok: false; reason: ErrorName };
@@ -20,8 +20,9 @@ export function createInventoryActivities(deps: { inventory: InventoryTransferPo
       return deps.inventory.lockForTransfer(input);
     },
 
-    async releaseDiskTransferLock(input: { diskId: string; transferId: string }): Promise<void> {
-      await deps.inventory.releaseTransferLock(input);
+    /** Where the disk is afterwards: after an abandoned accept, the workflow must know whether it had moved. */
+    async releaseDiskTransferLock(input: { diskId: string; transferId: string }): Promise<ReleaseResult> {
+      return deps.inventory.releaseTransferLock(input);
     },
 
     async reassignDisk(input: { diskId: string; transferId: string; toProjectId: string }): Promise<ReassignOutcome> {

@@ -7,6 +7,7 @@ import {
   ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
+  CancellationScope,
   condition,
   proxyActivities,
   setCurrentDetails,
@@ -15,6 +16,7 @@ import {
 } from '@temporalio/workflow';
 import type { EventActivities, InventoryActivities, ReadModelActivities } from '../activities';
 import type { OutgoingRecord } from '../libs/contracts/src/events';
+import type { ReleaseResult } from '../libs/inventory-client/src/inventory.client';
 import { transferEventRecord } from '../libs/contracts/src/events';
 import type { ErrorName } from '../libs/domain/src/errors';
 import { ERROR_CATALOGUE } from '../libs/domain/src/errors';
@@ -25,10 +27,12 @@ import {
   awaitCreationUpdate,
   DEFAULT_VALIDATION_TIMEOUT_MS,
   deleteUpdate,
+  forceDeleteUpdate,
   SEARCH_ATTRIBUTES,
   transferViewQuery,
   type AcceptRequest,
   type DeleteRequest,
+  type ForceDeleteOutcome,
   type TransferView,
   type TransferWorkflowOptions,
 } from '../libs/temporal/src/transfer.definitions';
@@ -141,7 +145,9 @@ export async function transferWorkflow(
     async ({ actor, authKeyHash }) => {
       const decision = run({ kind: 'Accept', actor, authKeyHash, now: Date.now() });
       if (decision.error) throw toFailure(decision.error);
-      await condition(() => state.status !== 'accepting');
+      // Not merely "no longer accepting": a force-delete that cut this accept
+      // short may still find the disk moved, and then this accept succeeded.
+      await condition(() => state.status === 'pending' || isTerminal(state.status));
       if (state.status === 'accepted' && state.recipient?.requestId === actor.requestId) {
         return { transferId: request.transferId, volumeId: request.volumeId, name: request.name };
       }
@@ -167,6 +173,23 @@ export async function transferWorkflow(
     {
       validator: ({ actor }: DeleteRequest) => {
         const decision = decide(state, { kind: 'Delete', actor, now: Date.now() });
+        if (decision.error) throw toFailure(decision.error);
+      },
+    },
+  );
+
+  setHandler(
+    forceDeleteUpdate,
+    async ({ actor }): Promise<ForceDeleteOutcome> => {
+      const decision = run({ kind: 'ForceDelete', actor, now: Date.now() });
+      if (decision.error) throw toFailure(decision.error);
+      await condition(() => isTerminal(state.status));
+      if (state.status === 'accepted') throw toFailure({ name: 'TransferAlreadyAccepted' });
+      return { transferId: request.transferId, volumeId: request.volumeId, ownerProjectId: request.owner.projectId };
+    },
+    {
+      validator: ({ actor }: DeleteRequest) => {
+        const decision = decide(state, { kind: 'ForceDelete', actor, now: Date.now() });
         if (decision.error) throw toFailure(decision.error);
       },
     },
@@ -213,11 +236,13 @@ export async function transferWorkflow(
     }
     if (state.status === 'accepting' && state.recipient) {
       const recipient = state.recipient;
-      const moved = await settling.reassignDisk({
-        diskId: request.volumeId,
-        transferId: request.transferId,
-        toProjectId: recipient.projectId,
-      });
+      const step = await unlessAbandoned(
+        () => settling.reassignDisk({ diskId: request.volumeId, transferId: request.transferId, toProjectId: recipient.projectId }),
+        () => state.status !== 'accepting',
+      );
+      // Force-deleted while the move was retrying: releasing the lock (next round) finds out whether it had moved.
+      if (!step.done) continue;
+      const moved = step.value;
       if (moved.ok) {
         await settling.recordTransferEnded({
           transferId: request.transferId,
@@ -226,22 +251,33 @@ export async function transferWorkflow(
           destinationProjectId: recipient.projectId,
         });
         run({ kind: 'RecordDiskReassigned', disk: moved.disk, now: Date.now() });
-      } else {
+      } else if (run({ kind: 'RecordDiskReassignRefused', reason: moved.reason, now: Date.now() }).events.length > 0) {
         abortedAccepts.set(recipient.requestId, moved.reason);
-        run({ kind: 'RecordDiskReassignRefused', reason: moved.reason, now: Date.now() });
       }
       continue;
     }
     if (state.status === 'deleting' || state.status === 'expiring') {
-      const outcome = state.status === 'deleting' ? 'deleted' : 'expired';
-      await settling.releaseDiskTransferLock({ diskId: request.volumeId, transferId: request.transferId });
+      // Workflows whose release ran before this activity reported where the disk is have no answer in
+      // their history: those were plain releases.
+      const release: ReleaseResult | undefined = await settling.releaseDiskTransferLock({
+        diskId: request.volumeId,
+        transferId: request.transferId,
+      });
+      const found: TransferCommand = {
+        kind: 'RecordDiskReleased',
+        now: Date.now(),
+        released: release?.released ?? true,
+        disk: release?.disk ?? null,
+      };
+      // The read model records the ending first (show must not outlive the transfer), so learn it now.
+      const accepted = decide(state, found).events.find((e) => e.type === 'TransferAccepted');
       await settling.recordTransferEnded({
         transferId: request.transferId,
-        outcome,
+        outcome: accepted ? 'accepted' : state.status === 'deleting' ? 'deleted' : 'expired',
         atMs: Date.now(),
-        destinationProjectId: null,
+        destinationProjectId: accepted?.recipient.projectId ?? null,
       });
-      run({ kind: 'RecordDiskReleased', now: Date.now() });
+      run(found);
       continue;
     }
     throw ApplicationFailure.nonRetryable(`transfer in unexpected status ${state.status}`);
@@ -274,4 +310,34 @@ async function validate(
     run({ kind: 'RecordDiskLockRefused', reason: 'DependencyUnavailable', now: Date.now() });
     await settling.releaseDiskTransferLock({ diskId: request.volumeId, transferId: request.transferId });
   }
+}
+
+type StepOutcome<T> = { done: true; value: T } | { done: false };
+
+/**
+ * Runs a settling step (retried without end) unless `abandoned()` comes to
+ * hold first, as when a force-delete cuts an accept short; then the step's
+ * activity is cancelled. An attempt already at the inventory may still land,
+ * which is why the caller learns where the disk really is from the next step
+ * rather than from here. A step that finishes in the same moment wins.
+ */
+async function unlessAbandoned<T>(step: () => Promise<T>, abandoned: () => boolean): Promise<StepOutcome<T>> {
+  const scope = new CancellationScope();
+  const finished: { result?: { ok: true; value: T } | { ok: false; error: unknown } } = {};
+  void scope.run(step).then(
+    (value) => {
+      finished.result = { ok: true, value };
+    },
+    (error: unknown) => {
+      finished.result = { ok: false, error };
+    },
+  );
+  await condition(() => finished.result !== undefined || abandoned());
+  const { result } = finished;
+  if (result === undefined) {
+    scope.cancel();
+    return { done: false };
+  }
+  if (!result.ok) throw result.error;
+  return { done: true, value: result.value };
 }

@@ -3,6 +3,10 @@
  *
  *   npm run -s token -- --project <project id> --user <user id> [--roles member,reader] [--ttl 3600]
  *
+ * Roles are comma-separated, default member; reader may only list and show,
+ * admin may also list every project's transfers and force-delete any
+ * (docs/api.md, Authorization).
+ *
  * Creates the issuer's key pair on first use (same files the gateway
  * verifies against), so it works before the gateway has ever started.
  * Settings (DATA_DIR, JWT_ISSUER, JWT_AUDIENCE...) come from the environment

@@ -39,7 +39,9 @@ const activities = {
   async lockDiskForTransfer(input: { diskId: string; projectId: string; transferId: string }) {
     return { ok: true, disk: transferableDisk({ id: input.diskId, projectId: input.projectId, status: 'awaiting-transfer', transferId: input.transferId }) };
   },
-  async releaseDiskTransferLock() {},
+  async releaseDiskTransferLock() {
+    return { released: true, disk: null };
+  },
   async reassignDisk() {
     return { ok: false, reason: 'Internal' };
   },

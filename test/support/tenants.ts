@@ -65,6 +65,8 @@ export interface TenantOptions {
   inventoryUrl?: string;
   /** Whose local issuer signs the token (default: the test stack's, from its DATA_DIR). */
   auth?: IssuerConfig;
+  /** The token's roles (default member: what a tenant needs for everything it does). */
+  roles?: string[];
 }
 
 export class Tenant {
@@ -76,6 +78,7 @@ export class Tenant {
     readonly token: string,
     private readonly baseUrl?: string,
     inventory?: InventoryClient,
+    private readonly auth?: IssuerConfig,
   ) {
     // The tenant's own token on every call, as a tenant's tool would: a call naming another project is refused.
     this.inventory = inventory ?? new InventoryClient(testStack().inventoryUrl, { tenantToken: () => token });
@@ -84,15 +87,21 @@ export class Tenant {
   static async create(label: string, options: TenantOptions = {}): Promise<Tenant> {
     const projectId = uniqueProjectId(label);
     const userId = `${label}-user`;
-    const token = await issueToken(projectId, userId, ['member'], options.auth);
+    const token = await issueToken(projectId, userId, options.roles ?? ['member'], options.auth);
     const inventory =
       options.inventoryUrl === undefined ? undefined : new InventoryClient(options.inventoryUrl, { tenantToken: () => token });
-    return new Tenant(projectId, userId, token, options.baseUrl, inventory);
+    return new Tenant(projectId, userId, token, options.baseUrl, inventory, options.auth);
   }
 
   /** The same tenant, talking to another gateway (of the same stack). */
   via(baseUrl: string): Tenant {
-    return new Tenant(this.projectId, this.userId, this.token, baseUrl, this.inventory);
+    return new Tenant(this.projectId, this.userId, this.token, baseUrl, this.inventory, this.auth);
+  }
+
+  /** Another user of the same project, whose token carries only these roles. */
+  async withRoles(roles: string[], userId = `${this.userId}-${roles.join('-') || 'noroles'}`): Promise<Tenant> {
+    const token = await issueToken(this.projectId, userId, roles, this.auth);
+    return new Tenant(this.projectId, userId, token, this.baseUrl, this.inventory, this.auth);
   }
 
   api<T = any>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
@@ -101,6 +110,17 @@ export class Tenant {
 
   transfers(version: 'v2' | 'v3' = 'v2'): string {
     return `/${version}/${this.projectId}/os-volume-transfer`;
+  }
+
+  /** The list (or with details), with a query such as `all_tenants=1`. */
+  listTransfers(options: { detail?: boolean; query?: string; version?: 'v2' | 'v3' } = {}): Promise<ApiAnswer> {
+    const path = `${this.transfers(options.version)}${options.detail ? '/detail' : ''}`;
+    return this.api('GET', options.query ? `${path}?${options.query}` : path);
+  }
+
+  /** An administrator's os-force_delete of a transfer of any project, through the caller's own project's path. */
+  forceDeleteTransfer(transferId: string): Promise<ApiAnswer> {
+    return this.api('POST', `${this.transfers('v3')}/${transferId}/action`, { 'os-force_delete': {} });
   }
 
   createTransfer(volumeId: string, name: string | null = 'e2e'): Promise<ApiAnswer> {

@@ -28,6 +28,7 @@ import type {
   AcceptRequest,
   CreationOutcome,
   DeleteRequest,
+  ForceDeleteOutcome,
 } from '../../../libs/temporal/src/transfer.definitions';
 import { GatewayModule } from './gateway.module';
 import { configureGateway, GATEWAY_APP_OPTIONS } from './gateway.setup';
@@ -45,6 +46,7 @@ class FakeWorkflows implements TransferWorkflows {
   created: TransferRequest[] = [];
   accepted: { transferId: string; request: AcceptRequest }[] = [];
   deleted: { transferId: string; request: DeleteRequest }[] = [];
+  forceDeleted: { transferId: string; request: DeleteRequest }[] = [];
   failure: Error | null = null;
   acceptOutcome: Omit<AcceptOutcome, 'transferId'> = { volumeId: '', name: null };
 
@@ -62,7 +64,14 @@ class FakeWorkflows implements TransferWorkflows {
     this.deleted.push({ transferId, request });
     if (this.failure) throw this.failure;
   }
+  async forceDelete(transferId: string, request: DeleteRequest): Promise<ForceDeleteOutcome> {
+    this.forceDeleted.push({ transferId, request });
+    if (this.failure) throw this.failure;
+    return { transferId, volumeId: FORCE_DELETED_VOLUME, ownerProjectId: RECIPIENT };
+  }
 }
+
+const FORCE_DELETED_VOLUME = '99999999-0000-4000-8000-000000000001';
 
 class FakePublisher implements EventPublisher {
   records: OutgoingRecord[] = [];
@@ -86,6 +95,9 @@ const workflows = new FakeWorkflows();
 const publisher = new FakePublisher();
 let ownerToken: string;
 let recipientToken: string;
+let readerToken: string;
+let adminToken: string;
+const ADMIN_PROJECT = 'project-ops';
 
 let seq = 0;
 function uuid(prefix = '00000000'): string {
@@ -156,6 +168,8 @@ beforeAll(async () => {
   issuer = LocalTokenIssuer.open(config.auth);
   ownerToken = await issuer.issueToken({ projectId: OWNER, userId: 'alice', roles: ['member'], ttlSeconds: 600 });
   recipientToken = await issuer.issueToken({ projectId: RECIPIENT, userId: 'bob', roles: ['member'], ttlSeconds: 600 });
+  readerToken = await issuer.issueToken({ projectId: OWNER, userId: 'rita', roles: ['reader'], ttlSeconds: 600 });
+  adminToken = await issuer.issueToken({ projectId: ADMIN_PROJECT, userId: 'root', roles: ['admin'], ttlSeconds: 600 });
 
   const moduleRef = await Test.createTestingModule({ imports: [GatewayModule.forRoot(config)] })
     .overrideProvider(TRANSFER_WORKFLOWS)
@@ -181,6 +195,7 @@ beforeEach(() => {
   workflows.created = [];
   workflows.accepted = [];
   workflows.deleted = [];
+  workflows.forceDeleted = [];
   workflows.failure = null;
 });
 
@@ -500,7 +515,7 @@ describe('show, list and delete (read model)', () => {
 
   it('lists only the project’s pending transfers, oldest first, with limit and offset', async () => {
     const project = `list-${seq}`;
-    const token = await issuer.issueToken({ projectId: project, userId: 'carol', roles: [], ttlSeconds: 600 });
+    const token = await issuer.issueToken({ projectId: project, userId: 'carol', roles: ['reader'], ttlSeconds: 600 });
     const t0 = Date.UTC(2026, 0, 1);
     const b = pendingRow(project, { createdAtMs: t0 + 2, name: null });
     const a = pendingRow(project, { createdAtMs: t0 + 1 });
@@ -517,7 +532,7 @@ describe('show, list and delete (read model)', () => {
     expect(Object.keys(summaries[0]).sort()).toEqual(['id', 'links', 'name', 'volume_id']);
     expect(summaries[1].name).toBeNull();
 
-    const page = await call('GET', `${collection('v2', project)}/detail?limit=1&offset=1&sort=name&all_tenants=1`, { token });
+    const page = await call('GET', `${collection('v2', project)}/detail?limit=1&offset=1&sort=name&all_tenants=0`, { token });
     expect(page.status).toBe(200);
     expectConforms('listTransfersDetail', page);
     const details = (page.body as { transfers: Record<string, unknown>[] }).transfers;
@@ -568,6 +583,157 @@ describe('show, list and delete (read model)', () => {
     const reply = await call('DELETE', `${collection()}/${row.id}`);
     expectError(reply, 409, 'EVS.5410');
     expectConforms('deleteTransfer', reply);
+  });
+});
+
+describe('policy (roles)', () => {
+  it('lets a reader list and show but refuses it create, accept and delete with 403 EVS.5403, before any workflow call', async () => {
+    const row = pendingRow(OWNER);
+    expect((await call('GET', collection(), { token: readerToken })).status).toBe(200);
+    expect((await call('GET', `${collection()}/detail`, { token: readerToken })).status).toBe(200);
+    expect((await call('GET', `${collection()}/${row.id}`, { token: readerToken })).status).toBe(200);
+
+    const create = await call('POST', collection(), { token: readerToken, body: { transfer: { volume_id: uuid() } } });
+    expectError(create, 403, 'EVS.5403');
+    expectConforms('createTransfer', create);
+    expect((create.body as { error: { message: string } }).error.message).toMatch(/evs:transfers:create.*member, admin/);
+    const accept = await call('POST', `${collection()}/${uuid()}/accept`, { token: readerToken, body: { accept: { auth_key: 'k' } } });
+    expectError(accept, 403, 'EVS.5403');
+    expectConforms('acceptTransfer', accept);
+    const del = await call('DELETE', `${collection()}/${row.id}`, { token: readerToken });
+    expectError(del, 403, 'EVS.5403');
+    expectConforms('deleteTransfer', del);
+    expect([workflows.created, workflows.accepted, workflows.deleted]).toEqual([[], [], []]);
+  });
+
+  it('refuses a token without roles everything, reads included', async () => {
+    const token = await issuer.issueToken({ projectId: OWNER, userId: 'nobody', roles: [], ttlSeconds: 600 });
+    const list = await call('GET', collection(), { token });
+    expectError(list, 403, 'EVS.5403');
+    expectConforms('listTransfers', list);
+    expectError(await call('GET', `${collection()}/${uuid()}`, { token }), 403, 'EVS.5403');
+  });
+
+  it('checks credentials and the path’s project before the policy: 401, then 403 for the path, then 403 for the roles', async () => {
+    expectError(await call('POST', collection(), { token: null, body: {} }), 401, 'EVS.5401');
+    const otherPath = await call('POST', collection('v2', RECIPIENT), { token: readerToken, body: {} });
+    expectError(otherPath, 403, 'EVS.5403');
+    expect((otherPath.body as { error: { message: string } }).error.message).toMatch(/project in the path/);
+  });
+
+  it('does not read the body of a call the policy refuses', async () => {
+    const reply = await call('POST', collection(), { token: readerToken, rawBody: 'not json at all' });
+    expectError(reply, 403, 'EVS.5403');
+  });
+});
+
+describe('administrators: every project’s transfers (all_tenants)', () => {
+  const admins = (v = 'v2') => `/${v}/${ADMIN_PROJECT}/os-volume-transfer`;
+  /** Each test's rows come first in the all-projects list, before every row of earlier tests. */
+  let earliest = Date.UTC(2020, 0, 1);
+
+  it('lists every project’s pending transfers, v2 and v3, list and detail, with links naming each transfer’s project', async () => {
+    const mine = pendingRow(OWNER, { createdAtMs: --earliest });
+    const theirs = pendingRow(RECIPIENT, { createdAtMs: --earliest });
+    for (const [suffix, op] of [['', 'listTransfers'], ['/detail', 'listTransfersDetail']] as const) {
+      for (const v of ['v2', 'v3']) {
+        const reply = await call('GET', `${admins(v)}${suffix}?all_tenants=1&limit=2`, { token: adminToken });
+        expect(reply.status).toBe(200);
+        expectConforms(op, reply);
+        const transfers = (reply.body as { transfers: { id: string; links: { href: string; rel: string }[] }[] }).transfers;
+        expect(transfers.map((t) => t.id)).toEqual([theirs.id, mine.id]);
+        expect(transfers[0].links[0]).toEqual({ href: `${baseUrl}/${v}/${RECIPIENT}/os-volume-transfer/${theirs.id}`, rel: 'self' });
+        expect(transfers[1].links[0]).toEqual({ href: `${baseUrl}/${v}/${OWNER}/os-volume-transfer/${mine.id}`, rel: 'self' });
+      }
+    }
+  });
+
+  it.each(['all_tenants', 'all_tenants=true', 'all_tenants=True', 'all_tenants=yes'])('takes ?%s as a yes', async (query) => {
+    const row = pendingRow(RECIPIENT, { createdAtMs: --earliest });
+    const reply = await call('GET', `${admins()}?${query}&limit=1`, { token: adminToken });
+    expect((reply.body as { transfers: { id: string }[] }).transfers.map((t) => t.id)).toEqual([row.id]);
+  });
+
+  it('lists only the administrator’s own project without all_tenants, or with a no', async () => {
+    pendingRow(RECIPIENT);
+    for (const query of ['', '?all_tenants=0', '?all_tenants=false']) {
+      const reply = await call('GET', `${admins()}${query}`, { token: adminToken });
+      expect(reply.body).toEqual({ transfers: [] });
+    }
+  });
+
+  it('refuses all_tenants to a member or reader with 403, rather than quietly listing only its own project', async () => {
+    for (const token of [ownerToken, readerToken]) {
+      for (const suffix of ['', '/detail']) {
+        const reply = await call('GET', `${collection()}${suffix}?all_tenants=1`, { token });
+        expectError(reply, 403, 'EVS.5403');
+        expect((reply.body as { error: { message: string } }).error.message).toContain('evs:transfers:list_all_projects');
+      }
+    }
+  });
+
+  it('refuses a value of all_tenants that is no boolean: 400 for an administrator, 403 for anyone else', async () => {
+    const reply = await call('GET', `${admins()}?all_tenants=maybe`, { token: adminToken });
+    expectError(reply, 400, 'EVS.5400');
+    expectConforms('listTransfers', reply);
+    expectError(await call('GET', `${admins()}?all_tenants=1&all_tenants=0`, { token: adminToken }), 400, 'EVS.5400');
+    expectError(await call('GET', `${collection()}?all_tenants=maybe`), 403, 'EVS.5403');
+  });
+});
+
+describe('administrators: force-delete (os-force_delete)', () => {
+  const actionPath = (id: string, project = ADMIN_PROJECT, v = 'v3') => `/${v}/${project}/os-volume-transfer/${id}/action`;
+
+  it.each([{ 'os-force_delete': {} }, { 'os-force_delete': null }])(
+    'asks the workflow to force-delete any project’s transfer, as the administrator: 202, empty body (%j)',
+    async (body) => {
+      const foreign = pendingRow(RECIPIENT);
+      const reply = await call('POST', actionPath(foreign.id.toUpperCase()), { token: adminToken, body });
+      expect(reply.status).toBe(202);
+      expect(reply.text).toBe('');
+      expectConforms('transferAction', reply);
+      expect(workflows.forceDeleted).toEqual([
+        { transferId: foreign.id, request: { actor: { projectId: ADMIN_PROJECT, userId: 'root', requestId: reply.headers.get('x-request-id') } } },
+      ]);
+    },
+  );
+
+  it('refuses it to a member, even on its own transfer, with 403 and no workflow call', async () => {
+    const row = pendingRow(OWNER);
+    const reply = await call('POST', actionPath(row.id, OWNER), { body: { 'os-force_delete': {} } });
+    expectError(reply, 403, 'EVS.5403');
+    expectConforms('transferAction', reply);
+    expect(workflows.forceDeleted).toEqual([]);
+  });
+
+  it.each([
+    ['an unknown action', { 'os-reset_status': {} }],
+    ['an empty body', {}],
+    ['a force-delete with arguments', { 'os-force_delete': { force: true } }],
+    ['two actions', { 'os-force_delete': {}, 'os-reset_status': {} }],
+  ])('refuses %s with 400', async (_what, body) => {
+    const reply = await call('POST', actionPath(uuid()), { token: adminToken, body });
+    expectError(reply, 400, 'EVS.5400');
+    expectConforms('transferAction', reply);
+    expect(workflows.forceDeleted).toEqual([]);
+  });
+
+  it.each([
+    ['TransferNotFound', 404, 'EVS.5404'],
+    ['TransferBusy', 409, 'EVS.5410'],
+    ['TransferAlreadyAccepted', 409, 'EVS.5412'],
+    ['DependencyUnavailable', 503, 'EVS.5503'],
+  ] as const)('passes the workflow’s %s through as %i %s', async (name, status, code) => {
+    workflows.failure = new DomainError(name);
+    const reply = await call('POST', actionPath(uuid()), { token: adminToken, body: { 'os-force_delete': {} } });
+    expectError(reply, status, code);
+    expectConforms('transferAction', reply);
+  });
+
+  it('keeps a plain DELETE the tenant’s own: an administrator’s DELETE of another project’s transfer is 404', async () => {
+    const foreign = pendingRow(RECIPIENT);
+    expectError(await call('DELETE', `/v3/${ADMIN_PROJECT}/os-volume-transfer/${foreign.id}`, { token: adminToken }), 404, 'EVS.5404');
+    expect(workflows.deleted).toEqual([]);
   });
 });
 
@@ -699,10 +865,78 @@ describe('API audit', () => {
     expect(JSON.stringify(publisher.records)).not.toContain('secret-key-value');
   });
 
-  it('does not audit reads', async () => {
+  it('does not audit a project’s reads of its own transfers', async () => {
     const reply = await call('GET', collection());
     await new Promise((r) => setTimeout(r, 50));
     expect(auditOf(reply.headers.get('x-request-id'))).toBeUndefined();
+  });
+
+  it('audits calls the policy refuses, under the action that was asked', async () => {
+    const reply = await call('POST', collection(), { token: readerToken, body: { transfer: { volume_id: uuid() } } });
+    const tenant = await call('GET', `${collection()}?all_tenants=1`);
+    await vi.waitFor(() => {
+      expect(auditOf(reply.headers.get('x-request-id'))).toBeDefined();
+      expect(auditOf(tenant.headers.get('x-request-id'))).toBeDefined();
+    });
+    expect(auditOf(reply.headers.get('x-request-id'))!.event.data).toMatchObject({
+      action: API_ACTIONS.create,
+      actor_user_id: 'rita',
+      http_status: 403,
+      error_code: 'EVS.5403',
+    });
+    expect(auditOf(tenant.headers.get('x-request-id'))!.event.data).toMatchObject({
+      action: API_ACTIONS.listAllProjects,
+      actor_project_id: OWNER,
+      outcome: 'failure',
+      http_status: 403,
+    });
+  });
+
+  it('audits an administrator’s all-projects list and force-delete, naming the administrator and the target', async () => {
+    const list = await call('GET', `/v3/${ADMIN_PROJECT}/os-volume-transfer/detail?all_tenants=1`, { token: adminToken });
+    const foreign = pendingRow(RECIPIENT);
+    const force = await call('POST', `/v3/${ADMIN_PROJECT}/os-volume-transfer/${foreign.id}/action`, {
+      token: adminToken,
+      body: { 'os-force_delete': {} },
+    });
+    expect([list.status, force.status]).toEqual([200, 202]);
+    await vi.waitFor(() => {
+      expect(auditOf(list.headers.get('x-request-id'))).toBeDefined();
+      expect(auditOf(force.headers.get('x-request-id'))).toBeDefined();
+    });
+    expect(auditOf(list.headers.get('x-request-id'))!.event.data).toMatchObject({
+      action: API_ACTIONS.listAllProjects,
+      actor_project_id: ADMIN_PROJECT,
+      actor_user_id: 'root',
+      transfer_id: null,
+      outcome: 'success',
+      http_status: 200,
+    });
+    expect(auditOf(force.headers.get('x-request-id'))!.event.data).toMatchObject({
+      action: API_ACTIONS.forceDelete,
+      actor_project_id: ADMIN_PROJECT,
+      actor_user_id: 'root',
+      transfer_id: foreign.id,
+      volume_id: FORCE_DELETED_VOLUME,
+      outcome: 'success',
+      http_status: 202,
+    });
+  });
+
+  it('names the disk in the record of a refused force-delete from what the read model knows', async () => {
+    const foreign = pendingRow(RECIPIENT);
+    workflows.failure = new DomainError('TransferBusy');
+    const force = await call('POST', `/v3/${ADMIN_PROJECT}/os-volume-transfer/${foreign.id}/action`, {
+      token: adminToken,
+      body: { 'os-force_delete': {} },
+    });
+    await vi.waitFor(() => expect(auditOf(force.headers.get('x-request-id'))).toBeDefined());
+    expect(auditOf(force.headers.get('x-request-id'))!.event.data).toMatchObject({
+      action: API_ACTIONS.forceDelete,
+      volume_id: foreign.volumeId,
+      http_status: 409,
+      error_code: 'EVS.5410',
+    });
   });
 
   it('answers at once while Kafka is away, and publishes once it is back', async () => {

@@ -50,6 +50,8 @@ describe('inventory over HTTP', () => {
       jwtPrivateKeyFile: path.join(dir, 'keys', 'jwt-private.pem'),
       jwtIssuer: 'test-issuer',
       jwtAudience: 'evs',
+      clockSkewSeconds: 30,
+      jwks: null,
     };
     // The verifier comes first, as in main.ts: it creates the local issuer's keys the tokens below are signed with.
     const tokenVerifier = openJwtTokenVerifier(keys);

@@ -12,6 +12,8 @@ const settingsIn = (folder: string): JwtKeySettings => ({
   jwtPrivateKeyFile: path.join(folder, 'jwt-private.pem'),
   jwtIssuer: 'test-issuer',
   jwtAudience: 'evs',
+  clockSkewSeconds: 30,
+  jwks: null,
 });
 
 beforeEach(() => {

@@ -8,6 +8,7 @@ import * as crypto from 'node:crypto';
 import { SignJWT } from 'jose';
 import { isProjectId } from '../../domain/src/ids';
 import { readIfExists, writeFileOnce } from './key-files';
+import { PROJECT_CLAIM, ROLES_CLAIM } from './token-rules';
 
 export interface SigningKeyFiles {
   privateKeyFile: string;
@@ -29,9 +30,7 @@ export interface TokenRequest {
 }
 
 export const TOKEN_ALGORITHM = 'EdDSA';
-/** The claim naming the caller's project (Keystone's token names it project.id; a flat claim keeps JWT simple). */
-export const PROJECT_CLAIM = 'project_id';
-export const ROLES_CLAIM = 'roles';
+export { PROJECT_CLAIM, ROLES_CLAIM };
 export const MAX_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
 
 /**

@@ -3,12 +3,13 @@
  * recognises its credentials: the X-Auth-Token JWT verifier, and Huawei
  * AK/SK request signing (Authorization: SDK-HMAC-SHA256 ...) beside it.
  */
-import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
-import { errors as joseErrors, jwtVerify } from 'jose';
+import { decodeJwt, errors as joseErrors, jwtVerify, type JWTVerifyOptions } from 'jose';
 import { isProjectId } from '../../domain/src/ids';
-import { PROJECT_CLAIM, ROLES_CLAIM, TOKEN_ALGORITHM } from './local-issuer';
+import { localIssuerFromPublicKeyFile, type TrustedIssuer } from './jwt-issuers';
+import { DEFAULT_CLOCK_SKEW_SECONDS, MAX_CLOCK_SKEW_SECONDS } from './token-rules';
+
+export { VerifierUnavailableError } from './verifier-unavailable';
 
 export interface Principal {
   userId: string;
@@ -52,7 +53,8 @@ export interface CredentialVerifier {
   /**
    * The principal the request's credentials prove; null when the request
    * carries no credentials of this verifier's kind. Throws
-   * InvalidCredentialsError when it carries some that fail.
+   * InvalidCredentialsError when it carries some that fail, and
+   * VerifierUnavailableError when they cannot be checked just now.
    */
   verify(request: CredentialRequest): Promise<Principal | null>;
 }
@@ -74,47 +76,90 @@ function headerValue(headers: IncomingHttpHeaders, name: string): string | undef
   return Array.isArray(value) ? value[0] : value;
 }
 
+/**
+ * X-Auth-Token: a JWT of one of the trusted issuers. Its `iss`, read before
+ * any check, only picks the issuer whose keys and rules then apply; the
+ * signature, `iss`, `aud`, `exp` and `nbf` are all verified against that
+ * issuer's settings, under one bounded clock skew.
+ */
 export class JwtTokenVerifier implements CredentialVerifier {
-  constructor(
-    private readonly publicKey: crypto.KeyObject,
-    private readonly settings: JwtVerifierSettings,
-  ) {}
+  private readonly issuers: ReadonlyMap<string, TrustedIssuer>;
+  private readonly clockToleranceSeconds: number;
 
+  constructor(issuers: readonly TrustedIssuer[], options: { clockToleranceSeconds?: number } = {}) {
+    this.issuers = new Map(issuers.map((i) => [i.issuer, i]));
+    if (this.issuers.size !== issuers.length) throw new Error('two trusted issuers share one iss');
+    this.clockToleranceSeconds = options.clockToleranceSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+    if (!(this.clockToleranceSeconds >= 0 && this.clockToleranceSeconds <= MAX_CLOCK_SKEW_SECONDS)) {
+      throw new Error(`clock tolerance must be 0 to ${MAX_CLOCK_SKEW_SECONDS} seconds`);
+    }
+  }
+
+  /** Only the local issuer, whose public key is in `file`. */
   static fromPublicKeyFile(file: string, settings: JwtVerifierSettings): JwtTokenVerifier {
-    const key = crypto.createPublicKey(fs.readFileSync(file));
-    if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${file} is not an Ed25519 public key`);
-    return new JwtTokenVerifier(key, settings);
+    return new JwtTokenVerifier([localIssuerFromPublicKeyFile(file, settings)], settings);
   }
 
   async verify(request: CredentialRequest): Promise<Principal | null> {
     const token = headerValue(request.headers, AUTH_TOKEN_HEADER)?.trim();
     if (token === undefined || token === '') return null;
     if (token.length > MAX_TOKEN_LENGTH) throw new InvalidCredentialsError('token too long');
+    const trusted = this.issuerOf(token);
+    const checks: JWTVerifyOptions = {
+      algorithms: [...trusted.algorithms],
+      issuer: trusted.issuer,
+      audience: trusted.audience,
+      clockTolerance: this.clockToleranceSeconds,
+      requiredClaims: ['sub', 'exp'],
+    };
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, this.publicKey, {
-        algorithms: [TOKEN_ALGORITHM],
-        issuer: this.settings.issuer,
-        audience: this.settings.audience,
-        clockTolerance: this.settings.clockToleranceSeconds ?? 30,
-        requiredClaims: ['sub', 'exp', PROJECT_CLAIM],
-      }));
+      const { keys } = trusted;
+      ({ payload } = typeof keys === 'function' ? await jwtVerify(token, keys, checks) : await jwtVerify(token, keys, checks));
     } catch (err) {
       if (err instanceof joseErrors.JOSEError) throw new InvalidCredentialsError(err.code);
       throw err;
     }
-    return principalFromClaims(payload);
+    return principalFromClaims(payload, trusted.claims);
+  }
+
+  private issuerOf(token: string): TrustedIssuer {
+    let iss: unknown;
+    try {
+      ({ iss } = decodeJwt(token));
+    } catch {
+      throw new InvalidCredentialsError('not a JWT');
+    }
+    const trusted = typeof iss === 'string' ? this.issuers.get(iss) : undefined;
+    if (trusted === undefined) throw new InvalidCredentialsError('unknown issuer');
+    return trusted;
   }
 }
 
-function principalFromClaims(payload: Record<string, unknown>): Principal {
+/**
+ * A claim by name; a dotted name that is not itself a claim walks nested
+ * objects (Keycloak's `realm_access.roles`), while a claim whose name holds
+ * dots (namespaced claims such as `https://example.com/roles`) is found as is.
+ */
+export function claimValue(payload: Record<string, unknown>, name: string): unknown {
+  if (Object.hasOwn(payload, name)) return payload[name];
+  if (!name.includes('.')) return undefined;
+  let node: unknown = payload;
+  for (const part of name.split('.')) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node) || !Object.hasOwn(node, part)) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}
+
+function principalFromClaims(payload: Record<string, unknown>, claims: TrustedIssuer['claims']): Principal {
   const { sub } = payload;
-  const projectId = payload[PROJECT_CLAIM];
-  const roles = payload[ROLES_CLAIM] ?? [];
+  const projectId = claimValue(payload, claims.project);
+  const roles = claimValue(payload, claims.roles) ?? [];
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255) throw new InvalidCredentialsError('bad sub claim');
-  if (!isProjectId(projectId)) throw new InvalidCredentialsError(`bad ${PROJECT_CLAIM} claim`);
+  if (!isProjectId(projectId)) throw new InvalidCredentialsError(`bad ${claims.project} claim`);
   if (!Array.isArray(roles) || roles.length > MAX_ROLES || !roles.every((r) => typeof r === 'string')) {
-    throw new InvalidCredentialsError(`bad ${ROLES_CLAIM} claim`);
+    throw new InvalidCredentialsError(`bad ${claims.roles} claim`);
   }
   return { userId: sub, projectId, roles: [...roles] };
 }

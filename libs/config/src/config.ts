@@ -5,6 +5,14 @@
  */
 import * as path from 'node:path';
 import { z } from 'zod';
+import {
+  DEFAULT_CLOCK_SKEW_SECONDS,
+  MAX_CLOCK_SKEW_SECONDS,
+  PROJECT_CLAIM,
+  PUBLIC_KEY_ALGORITHMS,
+  type PublicKeyAlgorithm,
+  ROLES_CLAIM,
+} from '../../auth/src/token-rules';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveSeconds = z.coerce.number().positive();
@@ -54,8 +62,35 @@ const schema = z.object({
 
   /** PEM file of the public key that verifies X-Auth-Token; default: the local issuer's. */
   JWT_PUBLIC_KEY_FILE: z.string().default(''),
-  JWT_ISSUER: z.string().default('evs-transfer-local'),
-  JWT_AUDIENCE: z.string().default('evs'),
+  JWT_ISSUER: z.string().min(1).default('evs-transfer-local'),
+  JWT_AUDIENCE: z.string().min(1).default('evs'),
+  /** Clock skew allowed on exp and nbf, for every token. Capped: a large skew makes expiry meaningless. */
+  JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(MAX_CLOCK_SKEW_SECONDS).default(DEFAULT_CLOCK_SKEW_SECONDS),
+  /** An OpenID Connect provider's JWKS; empty: only the local key verifies tokens. */
+  JWT_JWKS_URL: z
+    .string()
+    .default('')
+    .refine((v) => v === '' || /^https?:$/.test(URL.parse(v)?.protocol ?? ''), 'must be an http(s) URL'),
+  /** The provider's issuer (its `iss`); required with JWT_JWKS_URL. */
+  JWT_JWKS_ISSUER: z.string().default(''),
+  /** The audience the provider's tokens must carry; empty: JWT_AUDIENCE. */
+  JWT_JWKS_AUDIENCE: z.string().default(''),
+  JWT_JWKS_ALGORITHMS: z
+    .string()
+    .default('RS256,ES256')
+    .transform((v) => v.split(',').map((a) => a.trim()).filter(Boolean))
+    .pipe(
+      z
+        .array(
+          z.enum(PUBLIC_KEY_ALGORITHMS, {
+            error: `may only name public-key algorithms (${PUBLIC_KEY_ALGORITHMS.join(', ')}): never none or HS*`,
+          }),
+        )
+        .min(1, 'must name at least one algorithm'),
+    ),
+  /** Where the provider's tokens name the caller's project and roles; a dotted name reaches into nested claims. */
+  JWT_JWKS_PROJECT_CLAIM: z.string().min(1).default(PROJECT_CLAIM),
+  JWT_JWKS_ROLES_CLAIM: z.string().min(1).default(ROLES_CLAIM),
   /** File holding the server-side secret that keys the auth-key hashes; generated on first start. */
   AUTH_KEY_SECRET_FILE: z.string().default(''),
   /** SQLite file of the access keys (AK/SK) that sign requests; secrets in it are encrypted. */
@@ -99,6 +134,16 @@ export interface AppConfig {
     jwtPrivateKeyFile: string;
     jwtIssuer: string;
     jwtAudience: string;
+    clockSkewSeconds: number;
+    /** An external OpenID Connect provider, when JWT_JWKS_URL is set. */
+    jwks: {
+      url: string;
+      issuer: string;
+      audience: string;
+      algorithms: PublicKeyAlgorithm[];
+      projectClaim: string;
+      rolesClaim: string;
+    } | null;
     authKeySecretFile: string;
     accessKeyDbPath: string;
     accessKeyMasterKeyFile: string;
@@ -115,6 +160,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
+  if (c.JWT_JWKS_URL !== '' && c.JWT_JWKS_ISSUER === '') {
+    throw new ConfigError('Invalid configuration:\n  JWT_JWKS_ISSUER: required when JWT_JWKS_URL is set');
+  }
+  if (c.JWT_JWKS_URL !== '' && c.JWT_JWKS_ISSUER === c.JWT_ISSUER) {
+    // The issuer picks which keys verify a token, so the two must differ.
+    throw new ConfigError('Invalid configuration:\n  JWT_JWKS_ISSUER: must differ from JWT_ISSUER (the local issuer)');
+  }
   const dataDir = path.resolve(c.DATA_DIR);
   const inData = (file: string) => path.join(dataDir, file);
   return {
@@ -157,6 +209,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       jwtPrivateKeyFile: inData('keys/jwt-private.pem'),
       jwtIssuer: c.JWT_ISSUER,
       jwtAudience: c.JWT_AUDIENCE,
+      clockSkewSeconds: c.JWT_CLOCK_SKEW_SECONDS,
+      jwks:
+        c.JWT_JWKS_URL === ''
+          ? null
+          : {
+              url: c.JWT_JWKS_URL,
+              issuer: c.JWT_JWKS_ISSUER,
+              audience: c.JWT_JWKS_AUDIENCE || c.JWT_AUDIENCE,
+              algorithms: c.JWT_JWKS_ALGORITHMS,
+              projectClaim: c.JWT_JWKS_PROJECT_CLAIM,
+              rolesClaim: c.JWT_JWKS_ROLES_CLAIM,
+            },
       authKeySecretFile: c.AUTH_KEY_SECRET_FILE || inData('keys/auth-key-secret'),
       accessKeyDbPath: c.ACCESS_KEY_DB_PATH || inData('access-keys.sqlite'),
       accessKeyMasterKeyFile: c.ACCESS_KEY_MASTER_KEY_FILE || inData('keys/access-key-master-key'),

@@ -1,7 +1,9 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DiskFacts } from '../../domain/src/disk';
 import { DEFAULT_TRANSFER_POLICY, evolveAll, initialState, type PublishedTransferEvent, type TransferEvent } from '../../domain/src/transfer';
-import { apiAuditRecord, CLOUD_EVENT_TYPES, TOPICS, transferEventRecord } from './events';
+import { apiAuditRecord, AUDITED_ACTIONS, CLOUD_EVENT_TYPES, TOPICS, transferEventRecord } from './events';
 
 const disk = { id: 'd-1', projectId: 'a', sizeGb: 40, volumeType: 'SAS' } as DiskFacts;
 const state = evolveAll(
@@ -52,11 +54,26 @@ describe('transfer event records', () => {
     expect([one.event.id, two.event.id]).toEqual(['tr-1/accept_failed/1', 'tr-1/accept_failed/2']);
   });
 
+  it('names who deleted the transfer, and says whether it was an administrator’s force-delete', () => {
+    const admin = { projectId: 'ops', userId: 'root', requestId: 'req-force' };
+    const record = transferEventRecord(state, { type: 'TransferDeleted', at: Date.UTC(2026, 10, 29), actor: admin, forced: true });
+    expect(record.event.id).toBe('tr-1/deleted');
+    expect(record.event.data).toMatchObject({
+      source_project_id: 'a',
+      deleted_by_project_id: 'ops',
+      deleted_by_user_id: 'root',
+      request_id: 'req-force',
+      forced: true,
+    });
+    const byOwner = transferEventRecord(state, { type: 'TransferDeleted', at: 3, actor: { ...admin, projectId: 'a' }, forced: false });
+    expect(byOwner.event.data).toMatchObject({ forced: false });
+  });
+
   it('never carries the key hash', () => {
     const events: TransferEvent[] = [
       { type: 'TransferCreated', at: 1, disk },
       { type: 'TransferAccepted', at: 2, recipient: bob, disk },
-      { type: 'TransferDeleted', at: 3, actor: bob },
+      { type: 'TransferDeleted', at: 3, actor: bob, forced: false },
       { type: 'TransferExpired', at: 4 },
       { type: 'TransferCreateRejected', at: 5, reason: 'DiskFrozen' },
       { type: 'AcceptAttemptFailed', at: 6, actor: bob, reason: 'InvalidAuthKey', attempt: 1 },
@@ -81,5 +98,14 @@ describe('transfer event records', () => {
     expect(record.topic).toBe(TOPICS.apiAudit);
     expect(record.event.id).toBe('api/req-9');
     expect(record.event.data).toMatchObject({ outcome: 'failure', error_code: 'EVS.5440', action: 'evs:transfers:accept' });
+  });
+});
+
+describe('docs/asyncapi.yaml', () => {
+  it('lists exactly the audited actions as the API audit record’s action values', () => {
+    const text = fs.readFileSync(path.resolve(__dirname, '../../../docs/asyncapi.yaml'), 'utf8');
+    const apiCalled = text.slice(text.indexOf('    ApiCalled:'));
+    const values = /\n {10}action:\n {12}type: string\n {12}enum:\n((?: {14}- '[^']+'\n)+)/.exec(apiCalled)?.[1] ?? '';
+    expect([...values.matchAll(/'([^']+)'/g)].map((m) => m[1]).sort()).toEqual([...AUDITED_ACTIONS].sort());
   });
 });

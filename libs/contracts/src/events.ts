@@ -117,6 +117,7 @@ function eventData(state: TransferState, event: PublishedTransferEvent): Record<
         deleted_by_user_id: event.actor.userId,
         request_id: event.actor.requestId,
         deleted_at: toCinderTimestamp(event.at),
+        forced: event.forced,
       };
     case 'TransferExpired':
       return { ...base, expired_at: toCinderTimestamp(event.at) };
@@ -151,15 +152,37 @@ export function transferEventRecord(state: TransferState, event: PublishedTransf
   };
 }
 
-/** The IAM-style action names, one per mutating or reading route. */
+/**
+ * The IAM-style action names: one per thing a caller can ask, which the
+ * policy table (libs/auth/src/policy.ts) grants to roles and the API audit
+ * records name.
+ */
 export const API_ACTIONS = {
   create: 'evs:transfers:create',
   accept: 'evs:transfers:accept',
   delete: 'evs:transfers:delete',
   list: 'evs:transfers:list',
   get: 'evs:transfers:get',
+  /** An administrator's list of every project's transfers (all_tenants). */
+  listAllProjects: 'evs:transfers:list_all_projects',
+  /** An administrator's delete of any project's transfer, stuck ones included. */
+  forceDelete: 'evs:transfers:force_delete',
 } as const;
 export type ApiAction = (typeof API_ACTIONS)[keyof typeof API_ACTIONS];
+
+/**
+ * The actions that leave an API audit record, whatever their outcome: every
+ * call that changes something, and every use of an administrator's reach
+ * into other projects, reads included. A project's reads of its own
+ * transfers are not audited.
+ */
+export const AUDITED_ACTIONS: ReadonlySet<ApiAction> = new Set([
+  API_ACTIONS.create,
+  API_ACTIONS.accept,
+  API_ACTIONS.delete,
+  API_ACTIONS.listAllProjects,
+  API_ACTIONS.forceDelete,
+]);
 
 export interface ApiAuditFacts {
   requestId: string;

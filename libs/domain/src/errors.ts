@@ -8,6 +8,11 @@ export const ERROR_CATALOGUE = {
   BadRequest: { status: 400, code: 'EVS.5400', message: 'The request is malformed or a field is invalid.' },
   Unauthenticated: { status: 401, code: 'EVS.5401', message: 'Credentials are missing or invalid.' },
   Forbidden: { status: 403, code: 'EVS.5403', message: 'The request is not allowed for these credentials.' },
+  PolicyForbidden: {
+    status: 403,
+    code: 'EVS.5403',
+    message: 'Policy forbids this action for the roles of these credentials.',
+  },
   NotFound: { status: 404, code: 'EVS.5404', message: 'The resource could not be found.' },
   TransferNotFound: { status: 404, code: 'EVS.5404', message: 'Transfer not found.' },
   DiskNotFound: { status: 404, code: 'EVS.5404', message: 'Disk not found.' },
@@ -57,6 +62,11 @@ export const ERROR_CATALOGUE = {
     status: 409,
     code: 'EVS.5410',
     message: 'The transfer is being accepted or deleted by another request.',
+  },
+  TransferAlreadyAccepted: {
+    status: 409,
+    code: 'EVS.5412',
+    message: 'The transfer was accepted: the disk already belongs to the recipient, so the transfer was not deleted.',
   },
   DiskBusy: {
     status: 409,

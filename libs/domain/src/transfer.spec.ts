@@ -49,6 +49,11 @@ function given(...events: TransferEvent[]) {
 
 const created: TransferEvent = { type: 'TransferCreated', at: T0, disk };
 const accept = (actor: Actor, hash: string, now = T0 + 1000): TransferCommand => ({ kind: 'Accept', actor, authKeyHash: hash, now });
+/** The lock was this transfer's and is given back. */
+const released_ = (now: number): TransferCommand => ({ kind: 'RecordDiskReleased', now, released: true, disk: { ...disk, status: 'available', transferId: null } });
+const admin: Actor = { projectId: 'project-ops', userId: 'root-admin', requestId: 'req-force' };
+const forceDelete = (now = T0 + 1000): TransferCommand => ({ kind: 'ForceDelete', actor: admin, now });
+const accepting: TransferEvent = { type: 'AcceptStarted', at: T0, recipient: bob };
 
 describe('transfer decider', () => {
   it('becomes pending once the disk is locked', () => {
@@ -152,15 +157,15 @@ describe('transfer decider', () => {
     given(created).when({ kind: 'Delete', actor: bob, now: T0 }).thenError('TransferNotFound');
     const w = given(created).when({ kind: 'Delete', actor: owner, now: T0 });
     w.thenEvents(['DeleteStarted']);
-    const released = decide(w.next, { kind: 'RecordDiskReleased', now: T0 + 1 });
-    expect(released.events).toEqual([{ type: 'TransferDeleted', at: T0 + 1, actor: owner }]);
+    const released = decide(w.next, released_(T0 + 1));
+    expect(released.events).toEqual([{ type: 'TransferDeleted', at: T0 + 1, actor: owner, forced: false }]);
   });
 
   it('refuses delete while an accept is moving the disk, and accept while a delete is releasing it', () => {
     given(created, { type: 'AcceptStarted', at: T0, recipient: bob })
       .when({ kind: 'Delete', actor: owner, now: T0 })
       .thenError('TransferBusy');
-    given(created, { type: 'DeleteStarted', at: T0, actor: owner }).when(accept(bob, 'aa11')).thenError('TransferNotFound');
+    given(created, { type: 'DeleteStarted', at: T0, actor: owner, forced: false }).when(accept(bob, 'aa11')).thenError('TransferNotFound');
   });
 
   it('expires only when pending and due', () => {
@@ -168,7 +173,7 @@ describe('transfer decider', () => {
     given(created).when({ kind: 'Expire', now: due - 1 }).thenEvents([]);
     const w = given(created).when({ kind: 'Expire', now: due });
     w.thenEvents(['ExpiryStarted']);
-    expect(decide(w.next, { kind: 'RecordDiskReleased', now: due }).events.map((e) => e.type)).toEqual([
+    expect(decide(w.next, released_(due)).events.map((e) => e.type)).toEqual([
       'TransferExpired',
     ]);
     given(created, { type: 'AcceptStarted', at: T0, recipient: bob }).when({ kind: 'Expire', now: due }).thenEvents([]);
@@ -182,11 +187,82 @@ describe('transfer decider', () => {
     ]);
     const late: TransferCommand[] = [
       { kind: 'Expire', now: T0 + 10 ** 12 },
-      { kind: 'RecordDiskReleased', now: T0 },
+      released_(T0),
+      { kind: 'RecordDiskReleased', now: T0, released: false, disk: { ...disk, projectId: bob.projectId, transferId: null } },
       { kind: 'RecordDiskReassigned', disk, now: T0 },
+      { kind: 'ForceDelete', actor: admin, now: T0 },
       { kind: 'RecordDiskLocked', disk, now: T0 },
     ];
     for (const command of late) expect(decide(ended, command).events).toEqual([]);
+  });
+});
+
+describe('force-delete (an administrator’s)', () => {
+  it('deletes a pending transfer of any project, naming the administrator, once the disk is given back to its owner', () => {
+    const w = given(created).when(forceDelete());
+    w.thenEvents(['DeleteStarted']);
+    expect(w.next).toMatchObject({ status: 'deleting', deletedBy: admin, deleteForced: true });
+    expect(decide(w.next, released_(T0 + 2000)).events).toEqual([{ type: 'TransferDeleted', at: T0 + 2000, actor: admin, forced: true }]);
+  });
+
+  it('cuts short an accept stuck moving the disk: deleted when the lock is given back', () => {
+    const w = given(created, accepting).when(forceDelete());
+    w.thenEvents(['DeleteStarted']);
+    expect(w.next.recipient).toEqual(bob);
+    const released = evolveAll(w.next, decide(w.next, released_(T0 + 2000)).events);
+    expect(released).toMatchObject({ status: 'deleted', deletedBy: admin });
+  });
+
+  it('says accepted, not deleted, when the cut-short accept had in fact moved the disk to the recipient', () => {
+    const w = given(created, accepting).when(forceDelete());
+    const theirs = { ...disk, projectId: bob.projectId, status: 'available' as const, transferId: null };
+    const found = decide(w.next, { kind: 'RecordDiskReleased', now: T0 + 2000, released: false, disk: theirs });
+    expect(found.events).toEqual([{ type: 'TransferAccepted', at: T0 + 2000, recipient: bob, disk: theirs }]);
+    expect(evolveAll(w.next, found.events).status).toBe('accepted');
+    // The reassign's own answer arriving after the force-delete says the same.
+    expect(decide(w.next, { kind: 'RecordDiskReassigned', disk: theirs, now: T0 + 2000 }).events.map((e) => e.type)).toEqual([
+      'TransferAccepted',
+    ]);
+  });
+
+  it('still says deleted when the lock was gone but the disk stayed with its owner', () => {
+    const w = given(created, accepting).when(forceDelete());
+    const ownersAgain = { ...disk, status: 'available' as const, transferId: null };
+    const outcome = decide(w.next, { kind: 'RecordDiskReleased', now: T0 + 2000, released: false, disk: ownersAgain });
+    expect(outcome.events.map((e) => e.type)).toEqual(['TransferDeleted']);
+    const noDisk = decide(w.next, { kind: 'RecordDiskReleased', now: T0 + 2000, released: false, disk: null });
+    expect(noDisk.events.map((e) => e.type)).toEqual(['TransferDeleted']);
+  });
+
+  it('ignores a refused reassign that answers after the force-delete: the release decides', () => {
+    const w = given(created, accepting).when(forceDelete());
+    expect(decide(w.next, { kind: 'RecordDiskReassignRefused', reason: 'Internal', now: T0 + 2000 }).events).toEqual([]);
+  });
+
+  it('never says accepted for an owner’s own delete, whatever the release finds', () => {
+    const w = given(created).when({ kind: 'Delete', actor: owner, now: T0 });
+    const elsewhere = { ...disk, projectId: bob.projectId, transferId: null };
+    expect(decide(w.next, { kind: 'RecordDiskReleased', now: T0, released: false, disk: elsewhere }).events.map((e) => e.type)).toEqual([
+      'TransferDeleted',
+    ]);
+  });
+
+  it('leaves a deletion or expiry under way to finish (busy), and refuses what is not or no longer pending', () => {
+    given(created, { type: 'DeleteStarted', at: T0, actor: owner, forced: false }).when(forceDelete()).thenError('TransferBusy');
+    given(created, { type: 'ExpiryStarted', at: T0 }).when(forceDelete()).thenError('TransferBusy');
+    given().when(forceDelete()).thenError('TransferNotFound');
+    given(created, accepting, { type: 'TransferAccepted', at: T0, recipient: bob, disk }).when(forceDelete()).thenError('TransferAlreadyAccepted');
+    given(created, { type: 'DeleteStarted', at: T0, actor: owner, forced: false }, { type: 'TransferDeleted', at: T0, actor: owner, forced: false })
+      .when(forceDelete())
+      .thenError('TransferNotFound');
+    given(created).when(forceDelete(request.createdAtMs + request.policy.timeToLiveMs)).thenError('TransferNotFound');
+  });
+
+  it('refuses the owner’s delete and an accept once a force-delete has started', () => {
+    const w = given(created).when(forceDelete());
+    expect(decide(w.next, { kind: 'Delete', actor: owner, now: T0 }).error?.name).toBe('TransferNotFound');
+    expect(decide(w.next, accept(bob, 'aa11')).error?.name).toBe('TransferNotFound');
+    expect(decide(w.next, forceDelete()).error?.name).toBe('TransferBusy');
   });
 });
 

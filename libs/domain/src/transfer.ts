@@ -69,6 +69,8 @@ export interface TransferState {
   lockouts: number;
   lockedUntilMs: number | null;
   deletedBy: Actor | null;
+  /** The deletion is an administrator's force-delete, which may have cut an accept short. */
+  deleteForced: boolean;
   rejection: ErrorName | null;
   endedAtMs: number | null;
 }
@@ -80,8 +82,13 @@ export type TransferCommand =
   | { kind: 'RecordDiskReassigned'; disk: DiskFacts; now: number }
   | { kind: 'RecordDiskReassignRefused'; reason: ErrorName; now: number }
   | { kind: 'Delete'; actor: Actor; now: number }
+  | { kind: 'ForceDelete'; actor: Actor; now: number }
   | { kind: 'Expire'; now: number }
-  | { kind: 'RecordDiskReleased'; now: number };
+  /**
+   * What releasing the lock found: `released` when this transfer still held
+   * the disk; otherwise `disk` is where the disk is now (null: no such disk).
+   */
+  | { kind: 'RecordDiskReleased'; now: number; released: boolean; disk: DiskFacts | null };
 
 export type TransferEvent =
   | { type: 'TransferCreated'; at: number; disk: DiskFacts }
@@ -91,8 +98,8 @@ export type TransferEvent =
   | { type: 'TransferAccepted'; at: number; recipient: Actor; disk: DiskFacts }
   | { type: 'AcceptAttemptFailed'; at: number; actor: Actor; reason: 'InvalidAuthKey'; attempt: number }
   | { type: 'TransferLockedOut'; at: number; until: number; lockouts: number }
-  | { type: 'DeleteStarted'; at: number; actor: Actor }
-  | { type: 'TransferDeleted'; at: number; actor: Actor }
+  | { type: 'DeleteStarted'; at: number; actor: Actor; forced: boolean }
+  | { type: 'TransferDeleted'; at: number; actor: Actor; forced: boolean }
   | { type: 'ExpiryStarted'; at: number }
   | { type: 'TransferExpired'; at: number };
 
@@ -137,6 +144,7 @@ export function initialState(request: TransferRequest): TransferState {
     lockouts: 0,
     lockedUntilMs: null,
     deletedBy: null,
+    deleteForced: false,
     rejection: null,
     endedAtMs: null,
   };
@@ -193,7 +201,47 @@ function decideDelete(state: TransferState, cmd: Extract<TransferCommand, { kind
   if (cmd.actor.projectId !== state.request.owner.projectId) return refuse('TransferNotFound');
   if (state.status === 'accepting') return refuse('TransferBusy');
   if (state.status !== 'pending' || hasLapsed(state, cmd.now)) return refuse('TransferNotFound');
-  return ok({ type: 'DeleteStarted', at: cmd.now, actor: cmd.actor });
+  return ok({ type: 'DeleteStarted', at: cmd.now, actor: cmd.actor, forced: false });
+}
+
+/**
+ * An administrator's delete of any project's transfer, for the ones nobody
+ * else can end: a pending transfer whose owner is gone, or one whose accept
+ * is stuck moving the disk (the inventory keeps failing the reassign). The
+ * accept is then abandoned; releasing the lock settles which happened, so
+ * a disk that had in fact moved is reported as accepted, never as deleted.
+ * A deletion or expiry already under way is left to finish.
+ */
+function decideForceDelete(state: TransferState, cmd: Extract<TransferCommand, { kind: 'ForceDelete' }>): Decision {
+  switch (state.status) {
+    case 'pending':
+      // Past its expiry, the expiry is already giving the disk back.
+      if (hasLapsed(state, cmd.now)) return refuse('TransferNotFound');
+      return ok({ type: 'DeleteStarted', at: cmd.now, actor: cmd.actor, forced: true });
+    case 'accepting':
+      return ok({ type: 'DeleteStarted', at: cmd.now, actor: cmd.actor, forced: true });
+    case 'deleting':
+    case 'expiring':
+      return refuse('TransferBusy');
+    case 'accepted':
+      return refuse('TransferAlreadyAccepted');
+    case 'validating':
+    case 'rejected':
+    case 'deleted':
+    case 'expired':
+      return refuse('TransferNotFound');
+  }
+}
+
+/** Whether an abandoned accept had moved the disk to its recipient before the lock was released. */
+function movedToRecipient(state: TransferState, cmd: Extract<TransferCommand, { kind: 'RecordDiskReleased' }>): boolean {
+  return (
+    !cmd.released &&
+    state.recipient !== null &&
+    cmd.disk !== null &&
+    cmd.disk.projectId === state.recipient.projectId &&
+    cmd.disk.transferId === null
+  );
 }
 
 export function decide(state: TransferState, cmd: TransferCommand): Decision {
@@ -207,18 +255,24 @@ export function decide(state: TransferState, cmd: TransferCommand): Decision {
     case 'Accept':
       return decideAccept(state, cmd);
     case 'RecordDiskReassigned':
-      return state.status === 'accepting' && state.recipient
+      // Also after a force-delete cut the accept short: the disk did move, and that is the outcome.
+      return (state.status === 'accepting' || state.status === 'deleting') && state.recipient
         ? ok({ type: 'TransferAccepted', at: cmd.now, recipient: state.recipient, disk: cmd.disk })
         : ignore();
     case 'RecordDiskReassignRefused':
       return state.status === 'accepting' ? ok({ type: 'AcceptAborted', at: cmd.now, reason: cmd.reason }) : ignore();
     case 'Delete':
       return decideDelete(state, cmd);
+    case 'ForceDelete':
+      return decideForceDelete(state, cmd);
     case 'Expire':
       return state.status === 'pending' && hasLapsed(state, cmd.now) ? ok({ type: 'ExpiryStarted', at: cmd.now }) : ignore();
     case 'RecordDiskReleased':
+      if (state.status === 'deleting' && movedToRecipient(state, cmd) && state.recipient && cmd.disk) {
+        return ok({ type: 'TransferAccepted', at: cmd.now, recipient: state.recipient, disk: cmd.disk });
+      }
       if (state.status === 'deleting' && state.deletedBy) {
-        return ok({ type: 'TransferDeleted', at: cmd.now, actor: state.deletedBy });
+        return ok({ type: 'TransferDeleted', at: cmd.now, actor: state.deletedBy, forced: state.deleteForced });
       }
       if (state.status === 'expiring') return ok({ type: 'TransferExpired', at: cmd.now });
       return ignore();
@@ -242,7 +296,8 @@ export function evolve(state: TransferState, event: TransferEvent): TransferStat
     case 'TransferLockedOut':
       return { ...state, failedAccepts: 0, lockouts: event.lockouts, lockedUntilMs: event.until };
     case 'DeleteStarted':
-      return { ...state, status: 'deleting', deletedBy: event.actor };
+      // The recipient of an abandoned accept is kept: releasing the lock may find the disk already theirs.
+      return { ...state, status: 'deleting', deletedBy: event.actor, deleteForced: event.forced };
     case 'TransferDeleted':
       return { ...state, status: 'deleted', endedAtMs: event.at };
     case 'ExpiryStarted':

@@ -148,6 +148,46 @@ describe('TransferReadModel', () => {
     expect(m.listPending(P2, { limit: 10, offset: 0 }).map((r) => r.id)).toEqual([other.id]);
   });
 
+  it('lists every project’s pending transfers in the same order and pages, through its own index', () => {
+    const m = open();
+    const b1 = pending({ projectId: P2, createdAtMs: T0 + 1000, id: '00000000-0000-4000-8000-0000000000b1' });
+    const a1 = pending({ projectId: P1, createdAtMs: T0 + 1000, id: '00000000-0000-4000-8000-0000000000a1' });
+    const a0 = pending({ projectId: P1, createdAtMs: T0 });
+    const ended = pending({ projectId: P2, createdAtMs: T0 - 1 });
+    const lapsed = pending({ projectId: P2, createdAtMs: T0 - 2, expiresAtMs: clock });
+    for (const r of [b1, a1, a0, ended, lapsed]) m.recordPending(r);
+    m.recordEnded(ended.id, 'accepted', clock, P1);
+    const ids = (page: { limit: number; offset: number }) => m.listPendingAllProjects(page).map((r) => [r.projectId, r.id]);
+    expect(ids({ limit: 1000, offset: 0 })).toEqual([
+      [P1, a0.id],
+      [P1, a1.id],
+      [P2, b1.id],
+    ]);
+    expect(ids({ limit: 1, offset: 2 })).toEqual([[P2, b1.id]]);
+    const raw = new Database(dbPath, { readonly: true });
+    try {
+      const plan = raw
+        .prepare(
+          "EXPLAIN QUERY PLAN SELECT id FROM transfers WHERE status = 'pending' AND expires_at > ? ORDER BY created_at ASC, id ASC LIMIT 10",
+        )
+        .all(clock) as { detail: string }[];
+      expect(plan.map((p) => p.detail).join('\n')).toMatch(/USING INDEX transfers_by_status/);
+      expect(plan.map((p) => p.detail).join('\n')).not.toMatch(/TEMP B-TREE/);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('finds a transfer by id in any project and state', () => {
+    const m = open();
+    const row = pending({ projectId: P2 });
+    m.recordPending(row);
+    expect(m.findAnyProject(row.id)).toMatchObject({ projectId: P2, volumeId: row.volumeId, status: 'pending' });
+    m.recordEnded(row.id, 'deleted', T0 + 2 * HOUR, null);
+    expect(m.findAnyProject(row.id)).toMatchObject({ projectId: P2, status: 'deleted' });
+    expect(m.findAnyProject(pending().id)).toBeNull();
+  });
+
   it('hides a transfer past its expiry even before the expiry is recorded', () => {
     const m = open();
     const row = pending({ expiresAtMs: T0 + 2 * HOUR });

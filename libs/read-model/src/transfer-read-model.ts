@@ -74,6 +74,11 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX transfers_by_project ON transfers (project_id, status, created_at, id);
   `,
+  // The administrator's list of every project's pending transfers walks this
+  // in the list order, instead of sorting the whole table on each page.
+  `
+  CREATE INDEX transfers_by_status ON transfers (status, created_at, id);
+  `,
 ];
 
 interface DbRow {
@@ -122,6 +127,8 @@ export class TransferReadModel {
   private readonly insertTombstone: Database.Statement;
   private readonly selectPending: Database.Statement;
   private readonly selectPendingPage: Database.Statement;
+  private readonly selectAllPendingPage: Database.Statement;
+  private readonly selectById: Database.Statement;
   private readonly recordEndedTx: (id: string, outcome: TransferOutcome, atMs: number, dest: string | null) => void;
 
   private constructor(
@@ -155,6 +162,12 @@ export class TransferReadModel {
       WHERE project_id = ? AND status = 'pending' AND expires_at > ?
       ORDER BY created_at ASC, id ASC
       LIMIT ? OFFSET ?`);
+    this.selectAllPendingPage = db.prepare(`
+      SELECT ${COLUMNS} FROM transfers
+      WHERE status = 'pending' AND expires_at > ?
+      ORDER BY created_at ASC, id ASC
+      LIMIT ? OFFSET ?`);
+    this.selectById = db.prepare(`SELECT ${COLUMNS} FROM transfers WHERE id = ?`);
     this.recordEndedTx = db.transaction((id: string, outcome: TransferOutcome, atMs: number, dest: string | null) => {
       const params = { id, outcome, atMs, dest };
       if (this.markEnded.run(params).changes === 0) this.insertTombstone.run(params);
@@ -204,6 +217,22 @@ export class TransferReadModel {
   listPending(projectId: string, page: ListPage): TransferRow[] {
     const rows = this.selectPendingPage.all(projectId, this.now(), page.limit, page.offset) as DbRow[];
     return rows.map(toRow);
+  }
+
+  /** Every project's pending transfers, in the same order: the administrator's all_tenants list. */
+  listPendingAllProjects(page: ListPage): TransferRow[] {
+    const rows = this.selectAllPendingPage.all(this.now(), page.limit, page.offset) as DbRow[];
+    return rows.map(toRow);
+  }
+
+  /**
+   * The transfer with this id in whatever project and state, or null: what
+   * an administrator's force-delete knows of its target before the workflow
+   * answers (an ending recorded before the pending row has no project yet).
+   */
+  findAnyProject(id: string): TransferRow | null {
+    const row = this.selectById.get(id) as DbRow | undefined;
+    return row ? toRow(row) : null;
   }
 
   close(): void {

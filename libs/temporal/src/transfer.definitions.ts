@@ -70,6 +70,13 @@ export interface DeleteRequest {
   actor: Actor;
 }
 
+/** The transfer an administrator force-deleted: the disk is its owner's again. */
+export interface ForceDeleteOutcome {
+  transferId: string;
+  volumeId: string;
+  ownerProjectId: string;
+}
+
 /** What an operator may see of a transfer; never the key hash. */
 export interface TransferView {
   transferId: string;
@@ -91,4 +98,6 @@ export const awaitCreationUpdate = defineUpdate<CreationOutcome>('awaitCreation'
 /** An update, not a signal: the caller must learn whether ownership moved. */
 export const acceptUpdate = defineUpdate<AcceptOutcome, [AcceptRequest]>('accept');
 export const deleteUpdate = defineUpdate<void, [DeleteRequest]>('delete');
+/** An administrator's delete of any project's transfer; the actor is the administrator. */
+export const forceDeleteUpdate = defineUpdate<ForceDeleteOutcome, [DeleteRequest]>('forceDelete');
 export const transferViewQuery = defineQuery<TransferView>('transferView');

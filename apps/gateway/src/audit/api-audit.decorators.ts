@@ -12,26 +12,45 @@ import { type Observable, tap } from 'rxjs';
 import type { ApiAction } from '../../../../libs/contracts/src/events';
 import type { HttpRequest, HttpResponse } from '../http/http.types';
 import { requestContext } from '../http/request-context';
+import { parseAllTenants } from '../transfers/transfer.validation';
 import { ApiAuditService } from './api-audit.service';
 
-const AUDITED_ACTION = 'evs:audited-action';
+const ROUTE_ACTION = 'evs:route-action';
 
-/** Marks a route as a mutating call that leaves an API audit record. */
-export const AuditedAs = (action: ApiAction) => SetMetadata(AUDITED_ACTION, action);
+interface RouteAction {
+  action: ApiAction;
+  /** The action instead when the query asks for every project's transfers (all_tenants). */
+  allProjects?: ApiAction;
+}
 
 /**
- * Notes the route's audited action on the request before anything can
- * refuse it (it is listed before AuthGuard), so a call refused for its
- * credentials is audited as well. It never refuses anything itself: a guard
- * is simply the first step of the pipeline that knows the route.
+ * Names the API action a route performs: what the policy table grants to
+ * roles (PolicyGuard) and what the API audit records (for the actions in
+ * AUDITED_ACTIONS). Every transfer route carries one.
+ */
+export const ActsAs = (action: ApiAction, options: { allProjects?: ApiAction } = {}) =>
+  SetMetadata(ROUTE_ACTION, { action, ...options } satisfies RouteAction);
+
+/**
+ * Notes the route's action on the request before anything can refuse it (it
+ * is listed before AuthGuard), so a call refused for its credentials or by
+ * policy is audited as well. It never refuses anything itself: a guard is
+ * simply the first step of the pipeline that knows the route.
+ *
+ * A list that asks for all_tenants is the administrator's action, whatever
+ * the value's spelling beyond a plain "no": a malformed value is then
+ * refused by policy for a tenant, or as a bad request for an administrator.
  */
 @Injectable()
-export class AuditActionGuard implements CanActivate {
+export class RouteActionGuard implements CanActivate {
   constructor(@Inject(Reflector) private readonly reflector: Reflector) {}
 
   canActivate(execution: ExecutionContext): boolean {
-    const action = this.reflector.get<ApiAction | undefined>(AUDITED_ACTION, execution.getHandler());
-    if (action !== undefined) requestContext(execution.switchToHttp().getRequest<HttpRequest>()).action = action;
+    const route = this.reflector.get<RouteAction | undefined>(ROUTE_ACTION, execution.getHandler());
+    if (route === undefined) return true;
+    const req = execution.switchToHttp().getRequest<HttpRequest>();
+    const { action, allProjects } = route;
+    requestContext(req).action = allProjects !== undefined && parseAllTenants(req.query) !== false ? allProjects : action;
     return true;
   }
 }

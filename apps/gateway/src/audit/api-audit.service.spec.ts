@@ -58,12 +58,26 @@ describe('ApiAuditService', () => {
     expect(first.event.data).toMatchObject({ http_status: 202, source_ip: '10.1.2.3', action: 'evs:transfers:delete' });
   });
 
-  it('ignores requests that are not audited', async () => {
+  it('ignores requests that are not audited: unknown routes and a project’s reads of its own transfers', async () => {
     const publisher = new Publisher();
     const audit = service(publisher);
     audit.recordOutcome(context(null), 200, null);
+    audit.recordOutcome(context(API_ACTIONS.list), 200, null);
+    audit.recordOutcome(context(API_ACTIONS.get), 404, 'EVS.5404');
     await audit.drain(100);
     expect(publisher.sent).toEqual([]);
+  });
+
+  it('audits an administrator’s actions, the all-projects list included, with their action names', async () => {
+    const publisher = new Publisher();
+    const audit = service(publisher);
+    audit.recordOutcome(context(API_ACTIONS.listAllProjects), 200, null);
+    audit.recordOutcome(context(API_ACTIONS.forceDelete), 202, null);
+    await audit.drain(1000);
+    expect(publisher.sent.flat().map((r) => r.event.data)).toEqual([
+      expect.objectContaining({ action: 'evs:transfers:list_all_projects', outcome: 'success' }),
+      expect.objectContaining({ action: 'evs:transfers:force_delete', outcome: 'success' }),
+    ]);
   });
 
   it('retries with back-off until the publisher takes the records', async () => {

@@ -1,6 +1,8 @@
 /**
- * The API audit trail: one record per mutating call (create, accept,
- * delete), whatever its outcome, published to Kafka through EVENT_PUBLISHER.
+ * The API audit trail: one record per call of an audited action (every
+ * mutating call, and an administrator's every reach into other projects:
+ * AUDITED_ACTIONS), whatever its outcome, published to Kafka through
+ * EVENT_PUBLISHER.
  *
  * Durable, and never in the API's way: recordOutcome() inserts the record
  * into the gateway's SQLite outbox (AuditOutbox) synchronously, before the
@@ -17,7 +19,7 @@
  * (`api/<request id>`), so consumers drop the second copy.
  */
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { apiAuditRecord, type OutgoingRecord } from '../../../../libs/contracts/src/events';
+import { apiAuditRecord, AUDITED_ACTIONS, type OutgoingRecord } from '../../../../libs/contracts/src/events';
 import { EVENT_PUBLISHER, type EventPublisher } from '../../../../libs/kafka/src/event-publisher';
 import type { RequestContext } from '../http/request-context';
 import { AuditOutbox } from './audit-outbox';
@@ -65,12 +67,12 @@ export class ApiAuditService implements OnApplicationBootstrap {
 
   /**
    * Records the outcome of an audited call, once per request; a call that is
-   * not audited (reads, unknown routes) is ignored. Called before the answer
+   * not audited (a project's own reads, unknown routes) is ignored. Called before the answer
    * is sent; when it returns, the record is committed to the outbox. Never
    * throws: a record that cannot be stored is written to the error log.
    */
   recordOutcome(context: RequestContext, status: number, errorCode: string | null): void {
-    if (context.action === null || context.audited) return;
+    if (context.action === null || !AUDITED_ACTIONS.has(context.action) || context.audited) return;
     context.audited = true;
     let record: OutgoingRecord;
     try {

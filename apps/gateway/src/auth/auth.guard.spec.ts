@@ -5,6 +5,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessKeyStore } from '../../../../libs/auth/src/access-key-store';
 import { LocalTokenIssuer } from '../../../../libs/auth/src/local-issuer';
+import { VerifierUnavailableError } from '../../../../libs/auth/src/token-verifier';
 import { loadConfig } from '../../../../libs/config/src/config';
 import { DomainError } from '../../../../libs/domain/src/errors';
 import type { HttpRequest } from '../http/http.types';
@@ -61,6 +62,15 @@ describe('AuthGuard', () => {
     expect(missing.errorName).toBe('Unauthenticated');
     expect(missing.message).toMatch(/X-Auth-Token.*SDK-HMAC-SHA256/);
     expect((await refusal(request('p1', 'x.y.z'))).errorName).toBe('Unauthenticated');
+  });
+
+  it('answers DependencyUnavailable, not Unauthenticated, when the credentials cannot be checked', async () => {
+    const unavailable = new AuthGuard({
+      verify: () => Promise.reject(new VerifierUnavailableError('the key set could not be fetched')),
+    });
+    const outcome = await unavailable.canActivate(execution(request('p1', 'a.b.c'))).catch((e: unknown) => e);
+    expect(outcome).toBeInstanceOf(DomainError);
+    expect((outcome as DomainError).errorName).toBe('DependencyUnavailable');
   });
 
   it('refuses another project’s path with Forbidden, after authenticating', async () => {

@@ -1,9 +1,10 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
 import {
   type CredentialRequest,
   type CredentialVerifier,
   InvalidCredentialsError,
   type Principal,
+  VerifierUnavailableError,
 } from '../../../../libs/auth/src/token-verifier';
 import { DomainError } from '../../../../libs/domain/src/errors';
 import { CREDENTIAL_VERIFIER } from '../gateway.tokens';
@@ -12,13 +13,16 @@ import { readRawBody } from '../http/json-body.interceptor';
 import { requestContext } from '../http/request-context';
 
 /**
- * Authenticates every transfer route (401 without valid credentials) and
+ * Authenticates every transfer route (401 without valid credentials, 503
+ * when they cannot be checked because the identity provider is away) and
  * scopes it to the caller's project: the {project_id} in the path must be
  * the credentials' project (403). Which verifier applies (X-Auth-Token JWT
  * or AK/SK signing) is CREDENTIAL_VERIFIER's business.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
+  private readonly logger = new Logger('Auth');
+
   constructor(@Inject(CREDENTIAL_VERIFIER) private readonly verifier: CredentialVerifier) {}
 
   async canActivate(execution: ExecutionContext): Promise<boolean> {
@@ -32,6 +36,12 @@ export class AuthGuard implements CanActivate {
       principal = await this.verifier.verify(credentialRequest(req));
     } catch (err) {
       if (err instanceof InvalidCredentialsError) throw new DomainError('Unauthenticated');
+      if (err instanceof VerifierUnavailableError) {
+        this.logger.warn(`credentials could not be checked: ${err.message}`);
+        throw new DomainError('DependencyUnavailable', {
+          message: 'The credentials could not be checked: the identity provider is unavailable. Retry later.',
+        });
+      }
       throw err;
     }
     if (principal === null) {

@@ -8,36 +8,28 @@
  * does not exist yet, the gateway creates the local issuer's key pair there
  * (development and tests: `npm run token` signs with the private half); an
  * operator verifying a real identity service's tokens points
- * JWT_PUBLIC_KEY_FILE at that service's key instead.
+ * JWT_PUBLIC_KEY_FILE at that service's key instead, or, for an OpenID
+ * Connect provider, sets JWT_JWKS_URL: its tokens are then accepted beside
+ * the local issuer's, each checked against its own issuer's keys. The
+ * inventory builds its token verifier the same way (openJwtTokenVerifier).
  *
  * Signatures are checked against the access-key store, which the gateway
  * opens (creating database and master key on first start) and the
  * access-keys command fills.
  */
-import * as fs from 'node:fs';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { AccessKeyStore, type AccessKeyLookup } from '../../../../libs/auth/src/access-key-store';
 import { loadOrCreateSecret } from '../../../../libs/auth/src/auth-key';
-import { ensureSigningKeys } from '../../../../libs/auth/src/local-issuer';
+import { openJwtTokenVerifier } from '../../../../libs/auth/src/jwt-verifier.setup';
 import { SdkHmacVerifier } from '../../../../libs/auth/src/sdk-hmac-verifier';
-import {
-  type CredentialVerifier,
-  CredentialVerifierChain,
-  JwtTokenVerifier,
-} from '../../../../libs/auth/src/token-verifier';
+import { type CredentialVerifier, CredentialVerifierChain } from '../../../../libs/auth/src/token-verifier';
 import type { AppConfig } from '../../../../libs/config/src/config';
 import { ACCESS_KEY_STORE, APP_CONFIG, AUTH_KEY_SECRET, CREDENTIAL_VERIFIER } from '../gateway.tokens';
 
 export function createCredentialVerifier(auth: AppConfig['auth'], accessKeys: AccessKeyLookup): CredentialVerifier {
-  if (!fs.existsSync(auth.jwtPublicKeyFile)) {
-    new Logger('Auth').warn(`${auth.jwtPublicKeyFile} does not exist: creating the local token issuer's key pair`);
-    ensureSigningKeys({ privateKeyFile: auth.jwtPrivateKeyFile, publicKeyFile: auth.jwtPublicKeyFile });
-  }
-  const jwt = JwtTokenVerifier.fromPublicKeyFile(auth.jwtPublicKeyFile, {
-    issuer: auth.jwtIssuer,
-    audience: auth.jwtAudience,
-    clockToleranceSeconds: 30,
-  });
+  const jwt = openJwtTokenVerifier(auth, (file) =>
+    new Logger('Auth').warn(`${file} does not exist: creating the local token issuer's key pair`),
+  );
   const signed = new SdkHmacVerifier(accessKeys, { windowMs: auth.signatureWindowMs });
   return new CredentialVerifierChain([jwt, signed]);
 }

@@ -23,7 +23,7 @@ export interface RequestContext {
   startedAtMs: number;
   /** The TCP peer, never X-Forwarded-For (which any client can write). */
   sourceIp: string | null;
-  /** Set for the mutating routes, which are audited. */
+  /** The route's action (every transfer route has one); audited when AUDITED_ACTIONS has it. */
   action: ApiAction | null;
   principal: Principal | null;
   pathProjectId: string | null;

@@ -53,6 +53,7 @@ describe('the OpenAPI document', () => {
       '/{version}/{project_id}/os-volume-transfer/detail',
       '/{version}/{project_id}/os-volume-transfer/{transfer_id}',
       '/{version}/{project_id}/os-volume-transfer/{transfer_id}/accept',
+      '/{version}/{project_id}/os-volume-transfer/{transfer_id}/action',
     ]);
     expect(doc.components?.parameters?.Version).toMatchObject({ schema: { enum: ['v2', 'v3'] } });
   });
@@ -62,9 +63,10 @@ describe('the OpenAPI document', () => {
       createTransfer: ['202', '400', '401', '403', '404', '409', '500', '503'],
       acceptTransfer: ['202', '400', '401', '403', '404', '409', '413', '429', '500', '503'],
       deleteTransfer: ['202', '401', '403', '404', '409', '500', '503'],
-      listTransfers: ['200', '400', '401', '403', '500'],
-      listTransfersDetail: ['200', '400', '401', '403', '500'],
-      showTransfer: ['200', '401', '403', '404', '500'],
+      listTransfers: ['200', '400', '401', '403', '500', '503'],
+      listTransfersDetail: ['200', '400', '401', '403', '500', '503'],
+      showTransfer: ['200', '401', '403', '404', '500', '503'],
+      transferAction: ['202', '400', '401', '403', '404', '409', '500', '503'],
     };
     for (const item of Object.values(doc.paths)) {
       for (const op of [item.get, item.post, item.delete]) {

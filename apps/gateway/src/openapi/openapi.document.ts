@@ -29,13 +29,15 @@ function strictObject(properties: Record<string, SchemaObject | ReferenceObject>
 
 const RULE_ERRORS: ErrorName[] = TRANSFER_RULES.map((r) => r.error);
 
+/** Every transfer route refuses credentials it cannot check, a foreign path project, and roles the policy does not allow. */
+const ACCESS_ERRORS: ErrorName[] = ['Unauthenticated', 'Forbidden', 'PolicyForbidden'];
+
 /** The errors each operation can answer, by catalogue name. */
 export const OPERATION_ERRORS: Record<string, ErrorName[]> = {
   createTransfer: [
     'BadRequest',
     ...RULE_ERRORS,
-    'Unauthenticated',
-    'Forbidden',
+    ...ACCESS_ERRORS,
     'DiskNotFound',
     'DiskAlreadyInTransfer',
     'Internal',
@@ -46,8 +48,7 @@ export const OPERATION_ERRORS: Record<string, ErrorName[]> = {
     'InvalidAuthKey',
     'AcceptOwnTransfer',
     ...RULE_ERRORS,
-    'Unauthenticated',
-    'Forbidden',
+    ...ACCESS_ERRORS,
     'TransferNotFound',
     'QuotaExceeded',
     'TransferBusy',
@@ -56,10 +57,20 @@ export const OPERATION_ERRORS: Record<string, ErrorName[]> = {
     'Internal',
     'DependencyUnavailable',
   ],
-  deleteTransfer: ['Unauthenticated', 'Forbidden', 'TransferNotFound', 'TransferBusy', 'Internal', 'DependencyUnavailable'],
-  listTransfers: ['BadRequest', 'Unauthenticated', 'Forbidden', 'Internal'],
-  listTransfersDetail: ['BadRequest', 'Unauthenticated', 'Forbidden', 'Internal'],
-  showTransfer: ['Unauthenticated', 'Forbidden', 'TransferNotFound', 'Internal'],
+  deleteTransfer: [...ACCESS_ERRORS, 'TransferNotFound', 'TransferBusy', 'Internal', 'DependencyUnavailable'],
+  // 503 for every route: an identity provider whose keys cannot be fetched leaves the credentials unchecked.
+  listTransfers: ['BadRequest', ...ACCESS_ERRORS, 'Internal', 'DependencyUnavailable'],
+  listTransfersDetail: ['BadRequest', ...ACCESS_ERRORS, 'Internal', 'DependencyUnavailable'],
+  showTransfer: [...ACCESS_ERRORS, 'TransferNotFound', 'Internal', 'DependencyUnavailable'],
+  transferAction: [
+    'BadRequest',
+    ...ACCESS_ERRORS,
+    'TransferNotFound',
+    'TransferBusy',
+    'TransferAlreadyAccepted',
+    'Internal',
+    'DependencyUnavailable',
+  ],
 };
 
 const REQUEST_ID_HEADER = {
@@ -145,10 +156,23 @@ const PARAMETERS: Record<string, ParameterObject> = {
     description: 'Transfers to skip, in the order created_at ascending, then id.',
     schema: { type: 'integer', minimum: 0, default: 0 },
   },
+  AllTenants: {
+    name: 'all_tenants',
+    in: 'query',
+    required: false,
+    allowEmptyValue: true,
+    description:
+      "Administrators only (role `admin`, action `evs:transfers:list_all_projects`, audited): every project's pending " +
+      "transfers, each link naming the transfer's own project. Yes: `1`, `true`, `yes`, `on`, `t`, `y` or no value; no: " +
+      '`0`, `false`, `no`, `off`, `f`, `n` (case-insensitive). Anyone else asking for yes is refused 403, not answered ' +
+      "with only their own project's transfers as Cinder would; an administrator sending anything else gets 400.",
+    schema: { type: 'string' },
+  },
 };
 
 const param = (name: string): ReferenceObject => ({ $ref: `#/components/parameters/${name}` });
 const COLLECTION_PARAMS = [param('Version'), param('ProjectId')];
+const LIST_PARAMS = [param('Limit'), param('Offset'), param('AllTenants')];
 const ITEM_PARAMS = [...COLLECTION_PARAMS, param('TransferId')];
 
 function operation(op: Omit<OperationObject, 'responses'> & { operationId: string }, success: Record<string, ResponseObject>): OperationObject {
@@ -160,7 +184,9 @@ const API_DESCRIPTION = `The EVS disk transfer API: the OpenStack Cinder volume-
 Every request carries credentials: \`X-Auth-Token\` (a JWT naming user, project and roles), or a Huawei
 AK/SK signature (\`Authorization: SDK-HMAC-SHA256 Access=..., SignedHeaders=..., Signature=...\` with
 \`X-Sdk-Date\`, as the Huawei Cloud SDKs send it; rules in docs/api.md). The \`{project_id}\` in the path must
-be the credentials' project. Every response carries \`X-Request-Id\` (and the same id as \`X-OpenStack-Request-Id\`). Errors are
+be the credentials' project, and their roles must allow the route's action: \`reader\` may list and show,
+\`member\` may also create, accept and delete, \`admin\` may also list every project's transfers
+(\`all_tenants\`) and force-delete any (\`os-force_delete\`). Otherwise 403 EVS.5403. Every response carries \`X-Request-Id\` (and the same id as \`X-OpenStack-Request-Id\`). Errors are
 \`{"error": {"code": "EVS.xxxx", "message": "..."}}\`; the full code table is in docs/api.md.
 
 POST bodies are JSON (a missing Content-Type is read as JSON; any other type is a 400), at most
@@ -225,8 +251,8 @@ export function buildOpenApiDocument(): OpenAPIObject {
         get: operation(
           {
             operationId: 'listTransfers',
-            summary: "List the project's pending transfers",
-            parameters: [param('Limit'), param('Offset')],
+            summary: "List the project's pending transfers (an administrator's: every project's, with all_tenants)",
+            parameters: LIST_PARAMS,
           },
           ok(200, 'Pending transfers, oldest first.', 'TransferSummaryList'),
         ),
@@ -236,8 +262,8 @@ export function buildOpenApiDocument(): OpenAPIObject {
         get: operation(
           {
             operationId: 'listTransfersDetail',
-            summary: "List the project's pending transfers with details",
-            parameters: [param('Limit'), param('Offset')],
+            summary: "List the project's pending transfers with details (an administrator's: every project's, with all_tenants)",
+            parameters: LIST_PARAMS,
           },
           ok(200, 'Pending transfers, oldest first.', 'TransferDetailList'),
         ),
@@ -270,6 +296,24 @@ export function buildOpenApiDocument(): OpenAPIObject {
           ok(202, 'Accepted: the disk now belongs to the accepting project.', 'TransferSummaryResponse'),
         ),
       },
+      '/{version}/{project_id}/os-volume-transfer/{transfer_id}/action': {
+        parameters: ITEM_PARAMS,
+        post: operation(
+          {
+            operationId: 'transferAction',
+            summary: "An administrator's action on any project's transfer: os-force_delete",
+            description:
+              'Administrators only (role `admin`, action `evs:transfers:force_delete`, audited); `{project_id}` is the ' +
+              "administrator's own project, `{transfer_id}` a transfer of any project, pending or stuck moving its disk " +
+              'to an acceptor. Answers once the transfer is deleted and the disk is its owner\'s again, unlocked; the ' +
+              'lifecycle event `deleted` names the administrator (`forced: true`). If the accept it cut short had in ' +
+              'fact moved the disk, the transfer ends accepted and the answer is 409 EVS.5412. A deletion or expiry ' +
+              'already under way is 409 EVS.5410. Empty body on success.',
+            requestBody: { required: true, content: { 'application/json': { schema: ref('TransferActionRequest') } } },
+          },
+          ok(202, 'Force-deleted: the disk belongs to its owner again, unlocked.'),
+        ),
+      },
       '/healthz': {
         get: {
           tags: ['health'],
@@ -288,7 +332,12 @@ export function buildOpenApiDocument(): OpenAPIObject {
     },
     components: {
       securitySchemes: {
-        authToken: { type: 'apiKey', in: 'header', name: 'X-Auth-Token', description: 'A signed JWT (EdDSA).' },
+        authToken: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Auth-Token',
+          description: "A signed JWT: the local issuer's (EdDSA), or a configured OpenID Connect provider's (JWKS).",
+        },
         accessKeySignature: {
           type: 'apiKey',
           in: 'header',
@@ -360,6 +409,9 @@ export function buildOpenApiDocument(): OpenAPIObject {
         }),
         AcceptTransferRequest: strictObject({
           accept: strictObject({ auth_key: { type: 'string', minLength: 1, maxLength: 255 } }),
+        }),
+        TransferActionRequest: strictObject({
+          'os-force_delete': { ...strictObject({}, []), nullable: true, description: '{} or null (as python-cinderclient sends it).' },
         }),
         Error: strictObject({
           error: strictObject({ code: { type: 'string', pattern: '^EVS\\.[0-9]{4}$' }, message: { type: 'string' } }),

@@ -21,6 +21,8 @@ import {
   type CreationOutcome,
   deleteUpdate,
   type DeleteRequest,
+  type ForceDeleteOutcome,
+  forceDeleteUpdate,
   SEARCH_ATTRIBUTES,
   TRANSFER_TASK_QUEUE,
   TRANSFER_WORKFLOW_TYPE,
@@ -83,6 +85,14 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
       this.client.workflow
         .getHandle(transferWorkflowId(transferId))
         .executeUpdate(deleteUpdate, { args: [request], updateId: request.actor.requestId }),
+    );
+  }
+
+  forceDelete(transferId: string, request: DeleteRequest): Promise<ForceDeleteOutcome> {
+    return this.call('forceDelete', transferId, () =>
+      this.client.workflow
+        .getHandle(transferWorkflowId(transferId))
+        .executeUpdate(forceDeleteUpdate, { args: [request], updateId: request.actor.requestId }),
     );
   }
 

@@ -11,6 +11,7 @@ import type {
   AcceptRequest,
   CreationOutcome,
   DeleteRequest,
+  ForceDeleteOutcome,
 } from '../../../../libs/temporal/src/transfer.definitions';
 
 export const TRANSFER_WORKFLOWS = 'TRANSFER_WORKFLOWS';
@@ -22,4 +23,10 @@ export interface TransferWorkflows {
   accept(transferId: string, request: AcceptRequest): Promise<AcceptOutcome>;
   /** Answers once the transfer is deleted and the disk released. */
   delete(transferId: string, request: DeleteRequest): Promise<void>;
+  /**
+   * An administrator's delete of any project's transfer, pending or stuck
+   * accepting. Answers once the disk is its owner's again, or
+   * TransferAlreadyAccepted when the accept turned out to have moved it.
+   */
+  forceDelete(transferId: string, request: DeleteRequest): Promise<ForceDeleteOutcome>;
 }

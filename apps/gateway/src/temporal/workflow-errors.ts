@@ -16,7 +16,7 @@ import {
 } from '@temporalio/client';
 import { DomainError, type ErrorDetails, isErrorName } from '../../../../libs/domain/src/errors';
 
-export type WorkflowOperation = 'create' | 'accept' | 'delete';
+export type WorkflowOperation = 'create' | 'accept' | 'delete' | 'forceDelete';
 
 /** gRPC status codes (grpc/status.h) the mapping distinguishes. */
 const GRPC = { CANCELLED: 1, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14 } as const;
@@ -31,6 +31,9 @@ export const OUTCOME_UNKNOWN_MESSAGES: Record<WorkflowOperation, string> = {
     'The acceptance was not confirmed in time and may still complete. ' +
     'Check whether the disk now belongs to your project before retrying.',
   delete: 'The deletion was not confirmed in time and may still complete. Show the transfer before retrying.',
+  forceDelete:
+    'The force-delete was not confirmed in time and may still complete. ' +
+    "List all projects' transfers (all_tenants=1) before retrying.",
 };
 
 /** The gateway's own deadline passed (the race timer, when gRPC's deadline did not fire first). */

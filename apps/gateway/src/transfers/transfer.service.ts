@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { generateAuthKey, hashAuthKey } from '../../../../libs/auth/src/auth-key';
 import type { AppConfig } from '../../../../libs/config/src/config';
+import { API_ACTIONS } from '../../../../libs/contracts/src/events';
 import { DomainError, type ErrorName } from '../../../../libs/domain/src/errors';
 import { FailureWindow } from '../../../../libs/domain/src/failure-window';
 import type { Actor, TransferRequest } from '../../../../libs/domain/src/transfer';
@@ -24,7 +25,14 @@ import {
   type TransferFacts,
   type TransferSummaryView,
 } from './transfer.presenter';
-import { parseAcceptTransfer, parseCreateTransfer, parseListPage, parseTransferId } from './transfer.validation';
+import {
+  parseAcceptTransfer,
+  parseAllTenants,
+  parseCreateTransfer,
+  parseListPage,
+  parseTransferAction,
+  parseTransferId,
+} from './transfer.validation';
 
 const facts = (row: TransferRow): TransferFacts => ({
   id: row.id,
@@ -113,6 +121,21 @@ export class TransferService {
    * leaks (not even through timing of a workflow call). The workflow still
    * decides, e.g. when an accept won the race.
    */
+  /**
+   * An administrator's delete of any project's transfer (the policy table
+   * has let only admins here). Straight to the workflow, which decides, so a
+   * transfer the read model no longer lists (an accept stuck past its
+   * expiry time) can still be ended; the read model only names the disk for
+   * the audit record should the workflow refuse.
+   */
+  async forceDelete(caller: Caller, rawTransferId: string | undefined, body: unknown): Promise<void> {
+    parseTransferAction(body);
+    const transferId = parseTransferId(rawTransferId);
+    caller.context.target = { transferId, volumeId: this.readModel.findAnyProject(transferId)?.volumeId ?? null };
+    const outcome = await this.workflows.forceDelete(transferId, { actor: this.actor(caller) });
+    caller.context.target.volumeId = outcome.volumeId;
+  }
+
   async delete(caller: Caller, rawTransferId: string | undefined): Promise<void> {
     const transferId = parseTransferId(rawTransferId);
     caller.context.target.transferId = transferId;
@@ -130,24 +153,37 @@ export class TransferService {
   }
 
   list(caller: Caller, query: Record<string, unknown>): { transfers: TransferSummaryView[] } {
-    const base = this.linkBase(caller);
-    return { transfers: this.readModel.listPending(caller.projectId, parseListPage(query)).map((r) => summaryView(base, facts(r))) };
+    return { transfers: this.pendingPage(caller, query).map((r) => summaryView(this.linkBase(caller, r.projectId), facts(r))) };
   }
 
   listDetail(caller: Caller, query: Record<string, unknown>): { transfers: TransferDetailView[] } {
-    const base = this.linkBase(caller);
-    return { transfers: this.readModel.listPending(caller.projectId, parseListPage(query)).map((r) => detailView(base, facts(r))) };
+    return { transfers: this.pendingPage(caller, query).map((r) => detailView(this.linkBase(caller, r.projectId), facts(r))) };
+  }
+
+  /**
+   * The caller's project's pending transfers, or every project's when the
+   * request is the all-projects list (RouteActionGuard decided that from
+   * all_tenants, and the policy table let only admins through). The body
+   * has no field for a transfer's project, so the links name it.
+   */
+  private pendingPage(caller: Caller, query: Record<string, unknown>): TransferRow[] {
+    const page = parseListPage(query);
+    if (caller.context.action !== API_ACTIONS.listAllProjects) return this.readModel.listPending(caller.projectId, page);
+    if (parseAllTenants(query) === null) {
+      throw new DomainError('BadRequest', { message: 'Query parameter all_tenants must be a boolean such as 1, 0, true or false.' });
+    }
+    return this.readModel.listPendingAllProjects(page);
   }
 
   private actor(caller: Caller): Actor {
     return { projectId: caller.principal.projectId, userId: caller.principal.userId, requestId: caller.context.requestId };
   }
 
-  private linkBase(caller: Caller): LinkBase {
+  private linkBase(caller: Caller, projectId: string = caller.projectId): LinkBase {
     return {
       baseUrl: caller.requestBaseUrl(this.config.gateway.publicBaseUrl),
       version: caller.version,
-      projectId: caller.projectId,
+      projectId,
     };
   }
 }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../../../libs/domain/src/errors';
-import { parseAcceptTransfer, parseCreateTransfer, parseListPage, parseTransferId } from './transfer.validation';
+import {
+  parseAcceptTransfer,
+  parseAllTenants,
+  parseCreateTransfer,
+  parseListPage,
+  parseTransferAction,
+  parseTransferId,
+} from './transfer.validation';
 
 const VOLUME = '5B0E3AC5-6D6E-4D1B-9C1E-0D8A8A0B5D4E';
 
@@ -97,4 +104,36 @@ describe('parseTransferId', () => {
       expect(refusal(() => parseTransferId(raw)).errorName).toBe('TransferNotFound');
     }
   });
+});
+
+describe('parseAllTenants', () => {
+  it.each(['1', 'true', 'True', 'YES', 'on', 't', 'y', '', ' 1 '])('reads %j as yes', (value) => {
+    expect(parseAllTenants({ all_tenants: value })).toBe(true);
+  });
+
+  it.each(['0', 'false', 'False', 'no', 'off', 'f', 'n'])('reads %j as no', (value) => {
+    expect(parseAllTenants({ all_tenants: value })).toBe(false);
+  });
+
+  it('reads an absent parameter as no', () => {
+    expect(parseAllTenants({ limit: '5' })).toBe(false);
+  });
+
+  it.each([['maybe'], ['2'], [['1', '1']], [{ a: '1' }]])('has no answer for %j', (value) => {
+    expect(parseAllTenants({ all_tenants: value })).toBeNull();
+  });
+});
+
+describe('parseTransferAction', () => {
+  it('takes os-force_delete with {} or null', () => {
+    expect(parseTransferAction({ 'os-force_delete': {} })).toBe('os-force_delete');
+    expect(parseTransferAction({ 'os-force_delete': null })).toBe('os-force_delete');
+  });
+
+  it.each([[{}], [{ 'os-force_delete': { now: true } }], [{ 'os-force_delete': {}, extra: 1 }], [{ 'os-reset_status': {} }], [null], ['os-force_delete']])(
+    'refuses %j as a bad request',
+    (body) => {
+      expect(() => parseTransferAction(body)).toThrow(DomainError);
+    },
+  );
 });

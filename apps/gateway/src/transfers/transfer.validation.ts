@@ -27,6 +27,14 @@ const acceptTransferBody = z.strictObject({
   }),
 });
 
+/**
+ * Cinder's admin-action body. python-cinderclient sends the action's value
+ * as null, others as {}; the transfer has no other action yet.
+ */
+const transferActionBody = z.strictObject({
+  'os-force_delete': z.strictObject({}).nullable(),
+});
+
 export interface CreateTransferInput {
   /** Lower-cased: UUIDs compare case-insensitively, the inventory stores them lower-case. */
   volumeId: string;
@@ -63,6 +71,13 @@ export function parseAcceptTransfer(body: unknown): AcceptTransferInput {
   return { authKey: parsed.data.accept.auth_key };
 }
 
+/** The one transfer action there is, os-force_delete; anything else is a 400. */
+export function parseTransferAction(body: unknown): 'os-force_delete' {
+  const parsed = transferActionBody.safeParse(body);
+  if (!parsed.success) throw invalidBody(parsed.error);
+  return 'os-force_delete';
+}
+
 function integerParam(query: Record<string, unknown>, name: string, min: number, max: number, fallback: number): number {
   const raw = query[name];
   if (raw === undefined) return fallback;
@@ -77,10 +92,33 @@ function integerParam(query: Record<string, unknown>, name: string, min: number,
 }
 
 /**
+ * oslo's spellings of a boolean (python-cinderclient sends all_tenants=1,
+ * openstacksdk all_tenants=True). A bare `?all_tenants` counts as yes:
+ * Cinder looks only at whether the parameter is there.
+ */
+const YES = new Set(['', '1', 't', 'true', 'y', 'yes', 'on']);
+const NO = new Set(['0', 'f', 'false', 'n', 'no', 'off']);
+
+/**
+ * Whether a list asks for every project's transfers (Cinder's admin
+ * all_tenants): false when the parameter is absent or says no, null when its
+ * value is no boolean at all (or the parameter is repeated).
+ */
+export function parseAllTenants(query: Record<string, unknown>): boolean | null {
+  const raw = query.all_tenants;
+  if (raw === undefined) return false;
+  if (typeof raw !== 'string') return null;
+  const word = raw.trim().toLowerCase();
+  if (YES.has(word)) return true;
+  return NO.has(word) ? false : null;
+}
+
+/**
  * limit 1..1000 (default 1000), offset >= 0 (default 0). Every other query
- * parameter is ignored: Cinder answers the base volume-transfer API without
- * error for filters it does not apply, and clients such as openstacksdk send
- * extra ones (marker/sort belong to microversion 3.59, a later step).
+ * parameter but all_tenants (parseAllTenants) is ignored: Cinder answers
+ * the base volume-transfer API without error for filters it does not apply,
+ * and clients such as openstacksdk send extra ones (marker/sort belong to
+ * microversion 3.59, a later step).
  */
 export function parseListPage(query: Record<string, unknown>): ListPage {
   return {

@@ -16,13 +16,12 @@ import {
   type Principal,
 } from '../../../../libs/auth/src/token-verifier';
 import { isProjectId } from '../../../../libs/domain/src/ids';
+import { TENANT_READ, TENANT_WRITE } from '../../../../libs/auth/src/policy';
 import { badRequest, forbidden, unauthenticated } from './inventory-http.error';
 
 /** The CredentialVerifier of tenant tokens (libs/auth openJwtTokenVerifier in production). */
 export const TENANT_TOKEN_VERIFIER = Symbol('TENANT_TOKEN_VERIFIER');
 
-/** A token carrying this role may read its project's resources and change nothing. */
-export const READ_ONLY_ROLE = 'reader';
 const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 
 interface InventoryRequest {
@@ -78,8 +77,9 @@ export class ServiceCredentialsGuard implements CanActivate {
 /**
  * Admits a tenant request to `/v3/{project_id}/...`: a valid X-Auth-Token
  * (401), a well-formed project id (400), the token's own project (403), and
- * for a reader token only reads (403). Resources of another project are then
- * out of reach because every query is scoped to the path's project (404).
+ * roles that allow the method (403: reader reads; member and admin also
+ * write). Resources of another project are then out of reach because every
+ * query is scoped to the path's project (404).
  */
 @Injectable()
 export class TenantAccessGuard implements CanActivate {
@@ -92,8 +92,10 @@ export class TenantAccessGuard implements CanActivate {
     if (req.params.project_id !== principal.projectId) {
       throw forbidden('The project in the path is not the project of the token.');
     }
-    if (!READ_METHODS.has(req.method) && principal.roles.includes(READ_ONLY_ROLE)) {
-      throw forbidden(`A token with the role "${READ_ONLY_ROLE}" may only read.`);
+    // The gateway's roles, applied the same way: reader reads, member and admin also write.
+    const allowed = READ_METHODS.has(req.method) ? TENANT_READ : TENANT_WRITE;
+    if (!principal.roles.some((role) => (allowed as readonly string[]).includes(role))) {
+      throw forbidden(`This needs one of the roles ${allowed.join(', ')}.`);
     }
     return true;
   }

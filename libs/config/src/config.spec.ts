@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config';
+
+const JWKS = { JWT_JWKS_URL: 'https://idp.example.test/certs', JWT_JWKS_ISSUER: 'https://idp.example.test' };
+
+describe('token settings', () => {
+  it('trusts only the local issuer by default, with 30 s of skew and today’s claim names', () => {
+    const { auth } = loadConfig({});
+    expect(auth).toMatchObject({ jwtIssuer: 'evs-transfer-local', jwtAudience: 'evs', clockSkewSeconds: 30, jwks: null });
+  });
+
+  it('adds an OpenID Connect provider with its own issuer, the gateway’s audience and RS256/ES256 by default', () => {
+    expect(loadConfig(JWKS).auth.jwks).toEqual({
+      url: 'https://idp.example.test/certs',
+      issuer: 'https://idp.example.test',
+      audience: 'evs',
+      algorithms: ['RS256', 'ES256'],
+      projectClaim: 'project_id',
+      rolesClaim: 'roles',
+    });
+    expect(
+      loadConfig({
+        ...JWKS,
+        JWT_JWKS_AUDIENCE: 'account',
+        JWT_JWKS_ALGORITHMS: 'PS256, EdDSA',
+        JWT_JWKS_PROJECT_CLAIM: 'tenant',
+        JWT_JWKS_ROLES_CLAIM: 'realm_access.roles',
+      }).auth.jwks,
+    ).toMatchObject({ audience: 'account', algorithms: ['PS256', 'EdDSA'], projectClaim: 'tenant', rolesClaim: 'realm_access.roles' });
+  });
+
+  it.each([
+    ['a JWKS URL without the provider’s issuer', { JWT_JWKS_URL: 'https://idp.example.test/certs' }, /JWT_JWKS_ISSUER/],
+    ['the provider’s issuer equal to the local one', { ...JWKS, JWT_JWKS_ISSUER: 'evs-transfer-local' }, /JWT_JWKS_ISSUER/],
+    ['a JWKS URL that is not http(s)', { ...JWKS, JWT_JWKS_URL: 'file:///etc/keys.json' }, /JWT_JWKS_URL/],
+    ['alg none', { ...JWKS, JWT_JWKS_ALGORITHMS: 'RS256,none' }, /JWT_JWKS_ALGORITHMS.*never none or HS/s],
+    ['an HMAC algorithm', { ...JWKS, JWT_JWKS_ALGORITHMS: 'HS256' }, /JWT_JWKS_ALGORITHMS/],
+    ['no algorithm at all', { ...JWKS, JWT_JWKS_ALGORITHMS: ' , ' }, /JWT_JWKS_ALGORITHMS/],
+    ['a clock skew over five minutes', { JWT_CLOCK_SKEW_SECONDS: '301' }, /JWT_CLOCK_SKEW_SECONDS/],
+    ['a negative clock skew', { JWT_CLOCK_SKEW_SECONDS: '-1' }, /JWT_CLOCK_SKEW_SECONDS/],
+  ])('refuses %s', (_what, env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('takes a clock skew from 0 up to 300 s', () => {
+    expect(loadConfig({ JWT_CLOCK_SKEW_SECONDS: '0' }).auth.clockSkewSeconds).toBe(0);
+    expect(loadConfig({ JWT_CLOCK_SKEW_SECONDS: '300' }).auth.clockSkewSeconds).toBe(300);
+  });
+});
