@@ -38,8 +38,11 @@ export const ActsAs = (action: ApiAction, options: { allProjects?: ApiAction } =
  * simply the first step of the pipeline that knows the route.
  *
  * A list that asks for all_tenants is the administrator's action, whatever
- * the value's spelling beyond a plain "no": a malformed value is then
- * refused by policy for a tenant, or as a bad request for an administrator.
+ * the value's spelling beyond a plain "no" (a malformed value is then a bad
+ * request for an administrator), with the plain list as its fallback: for a
+ * caller the policy does not let list every project, PolicyGuard falls back
+ * to its own project's list, as Cinder does (python-cinderclient's find()
+ * always sends all_tenants=1).
  */
 @Injectable()
 export class RouteActionGuard implements CanActivate {
@@ -50,7 +53,10 @@ export class RouteActionGuard implements CanActivate {
     if (route === undefined) return true;
     const req = execution.switchToHttp().getRequest<HttpRequest>();
     const { action, allProjects } = route;
-    requestContext(req).action = allProjects !== undefined && parseAllTenants(req.query) !== false ? allProjects : action;
+    const context = requestContext(req);
+    const widened = allProjects !== undefined && parseAllTenants(req.query) !== false;
+    context.action = widened ? allProjects : action;
+    context.fallbackAction = widened ? action : null;
     return true;
   }
 }

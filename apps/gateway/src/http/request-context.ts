@@ -25,6 +25,11 @@ export interface RequestContext {
   sourceIp: string | null;
   /** The route's action (every transfer route has one); audited when AUDITED_ACTIONS has it. */
   action: ApiAction | null;
+  /**
+   * What the request does instead when the policy refuses `action`: a
+   * tenant's list with all_tenants is its own project's list, as in Cinder.
+   */
+  fallbackAction: ApiAction | null;
   principal: Principal | null;
   pathProjectId: string | null;
   target: { transferId: string | null; volumeId: string | null };
@@ -49,6 +54,7 @@ export function createRequestContext(req: IncomingMessage): RequestContext {
     startedAtMs: Date.now(),
     sourceIp: peerAddress(req),
     action: null,
+    fallbackAction: null,
     principal: null,
     pathProjectId: null,
     target: { transferId: null, volumeId: null },
