@@ -16,7 +16,7 @@ import type {
 import { ERROR_CATALOGUE, type ErrorName } from '../../../../libs/domain/src/errors';
 import { TRANSFER_RULES } from '../../../../libs/domain/src/disk';
 import { MAX_BODY_BYTES } from '../http/json-body.interceptor';
-import { MAX_LIST_LIMIT } from '../transfers/transfer.validation';
+import { MAX_AUTH_KEY_CHARS, MAX_LIST_LIMIT, MAX_NAME_CHARS, NAME_PATTERN } from '../transfers/transfer.validation';
 
 const ref = (name: string): ReferenceObject => ({ $ref: `#/components/schemas/${name}` });
 
@@ -341,15 +341,16 @@ export function buildOpenApiDocument(): OpenAPIObject {
                 type: 'string',
                 nullable: true,
                 minLength: 1,
-                maxLength: 255,
-                description: 'Trimmed; 1 to 255 characters when given.',
+                maxLength: MAX_NAME_CHARS,
+                pattern: NAME_PATTERN,
+                description: `At most ${MAX_NAME_CHARS} characters as sent, not blank, no control characters; stored trimmed.`,
               },
             },
             ['volume_id'],
           ),
         }),
         AcceptTransferRequest: strictObject({
-          accept: strictObject({ auth_key: { type: 'string', minLength: 1, maxLength: 255 } }),
+          accept: strictObject({ auth_key: { type: 'string', minLength: 1, maxLength: MAX_AUTH_KEY_CHARS } }),
         }),
         Error: strictObject({
           error: strictObject({ code: { type: 'string', pattern: '^EVS\\.[0-9]{4}$' }, message: { type: 'string' } }),
