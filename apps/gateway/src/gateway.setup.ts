@@ -5,7 +5,9 @@
 import type { NestApplicationOptions } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
+import { answerUnparsableRequests } from './http/client-error';
 import { requestContextMiddleware } from './http/request-context';
+import { type RouterLayer, routeMethodsMiddleware } from './http/route-methods';
 import { buildOpenApiDocument } from './openapi/openapi.document';
 
 export const GATEWAY_APP_OPTIONS: NestApplicationOptions = {
@@ -21,6 +23,9 @@ export function configureGateway(app: NestExpressApplication): void {
   app.set('etag', false);
   // Mounted before anything else, the docs routes included: every response gets X-Request-Id.
   app.use(requestContextMiddleware);
+  const express = app.getHttpAdapter().getInstance() as { router: { stack: RouterLayer[] } };
+  app.use(routeMethodsMiddleware(() => express.router.stack));
+  answerUnparsableRequests(app.getHttpServer());
   SwaggerModule.setup('docs', app, buildOpenApiDocument(), {
     jsonDocumentUrl: 'openapi.json',
     raw: ['json'],
