@@ -6,6 +6,7 @@
  * Served at /openapi.json, with Swagger UI at /docs.
  */
 import type {
+  LinkObject,
   OpenAPIObject,
   OperationObject,
   ParameterObject,
@@ -16,7 +17,7 @@ import type {
 import { ERROR_CATALOGUE, type ErrorName } from '../../../../libs/domain/src/errors';
 import { TRANSFER_RULES } from '../../../../libs/domain/src/disk';
 import { MAX_BODY_BYTES } from '../http/json-body.interceptor';
-import { MAX_AUTH_KEY_CHARS, MAX_LIST_LIMIT, MAX_NAME_CHARS, NAME_PATTERN } from '../transfers/transfer.validation';
+import { MAX_AUTH_KEY_CHARS, MAX_LIST_LIMIT, MAX_LIST_OFFSET, MAX_NAME_CHARS, NAME_PATTERN } from '../transfers/transfer.validation';
 
 const ref = (name: string): ReferenceObject => ({ $ref: `#/components/schemas/${name}` });
 
@@ -29,13 +30,18 @@ function strictObject(properties: Record<string, SchemaObject | ReferenceObject>
 
 const RULE_ERRORS: ErrorName[] = TRANSFER_RULES.map((r) => r.error);
 
-/** The errors each operation can answer, by catalogue name. */
+/**
+ * The errors each operation can answer, by catalogue name. NotFound is the
+ * route itself not existing: a {version} other than v2 or v3, or a path
+ * segment that is not percent-encoded UTF-8.
+ */
 export const OPERATION_ERRORS: Record<string, ErrorName[]> = {
   createTransfer: [
     'BadRequest',
     ...RULE_ERRORS,
     'Unauthenticated',
     'Forbidden',
+    'NotFound',
     'DiskNotFound',
     'DiskAlreadyInTransfer',
     'Internal',
@@ -48,6 +54,7 @@ export const OPERATION_ERRORS: Record<string, ErrorName[]> = {
     ...RULE_ERRORS,
     'Unauthenticated',
     'Forbidden',
+    'NotFound',
     'TransferNotFound',
     'QuotaExceeded',
     'TransferBusy',
@@ -55,10 +62,11 @@ export const OPERATION_ERRORS: Record<string, ErrorName[]> = {
     'Internal',
     'DependencyUnavailable',
   ],
-  deleteTransfer: ['Unauthenticated', 'Forbidden', 'TransferNotFound', 'TransferBusy', 'Internal', 'DependencyUnavailable'],
-  listTransfers: ['BadRequest', 'Unauthenticated', 'Forbidden', 'Internal'],
-  listTransfersDetail: ['BadRequest', 'Unauthenticated', 'Forbidden', 'Internal'],
-  showTransfer: ['Unauthenticated', 'Forbidden', 'TransferNotFound', 'Internal'],
+  deleteTransfer: ['Unauthenticated', 'Forbidden', 'NotFound', 'TransferNotFound', 'TransferBusy', 'Internal', 'DependencyUnavailable'],
+  listTransfers: ['BadRequest', 'Unauthenticated', 'Forbidden', 'NotFound', 'Internal'],
+  listTransfersDetail: ['BadRequest', 'Unauthenticated', 'Forbidden', 'NotFound', 'Internal'],
+  showTransfer: ['Unauthenticated', 'Forbidden', 'NotFound', 'TransferNotFound', 'Internal'],
+  showVersion: ['NotFound'],
 };
 
 const REQUEST_ID_HEADER = {
@@ -142,13 +150,21 @@ const PARAMETERS: Record<string, ParameterObject> = {
     in: 'query',
     required: false,
     description: 'Transfers to skip, in the order created_at ascending, then id.',
-    schema: { type: 'integer', minimum: 0, default: 0 },
+    schema: { type: 'integer', minimum: 0, maximum: MAX_LIST_OFFSET, default: 0 },
   },
 };
 
 const param = (name: string): ReferenceObject => ({ $ref: `#/components/parameters/${name}` });
 const COLLECTION_PARAMS = [param('Version'), param('ProjectId')];
 const ITEM_PARAMS = [...COLLECTION_PARAMS, param('TransferId')];
+
+/** Where the id of a created transfer is, and the path it was created under, for OpenAPI links. */
+const NEW_TRANSFER_ID = '$response.body#/transfer/id';
+const SAME_COLLECTION = { version: '$request.path.version', project_id: '$request.path.project_id' };
+
+function withLinks(responses: Record<string, ResponseObject>, links: Record<string, LinkObject>): Record<string, ResponseObject> {
+  return Object.fromEntries(Object.entries(responses).map(([status, response]) => [status, { ...response, links }]));
+}
 
 function operation(op: Omit<OperationObject, 'responses'> & { operationId: string }, success: Record<string, ResponseObject>): OperationObject {
   return { tags: ['transfers'], ...op, responses: { ...success, ...errorResponses(op.operationId) } };
@@ -160,8 +176,11 @@ Every request carries \`X-Auth-Token\` (a JWT naming user, project and roles); t
 path must be its project. Every response carries \`X-Request-Id\` (and the same id as \`X-OpenStack-Request-Id\`). Errors are
 \`{"error": {"code": "EVS.xxxx", "message": "..."}}\`; the full code table is in docs/api.md.
 
-POST bodies are JSON (a missing Content-Type is read as JSON; any other type is a 400), at most
-${MAX_BODY_BYTES} bytes.`;
+POST bodies are JSON objects (a missing Content-Type is read as JSON; any other type is a 400), at most
+${MAX_BODY_BYTES} bytes, valid UTF-8, without a key twice in one object and without unknown keys.
+
+A method a path does not serve is answered 405 with an \`Allow\` header (before authentication), in the
+same error shape (\`EVS.5405\`). A request the HTTP parser cannot read is a 400 \`EVS.5400\`.`;
 
 export function buildOpenApiDocument(): OpenAPIObject {
   return {
@@ -204,6 +223,7 @@ export function buildOpenApiDocument(): OpenAPIObject {
               headers: REQUEST_ID_HEADER,
               content: { 'application/json': { schema: ref('VersionsDocument') } },
             },
+            ...errorResponses('showVersion'),
           },
         },
       },
@@ -217,7 +237,15 @@ export function buildOpenApiDocument(): OpenAPIObject {
               'Answers once the disk is validated and locked for the transfer. The response is the only one that ever carries auth_key.',
             requestBody: { required: true, content: { 'application/json': { schema: ref('CreateTransferRequest') } } },
           },
-          ok(202, 'The transfer is pending; hand id and auth_key to the recipient.', 'CreatedTransferResponse'),
+          withLinks(ok(202, 'The transfer is pending; hand id and auth_key to the recipient.', 'CreatedTransferResponse'), {
+            ShowTransfer: { operationId: 'showTransfer', parameters: { ...SAME_COLLECTION, transfer_id: NEW_TRANSFER_ID } },
+            DeleteTransfer: { operationId: 'deleteTransfer', parameters: { ...SAME_COLLECTION, transfer_id: NEW_TRANSFER_ID } },
+            AcceptTransfer: {
+              operationId: 'acceptTransfer',
+              description: "By another project: its own project_id, with the auth_key of this response.",
+              parameters: { version: '$request.path.version', transfer_id: NEW_TRANSFER_ID },
+            },
+          }),
         ),
         get: operation(
           {

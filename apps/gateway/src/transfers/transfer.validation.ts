@@ -70,6 +70,8 @@ export interface ListPage {
 }
 
 export const MAX_LIST_LIMIT = 1000;
+/** The largest offset JavaScript holds exactly; published in the OpenAPI document, which had left it open. */
+export const MAX_LIST_OFFSET = Number.MAX_SAFE_INTEGER;
 
 /** Keys worth quoting back; anything else (huge, odd characters) is only counted. */
 const PLAIN_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -104,7 +106,7 @@ function integerParam(query: Record<string, unknown>, name: string, min: number,
   const raw = query[name];
   if (raw === undefined) return fallback;
   const invalid = new DomainError('BadRequest', {
-    message: `Query parameter ${name} must be an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}.`,
+    message: `Query parameter ${name} must be an integer from ${min} to ${max}.`,
   });
   // A repeated parameter arrives as an array: ambiguous, so refused.
   if (typeof raw !== 'string' || !/^[0-9]{1,16}$/.test(raw)) throw invalid;
@@ -122,7 +124,7 @@ function integerParam(query: Record<string, unknown>, name: string, min: number,
 export function parseListPage(query: Record<string, unknown>): ListPage {
   return {
     limit: integerParam(query, 'limit', 1, MAX_LIST_LIMIT, MAX_LIST_LIMIT),
-    offset: integerParam(query, 'offset', 0, Number.MAX_SAFE_INTEGER, 0),
+    offset: integerParam(query, 'offset', 0, MAX_LIST_OFFSET, 0),
   };
 }
 
