@@ -1,87 +1,25 @@
 /**
  * The Python clients of the compatibility tests (python-cinderclient,
- * openstacksdk), installed from PyPI into .tools/compat-venv (git-ignored)
- * at the versions pinned in test/compat/requirements.txt, and a runner for
- * the procedure scripts beside this file.
- *
- * The venv is built once and reused while requirements.txt and the Python
- * stay the same (a stamp file records both): a warm run starts nothing but
- * the scripts. Concurrent test files (or runs) build it at most once: the
- * build holds a lock directory. Wheels only (no source builds), so an
- * install either works quickly or fails at once.
+ * openstacksdk), installed into .tools/compat-venv at the versions pinned
+ * in test/compat/requirements.txt (test/support/python-venv.ts), and a
+ * runner for the procedure scripts beside this file.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { InventoryClient } from '../../libs/inventory-client/src/inventory.client';
+import { ensureVenv } from '../support/python-venv';
 import { ROOT_DIR, testStack } from '../support/stack';
 import { issueToken, uniqueProjectId } from '../support/tenants';
 
 const run = promisify(execFile);
 
 export const COMPAT_DIR = path.join(ROOT_DIR, 'test/compat');
-export const COMPAT_VENV = path.join(ROOT_DIR, '.tools/compat-venv');
-const REQUIREMENTS = path.join(COMPAT_DIR, 'requirements.txt');
-const STAMP = path.join(COMPAT_VENV, '.evs-requirements.sha256');
-const LOCK = `${COMPAT_VENV}.lock`;
-const LOCK_STALE_MS = 10 * 60_000;
-const LOCK_WAIT_MS = 5 * 60_000;
-const BASE_PYTHON = process.env.EVS_PYTHON ?? 'python3';
-
-async function wantedStamp(): Promise<string> {
-  const { stdout } = await run(BASE_PYTHON, ['-c', 'import sys; print(sys.version)']);
-  return createHash('sha256').update(fs.readFileSync(REQUIREMENTS)).update(stdout).digest('hex');
-}
-
-function currentStamp(): string | null {
-  try {
-    return fs.readFileSync(STAMP, 'utf8').trim();
-  } catch {
-    return null;
-  }
-}
-
-async function withLock<T>(fn: () => Promise<T>): Promise<T> {
-  fs.mkdirSync(path.dirname(LOCK), { recursive: true });
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      fs.mkdirSync(LOCK);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const age = Date.now() - (fs.statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-      if (age > LOCK_STALE_MS) fs.rmSync(LOCK, { recursive: true, force: true });
-      else if (Date.now() > deadline) throw new Error(`${LOCK} is held by another build; remove it if none runs`);
-      else await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    fs.rmSync(LOCK, { recursive: true, force: true });
-  }
-}
 
 /** The venv's python, after building the venv if it is missing or out of date. */
 export async function compatPython(): Promise<string> {
-  const python = path.join(COMPAT_VENV, 'bin', 'python');
-  const wanted = await wantedStamp();
-  if (currentStamp() === wanted && fs.existsSync(python)) return python;
-  return withLock(async () => {
-    if (currentStamp() === wanted && fs.existsSync(python)) return python; // built while we waited
-    fs.rmSync(COMPAT_VENV, { recursive: true, force: true });
-    await run(BASE_PYTHON, ['-m', 'venv', COMPAT_VENV]);
-    await run(
-      python,
-      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', '--only-binary=:all:', '-r', REQUIREMENTS],
-      { maxBuffer: 16 * 1024 * 1024, timeout: 240_000 },
-    );
-    fs.writeFileSync(STAMP, `${wanted}\n`);
-    return python;
-  });
+  const dir = await ensureVenv({ name: 'compat-venv', requirements: path.join(COMPAT_DIR, 'requirements.txt') });
+  return path.join(dir, 'bin', 'python');
 }
 
 export interface StepError {
