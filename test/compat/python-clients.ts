@@ -1,92 +1,26 @@
 /**
  * The Python clients of the compatibility tests (python-cinderclient,
- * openstacksdk, the Huawei Cloud SDK), installed from PyPI into
- * .tools/compat-venv-<hash> (git-ignored) at the versions pinned in
- * test/compat/requirements.txt, and a runner for the procedure scripts
- * beside this file.
- *
- * There is one venv per requirements.txt and Python (the hash is of both),
- * built once and then reused: a warm run starts nothing but the scripts.
- * .tools may be shared by several checkouts of the repository, and one with
- * other pins must not rebuild a venv under another's running tests.
- * Concurrent test files (or runs) build it at most once: the build holds a
- * lock directory. Wheels only (no source builds), so an install either
- * works quickly or fails at once.
+ * openstacksdk, the Huawei Cloud SDK), installed into .tools/compat-venv at the versions pinned
+ * in test/compat/requirements.txt (test/support/python-venv.ts), and a
+ * runner for the procedure scripts beside this file.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { InventoryClient } from '../../libs/inventory-client/src/inventory.client';
 import { harnessInventory } from '../support/inventory';
+import { ensureVenv } from '../support/python-venv';
 import { ROOT_DIR, testStack } from '../support/stack';
 import { issueToken, uniqueProjectId } from '../support/tenants';
 
 const run = promisify(execFile);
 
 export const COMPAT_DIR = path.join(ROOT_DIR, 'test/compat');
-const VENV_PREFIX = path.join(ROOT_DIR, '.tools/compat-venv');
-const REQUIREMENTS = path.join(COMPAT_DIR, 'requirements.txt');
-const STAMP_FILE = '.evs-requirements.sha256';
-const LOCK_STALE_MS = 10 * 60_000;
-const LOCK_WAIT_MS = 5 * 60_000;
-const BASE_PYTHON = process.env.EVS_PYTHON ?? 'python3';
-
-async function wantedStamp(): Promise<string> {
-  const { stdout } = await run(BASE_PYTHON, ['-c', 'import sys; print(sys.version)']);
-  return createHash('sha256').update(fs.readFileSync(REQUIREMENTS)).update(stdout).digest('hex');
-}
-
-/** The stamp a finished build leaves; absent while a build runs or after one failed. */
-function currentStamp(venv: string): string | null {
-  try {
-    return fs.readFileSync(path.join(venv, STAMP_FILE), 'utf8').trim();
-  } catch {
-    return null;
-  }
-}
-
-async function withLock<T>(lock: string, fn: () => Promise<T>): Promise<T> {
-  fs.mkdirSync(path.dirname(lock), { recursive: true });
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      fs.mkdirSync(lock);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-      if (age > LOCK_STALE_MS) fs.rmSync(lock, { recursive: true, force: true });
-      else if (Date.now() > deadline) throw new Error(`${lock} is held by another build; remove it if none runs`);
-      else await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    fs.rmSync(lock, { recursive: true, force: true });
-  }
-}
 
 /** The venv's python, after building the venv if it is missing or out of date. */
 export async function compatPython(): Promise<string> {
-  const wanted = await wantedStamp();
-  const venv = `${VENV_PREFIX}-${wanted.slice(0, 12)}`;
-  const python = path.join(venv, 'bin', 'python');
-  if (currentStamp(venv) === wanted && fs.existsSync(python)) return python;
-  return withLock(`${venv}.lock`, async () => {
-    if (currentStamp(venv) === wanted && fs.existsSync(python)) return python; // built while we waited
-    fs.rmSync(venv, { recursive: true, force: true });
-    await run(BASE_PYTHON, ['-m', 'venv', venv]);
-    await run(
-      python,
-      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', '--only-binary=:all:', '-r', REQUIREMENTS],
-      { maxBuffer: 16 * 1024 * 1024, timeout: 240_000 },
-    );
-    fs.writeFileSync(path.join(venv, STAMP_FILE), `${wanted}\n`);
-    return python;
-  });
+  const dir = await ensureVenv({ name: 'compat-venv', requirements: path.join(COMPAT_DIR, 'requirements.txt') });
+  return path.join(dir, 'bin', 'python');
 }
 
 export interface StepError {

@@ -5,7 +5,12 @@
 import type { NestApplicationOptions } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
+import type { AppConfig } from '../../../libs/config/src/config';
+import { APP_CONFIG } from './gateway.tokens';
+import { ClientAddressResolver } from './http/client-address';
+import { answerUnparsableRequests } from './http/client-error';
 import { requestContextMiddleware } from './http/request-context';
+import { type RouterLayer, routeMethodsMiddleware } from './http/route-methods';
 import { buildOpenApiDocument } from './openapi/openapi.document';
 
 export const GATEWAY_APP_OPTIONS: NestApplicationOptions = {
@@ -17,10 +22,14 @@ export const GATEWAY_APP_OPTIONS: NestApplicationOptions = {
 };
 
 export function configureGateway(app: NestExpressApplication): void {
+  const config = app.get<AppConfig>(APP_CONFIG);
   app.disable('x-powered-by');
   app.set('etag', false);
   // Mounted before anything else, the docs routes included: every response gets X-Request-Id.
-  app.use(requestContextMiddleware);
+  app.use(requestContextMiddleware(new ClientAddressResolver(config.gateway.trustedProxies)));
+  const express = app.getHttpAdapter().getInstance() as { router: { stack: RouterLayer[] } };
+  app.use(routeMethodsMiddleware(() => express.router.stack));
+  answerUnparsableRequests(app.getHttpServer());
   SwaggerModule.setup('docs', app, buildOpenApiDocument(), {
     jsonDocumentUrl: 'openapi.json',
     raw: ['json'],

@@ -3,6 +3,7 @@
  * into a typed object; a bad value stops the process with a message naming
  * the variable, rather than failing later somewhere far away.
  */
+import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { z } from 'zod';
 import {
@@ -16,6 +17,33 @@ import {
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveSeconds = z.coerce.number().positive();
+
+/** An IP address, or a network in CIDR notation (`10.0.0.0/8`, `fd00::/8`). */
+export interface AddressBlock {
+  network: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
+/** Comma-separated addresses and CIDR blocks; a bad entry fails the boot rather than trusting something unintended. */
+const addressBlocks = z
+  .string()
+  .default('')
+  .transform((value, ctx): AddressBlock[] => {
+    const blocks: AddressBlock[] = [];
+    for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+      const [network = '', prefixText, ...rest] = entry.split('/');
+      const version = isIP(network);
+      const bits = version === 6 ? 128 : 32;
+      const prefix = prefixText === undefined ? bits : /^[0-9]{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+      if (version === 0 || rest.length > 0 || !(prefix >= 0 && prefix <= bits)) {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" is not an IP address or CIDR block` });
+        return z.NEVER;
+      }
+      blocks.push({ network, prefix, family: version === 6 ? 'ipv6' : 'ipv4' });
+    }
+    return blocks;
+  });
 
 const schema = z.object({
   DATA_DIR: z.string().default('.data/dev'),
@@ -36,6 +64,11 @@ const schema = z.object({
   GATEWAY_UPDATE_TIMEOUT_SECONDS: positiveSeconds.default(30),
   /** The gateway's outbox of API audit records not yet on Kafka. */
   GATEWAY_OUTBOX_DB_PATH: z.string().default(''),
+  /**
+   * Reverse proxies whose X-Forwarded-For names the client (for the audit
+   * record's source IP). Empty: none, the TCP peer is the client.
+   */
+  GATEWAY_TRUSTED_PROXIES: addressBlocks,
 
   WORKER_HEALTH_PORT: port.default(8082),
 
@@ -117,6 +150,7 @@ export interface AppConfig {
     outboxDbPath: string;
     /** Per calling project, over all transfers: failed accepts allowed within the window. */
     acceptCallerLimit: { maxFailures: number; windowMs: number };
+    trustedProxies: AddressBlock[];
   };
   worker: { healthPort: number };
   inventory: {
@@ -187,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       validationTimeoutMs: c.TRANSFER_VALIDATION_TIMEOUT_SECONDS * 1000,
       outboxDbPath: c.GATEWAY_OUTBOX_DB_PATH || inData('gateway-outbox.sqlite'),
       acceptCallerLimit: { maxFailures: c.ACCEPT_CALLER_MAX_FAILURES, windowMs: c.ACCEPT_CALLER_WINDOW_SECONDS * 1000 },
+      trustedProxies: c.GATEWAY_TRUSTED_PROXIES,
     },
     worker: { healthPort: c.WORKER_HEALTH_PORT },
     inventory: {

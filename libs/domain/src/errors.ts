@@ -16,6 +16,7 @@ export const ERROR_CATALOGUE = {
   NotFound: { status: 404, code: 'EVS.5404', message: 'The resource could not be found.' },
   TransferNotFound: { status: 404, code: 'EVS.5404', message: 'Transfer not found.' },
   DiskNotFound: { status: 404, code: 'EVS.5404', message: 'Disk not found.' },
+  MethodNotAllowed: { status: 405, code: 'EVS.5405', message: 'The method is not allowed on this resource.' },
   QuotaExceeded: {
     status: 413,
     code: 'EVS.5413',

@@ -20,6 +20,7 @@
  */
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { apiAuditRecord, AUDITED_ACTIONS, type OutgoingRecord } from '../../../../libs/contracts/src/events';
+import { isProjectId } from '../../../../libs/domain/src/ids';
 import { EVENT_PUBLISHER, type EventPublisher } from '../../../../libs/kafka/src/event-publisher';
 import type { RequestContext } from '../http/request-context';
 import { AuditOutbox } from './audit-outbox';
@@ -81,7 +82,9 @@ export class ApiAuditService implements OnApplicationBootstrap {
         at: context.startedAtMs,
         action: context.action,
         actor: { projectId: context.principal?.projectId ?? null, userId: context.principal?.userId ?? null },
-        pathProjectId: context.pathProjectId,
+        // The path segment is whatever the client wrote (refused with 403 when it is not theirs);
+        // only a well-formed project id is worth a field in the audit trail.
+        pathProjectId: isProjectId(context.pathProjectId) ? context.pathProjectId : null,
         target: { ...context.target },
         outcome: { status, code: errorCode },
         sourceIp: context.sourceIp,

@@ -31,6 +31,8 @@ function nameForHttpStatus(status: number): ErrorName {
       return 'Forbidden';
     case 404:
       return 'NotFound';
+    case 405:
+      return 'MethodNotAllowed';
     case 503:
       return 'DependencyUnavailable';
     default:

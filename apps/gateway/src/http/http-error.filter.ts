@@ -1,19 +1,29 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Inject, Logger } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
 import { ApiAuditService } from '../audit/api-audit.service';
 import { toErrorResponse } from './error-response';
+import { writeError } from './error-writer';
 import type { HttpRequest, HttpResponse } from './http.types';
-import { OPENSTACK_REQUEST_ID_HEADER, REQUEST_ID_HEADER, requestContext } from './request-context';
+import { requestContext } from './request-context';
+
+const LOGGED_CHARS = 2000;
+
+/**
+ * A value for a log line: control characters escaped, so nothing a client
+ * put in a path or an exception message can start a forged log line or
+ * drive an operator's terminal, and long values cut.
+ */
+export function logSafe(value: string, maxChars = LOGGED_CHARS): string {
+  // eslint-disable-next-line no-control-regex
+  const escaped = value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escaped.length > maxChars ? `${escaped.slice(0, maxChars)}…(${escaped.length - maxChars} more)` : escaped;
+}
 
 /** The gateway's only exception filter: every error leaves through here. */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpErrorFilter');
 
-  constructor(
-    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
-    @Inject(ApiAuditService) private readonly audit: ApiAuditService,
-  ) {}
+  constructor(@Inject(ApiAuditService) private readonly audit: ApiAuditService) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -24,7 +34,9 @@ export class HttpErrorFilter implements ExceptionFilter {
 
     if (response.unexpected) {
       const detail = exception instanceof Error ? (exception.stack ?? exception.message) : String(exception);
-      this.logger.error(`${context.requestId} ${req.method} ${req.path}: ${detail}`);
+      // A stack keeps its lines, each indented, so no line of it can pass for a log line of its own.
+      const lines = detail.split('\n').map((line) => logSafe(line));
+      this.logger.error(`${context.requestId} ${req.method} ${logSafe(req.originalUrl ?? req.url ?? '')}: ${lines.slice(0, 50).join('\n    | ')}`);
     }
     this.audit.recordOutcome(context, response.status, response.body.error.code);
 
@@ -32,12 +44,6 @@ export class HttpErrorFilter implements ExceptionFilter {
       res.destroy();
       return;
     }
-    const adapter = this.adapterHost.httpAdapter;
-    adapter.setHeader(res, REQUEST_ID_HEADER, context.requestId);
-    adapter.setHeader(res, OPENSTACK_REQUEST_ID_HEADER, context.requestId);
-    if (response.retryAfterSeconds !== undefined) {
-      adapter.setHeader(res, 'Retry-After', String(response.retryAfterSeconds));
-    }
-    adapter.reply(res, response.body, response.status);
+    writeError(res, context.requestId, response);
   }
 }

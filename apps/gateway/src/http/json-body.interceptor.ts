@@ -5,16 +5,17 @@
  * 401 whatever it sent, and the gateway never buffers a body for a caller it
  * does not know.
  *
- * Every failure is a 400 EVS.5400, including a body over the limit and a
- * Content-Type other than JSON: the contract's error table has no 413/415
- * for these (413 is the recipient's quota), and Cinder itself treats an
- * undecodable body as a bad request. A request without Content-Type is read
+ * Every failure is a 400 EVS.5400, including a body over the limit, a
+ * Content-Type other than JSON and JSON that parseStrictJson refuses: the
+ * contract's error table has no 413/415 for these (413 is the recipient's
+ * quota), and Cinder itself treats an undecodable body as a bad request. A request without Content-Type is read
  * as JSON, as Cinder does.
  */
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import { from, type Observable, switchMap } from 'rxjs';
 import { DomainError } from '../../../../libs/domain/src/errors';
 import type { HttpRequest } from './http.types';
+import { parseStrictJson } from './strict-json';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -62,9 +63,10 @@ function readUpTo(req: HttpRequest, maxBytes: number): Promise<Buffer | null> {
       cleanup();
       resolve(Buffer.concat(chunks));
     };
-    const onError = (err: Error) => {
+    // The stream's own message (ECONNRESET, aborted, ...) is Node's business, not the client's.
+    const onError = () => {
       cleanup();
-      reject(badRequest(`The request body could not be read: ${err.message}`));
+      reject(badRequest('The request body could not be read.'));
     };
     req.on('data', onData);
     req.on('end', onEnd);
@@ -104,14 +106,7 @@ async function readRawBodyOnce(req: HttpRequest, maxBytes: number): Promise<Buff
 
 export async function readJsonBody(req: HttpRequest, maxBytes: number = MAX_BODY_BYTES): Promise<unknown> {
   checkContentType(req.headers['content-type']);
-  const raw = await readRawBody(req, maxBytes);
-  const text = raw.toString('utf8').replace(/^\uFEFF/, '');
-  if (text.trim() === '') throw badRequest('The request body is empty; a JSON object is required.');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw badRequest('The request body is not valid JSON.');
-  }
+  return parseStrictJson(await readRawBody(req, maxBytes));
 }
 
 @Injectable()

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { ApiAction } from '../../../../libs/contracts/src/events';
 import type { Principal } from '../../../../libs/auth/src/token-verifier';
+import type { ClientAddressResolver } from './client-address';
 import type { HttpResponse } from './http.types';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
@@ -18,10 +19,15 @@ export const REQUEST_ID_HEADER = 'X-Request-Id';
 export const OPENSTACK_REQUEST_ID_HEADER = 'X-OpenStack-Request-Id';
 
 export interface RequestContext {
-  /** `req-<uuid>`, generated here; a client-sent X-Request-Id (or X-OpenStack-Request-Id) is ignored. */
+  /**
+   * `req-<uuid>`, generated here. A client-sent X-Request-Id (or
+   * X-OpenStack-Request-Id) is ignored: this id becomes the Temporal update
+   * id and the audit record's id, so a client choosing it could replay or
+   * collide with another call's, and its value would reach headers and logs.
+   */
   requestId: string;
   startedAtMs: number;
-  /** The TCP peer, never X-Forwarded-For (which any client can write). */
+  /** The TCP peer, or the client a configured trusted proxy names (ClientAddressResolver). */
   sourceIp: string | null;
   /** The route's action (every transfer route has one); audited when AUDITED_ACTIONS has it. */
   action: ApiAction | null;
@@ -48,11 +54,17 @@ function peerAddress(req: IncomingMessage): string | null {
   return address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
 }
 
-export function createRequestContext(req: IncomingMessage): RequestContext {
+/**
+ * The context of a new request. Without a resolver (a request that bypassed
+ * the middleware) the source is the TCP peer: X-Forwarded-For is never
+ * believed by default.
+ */
+export function createRequestContext(req: IncomingMessage, clientAddress?: ClientAddressResolver): RequestContext {
+  const peer = peerAddress(req);
   const context: RequestContext = {
     requestId: newRequestId(),
     startedAtMs: Date.now(),
-    sourceIp: peerAddress(req),
+    sourceIp: clientAddress ? clientAddress.resolve(peer, req.headers) : peer,
     action: null,
     fallbackAction: null,
     principal: null,
@@ -74,9 +86,11 @@ export function requestContext(req: IncomingMessage): RequestContext {
  * routes too): every response, even a 404 for an unknown path or the OpenAPI
  * document, carries the request id, under both headers.
  */
-export function requestContextMiddleware(req: IncomingMessage, res: HttpResponse, next: () => void): void {
-  const context = createRequestContext(req);
-  res.setHeader(REQUEST_ID_HEADER, context.requestId);
-  res.setHeader(OPENSTACK_REQUEST_ID_HEADER, context.requestId);
-  next();
+export function requestContextMiddleware(clientAddress: ClientAddressResolver) {
+  return (req: IncomingMessage, res: HttpResponse, next: () => void): void => {
+    const context = createRequestContext(req, clientAddress);
+    res.setHeader(REQUEST_ID_HEADER, context.requestId);
+    res.setHeader(OPENSTACK_REQUEST_ID_HEADER, context.requestId);
+    next();
+  };
 }

@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { OpenAPIObject, ReferenceObject } from '@nestjs/swagger';
+import type { LinkObject, OpenAPIObject, ReferenceObject, ResponseObject, SchemaObject } from '@nestjs/swagger';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CATALOGUE, type ErrorName } from '../../../../libs/domain/src/errors';
+import { parseCreateTransfer } from '../transfers/transfer.validation';
 import { buildOpenApiDocument, OPERATION_ERRORS } from './openapi.document';
 
 const API_MD = path.resolve(__dirname, '../../../../docs/api.md');
@@ -63,8 +64,8 @@ describe('the OpenAPI document', () => {
       createTransfer: ['202', '400', '401', '403', '404', '409', '500', '503'],
       acceptTransfer: ['202', '400', '401', '403', '404', '409', '413', '429', '500', '503'],
       deleteTransfer: ['202', '401', '403', '404', '409', '500', '503'],
-      listTransfers: ['200', '400', '401', '403', '500', '503'],
-      listTransfersDetail: ['200', '400', '401', '403', '500', '503'],
+      listTransfers: ['200', '400', '401', '403', '404', '500', '503'],
+      listTransfersDetail: ['200', '400', '401', '403', '404', '500', '503'],
       showTransfer: ['200', '401', '403', '404', '500', '503'],
       transferAction: ['202', '400', '401', '403', '404', '409', '500', '503'],
     };
@@ -74,6 +75,47 @@ describe('the OpenAPI document', () => {
         expect(Object.keys(op.responses).sort(), op.operationId).toEqual(expected[op.operationId]);
         expect(OPERATION_ERRORS[op.operationId]).toBeDefined();
       }
+    }
+    expect(Object.keys(doc.paths['/{version}/'].get!.responses).sort()).toEqual(['200', '404']);
+  });
+
+  it('links a created transfer to the operations that take its id, by operations that exist', () => {
+    const created = doc.paths['/{version}/{project_id}/os-volume-transfer'].post!.responses['202'] as ResponseObject;
+    const operationIds = Object.values(doc.paths).flatMap((item) => [item.get, item.post, item.delete].map((op) => op?.operationId));
+    const links = Object.values(created.links ?? {}) as LinkObject[];
+    expect(links.map((l) => l.operationId).sort()).toEqual(['acceptTransfer', 'deleteTransfer', 'showTransfer']);
+    for (const link of links) {
+      expect(operationIds).toContain(link.operationId);
+      expect(link.parameters).toMatchObject({ transfer_id: '$response.body#/transfer/id' });
+    }
+  });
+
+  it('publishes the name rule the gateway applies', () => {
+    const schema = (doc.components!.schemas!.CreateTransferRequest as SchemaObject).properties!.transfer as SchemaObject;
+    const name = schema.properties!.name as SchemaObject;
+    const pattern = new RegExp(name.pattern!);
+    const cases: [string, boolean][] = [
+      ['to team B', true],
+      ['  padded  ', true],
+      ['データ', true],
+      ['', false],
+      ['   ', false],
+      ['\u3000\u00a0\ufeff', false],
+      ['tab\there', false],
+      ['bell\u0007', false],
+      ['c1\u009b', false],
+    ];
+    for (const [value, valid] of cases) {
+      expect(pattern.test(value), JSON.stringify(value)).toBe(valid);
+      const parsed = (() => {
+        try {
+          parseCreateTransfer({ transfer: { volume_id: '5b0e3ac5-6d6e-4d1b-9c1e-0d8a8a0b5d4e', name: value } });
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+      expect(parsed, JSON.stringify(value)).toBe(valid);
     }
   });
 });

@@ -6,6 +6,7 @@
  * Served at /openapi.json, with Swagger UI at /docs.
  */
 import type {
+  LinkObject,
   OpenAPIObject,
   OperationObject,
   ParameterObject,
@@ -16,7 +17,7 @@ import type {
 import { ERROR_CATALOGUE, type ErrorName } from '../../../../libs/domain/src/errors';
 import { TRANSFER_RULES } from '../../../../libs/domain/src/disk';
 import { MAX_BODY_BYTES } from '../http/json-body.interceptor';
-import { MAX_LIST_LIMIT } from '../transfers/transfer.validation';
+import { MAX_AUTH_KEY_CHARS, MAX_LIST_LIMIT, MAX_LIST_OFFSET, MAX_NAME_CHARS, NAME_PATTERN } from '../transfers/transfer.validation';
 
 const ref = (name: string): ReferenceObject => ({ $ref: `#/components/schemas/${name}` });
 
@@ -29,8 +30,13 @@ function strictObject(properties: Record<string, SchemaObject | ReferenceObject>
 
 const RULE_ERRORS: ErrorName[] = TRANSFER_RULES.map((r) => r.error);
 
-/** Every transfer route refuses credentials it cannot check, a foreign path project, and roles the policy does not allow. */
-const ACCESS_ERRORS: ErrorName[] = ['Unauthenticated', 'Forbidden', 'PolicyForbidden'];
+/**
+ * Every transfer route refuses credentials it cannot check, a foreign path
+ * project, and roles the policy does not allow; and answers NotFound for
+ * the route itself not existing: a {version} other than v2 or v3, or a path
+ * segment that is not percent-encoded UTF-8.
+ */
+const ACCESS_ERRORS: ErrorName[] = ['Unauthenticated', 'Forbidden', 'PolicyForbidden', 'NotFound'];
 
 /** The errors each operation can answer, by catalogue name. */
 export const OPERATION_ERRORS: Record<string, ErrorName[]> = {
@@ -71,6 +77,7 @@ export const OPERATION_ERRORS: Record<string, ErrorName[]> = {
     'Internal',
     'DependencyUnavailable',
   ],
+  showVersion: ['NotFound'],
 };
 
 const REQUEST_ID_HEADER = {
@@ -154,7 +161,7 @@ const PARAMETERS: Record<string, ParameterObject> = {
     in: 'query',
     required: false,
     description: 'Transfers to skip, in the order created_at ascending, then id.',
-    schema: { type: 'integer', minimum: 0, default: 0 },
+    schema: { type: 'integer', minimum: 0, maximum: MAX_LIST_OFFSET, default: 0 },
   },
   AllTenants: {
     name: 'all_tenants',
@@ -175,6 +182,14 @@ const COLLECTION_PARAMS = [param('Version'), param('ProjectId')];
 const LIST_PARAMS = [param('Limit'), param('Offset'), param('AllTenants')];
 const ITEM_PARAMS = [...COLLECTION_PARAMS, param('TransferId')];
 
+/** Where the id of a created transfer is, and the path it was created under, for OpenAPI links. */
+const NEW_TRANSFER_ID = '$response.body#/transfer/id';
+const SAME_COLLECTION = { version: '$request.path.version', project_id: '$request.path.project_id' };
+
+function withLinks(responses: Record<string, ResponseObject>, links: Record<string, LinkObject>): Record<string, ResponseObject> {
+  return Object.fromEntries(Object.entries(responses).map(([status, response]) => [status, { ...response, links }]));
+}
+
 function operation(op: Omit<OperationObject, 'responses'> & { operationId: string }, success: Record<string, ResponseObject>): OperationObject {
   return { tags: ['transfers'], ...op, responses: { ...success, ...errorResponses(op.operationId) } };
 }
@@ -189,8 +204,11 @@ be the credentials' project, and their roles must allow the route's action: \`re
 (\`all_tenants\`) and force-delete any (\`os-force_delete\`). Otherwise 403 EVS.5403. Every response carries \`X-Request-Id\` (and the same id as \`X-OpenStack-Request-Id\`). Errors are
 \`{"error": {"code": "EVS.xxxx", "message": "..."}}\`; the full code table is in docs/api.md.
 
-POST bodies are JSON (a missing Content-Type is read as JSON; any other type is a 400), at most
-${MAX_BODY_BYTES} bytes.`;
+POST bodies are JSON objects (a missing Content-Type is read as JSON; any other type is a 400), at most
+${MAX_BODY_BYTES} bytes, valid UTF-8, without a key twice in one object and without unknown keys.
+
+A method a path does not serve is answered 405 with an \`Allow\` header (before authentication), in the
+same error shape (\`EVS.5405\`). A request the HTTP parser cannot read is a 400 \`EVS.5400\`.`;
 
 export function buildOpenApiDocument(): OpenAPIObject {
   return {
@@ -233,6 +251,7 @@ export function buildOpenApiDocument(): OpenAPIObject {
               headers: REQUEST_ID_HEADER,
               content: { 'application/json': { schema: ref('VersionsDocument') } },
             },
+            ...errorResponses('showVersion'),
           },
         },
       },
@@ -246,7 +265,15 @@ export function buildOpenApiDocument(): OpenAPIObject {
               'Answers once the disk is validated and locked for the transfer. The response is the only one that ever carries auth_key.',
             requestBody: { required: true, content: { 'application/json': { schema: ref('CreateTransferRequest') } } },
           },
-          ok(202, 'The transfer is pending; hand id and auth_key to the recipient.', 'CreatedTransferResponse'),
+          withLinks(ok(202, 'The transfer is pending; hand id and auth_key to the recipient.', 'CreatedTransferResponse'), {
+            ShowTransfer: { operationId: 'showTransfer', parameters: { ...SAME_COLLECTION, transfer_id: NEW_TRANSFER_ID } },
+            DeleteTransfer: { operationId: 'deleteTransfer', parameters: { ...SAME_COLLECTION, transfer_id: NEW_TRANSFER_ID } },
+            AcceptTransfer: {
+              operationId: 'acceptTransfer',
+              description: "By another project: its own project_id, with the auth_key of this response.",
+              parameters: { version: '$request.path.version', transfer_id: NEW_TRANSFER_ID },
+            },
+          }),
         ),
         get: operation(
           {
@@ -400,15 +427,16 @@ export function buildOpenApiDocument(): OpenAPIObject {
                 type: 'string',
                 nullable: true,
                 minLength: 1,
-                maxLength: 255,
-                description: 'Trimmed; 1 to 255 characters when given.',
+                maxLength: MAX_NAME_CHARS,
+                pattern: NAME_PATTERN,
+                description: `At most ${MAX_NAME_CHARS} characters as sent, not blank, no control characters; stored trimmed.`,
               },
             },
             ['volume_id'],
           ),
         }),
         AcceptTransferRequest: strictObject({
-          accept: strictObject({ auth_key: { type: 'string', minLength: 1, maxLength: 255 } }),
+          accept: strictObject({ auth_key: { type: 'string', minLength: 1, maxLength: MAX_AUTH_KEY_CHARS } }),
         }),
         TransferActionRequest: strictObject({
           'os-force_delete': { ...strictObject({}, []), nullable: true, description: '{} or null (as python-cinderclient sends it).' },

@@ -27,6 +27,7 @@ describe('parseCreateTransfer', () => {
     [{ transfer: { volume_id: VOLUME, name: null } }, { volumeId: VOLUME.toLowerCase(), name: null }],
     [{ transfer: { volume_id: VOLUME, name: '  t1 ' } }, { volumeId: VOLUME.toLowerCase(), name: 't1' }],
     [{ transfer: { volume_id: VOLUME, name: '😀'.repeat(255) } }, { volumeId: VOLUME.toLowerCase(), name: '😀'.repeat(255) }],
+    [{ transfer: { volume_id: VOLUME, name: '\u3000データ\u00a0' } }, { volumeId: VOLUME.toLowerCase(), name: 'データ' }],
   ])('accepts %j', (body, expected) => {
     expect(parseCreateTransfer(body)).toEqual(expected);
   });
@@ -39,15 +40,32 @@ describe('parseCreateTransfer', () => {
     [{ transfer: [] }, 'transfer'],
     [{ transfer: {} }, 'transfer.volume_id'],
     [{ transfer: { volume_id: 'abc' } }, 'transfer.volume_id: must be a UUID'],
-    [{ transfer: { volume_id: VOLUME, name: '' } }, 'transfer.name: must be 1 to 255 characters'],
-    [{ transfer: { volume_id: VOLUME, name: 'x'.repeat(256) } }, 'transfer.name'],
+    [{ transfer: { volume_id: VOLUME, name: '' } }, 'transfer.name: must not be blank'],
+    [{ transfer: { volume_id: VOLUME, name: ' \u2003\ufeff' } }, 'transfer.name: must not be blank'],
+    [{ transfer: { volume_id: VOLUME, name: 'x'.repeat(256) } }, 'transfer.name: must be at most 255'],
+    // Counted as sent, as Cinder's schema does, not after trimming.
+    [{ transfer: { volume_id: VOLUME, name: `${' '.repeat(250)}abcdef` } }, 'transfer.name: must be at most 255'],
+    [{ transfer: { volume_id: VOLUME, name: 'line\nbreak' } }, 'control characters'],
+    [{ transfer: { volume_id: VOLUME, name: '\u001b[2Jcleared' } }, 'control characters'],
+    [{ transfer: { volume_id: VOLUME, name: 'nul\u0000' } }, 'control characters'],
+    [{ transfer: { volume_id: VOLUME, name: 'c1\u0085' } }, 'control characters'],
+    [{ transfer: { volume_id: VOLUME, name: 'half \ud83d pair' } }, 'transfer.name'],
     [{ transfer: { volume_id: VOLUME, name: ['x'] } }, 'transfer.name'],
-    [{ transfer: { volume_id: VOLUME, size: 1 } }, 'size'],
-    [{ transfer: { volume_id: VOLUME }, other: 1 }, 'other'],
+    [{ transfer: { volume_id: VOLUME, size: 1 } }, 'transfer: unknown field: size'],
+    [{ transfer: { volume_id: VOLUME }, other: 1 }, 'body: unknown field: other'],
+    [JSON.parse(`{"transfer": {"volume_id": "${VOLUME}"}, "__proto__": {"polluted": true}}`), 'unknown field: __proto__'],
+    [JSON.parse(`{"transfer": {"volume_id": "${VOLUME}", "constructor": {"prototype": {"polluted": true}}}}`), 'unknown field: constructor'],
   ])('refuses %j naming %s', (body, mentioned) => {
     const error = refusal(() => parseCreateTransfer(body));
     expect(error.errorName).toBe('BadRequest');
     expect(error.message).toContain(mentioned);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('quotes back only short, plain unknown keys', () => {
+    const odd = { transfer: { volume_id: VOLUME, ['k'.repeat(500)]: 1, 'a\r\nInjected: yes': 2 } };
+    const message = refusal(() => parseCreateTransfer(odd)).message;
+    expect(message).toBe('Invalid request body at transfer: unknown fields.');
   });
 });
 
@@ -56,7 +74,15 @@ describe('parseAcceptTransfer', () => {
     expect(parseAcceptTransfer({ accept: { auth_key: ' 9266c59563c84664 ' } })).toEqual({ authKey: ' 9266c59563c84664 ' });
   });
 
-  it.each([{}, { accept: null }, { accept: {} }, { accept: { auth_key: 1 } }, { accept: { auth_key: '' } }, { accept: { auth_key: 'k', x: 1 } }])(
+  it.each([
+    {},
+    { accept: null },
+    { accept: {} },
+    { accept: { auth_key: 1 } },
+    { accept: { auth_key: '' } },
+    { accept: { auth_key: 'k', x: 1 } },
+    { accept: { auth_key: 'lone \udc00 surrogate' } },
+  ])(
     'refuses %j without echoing a key',
     (body) => {
       const error = refusal(() => parseAcceptTransfer(body));
@@ -77,6 +103,7 @@ describe('parseListPage', () => {
     [{ limit: '1000', offset: '25' }, { limit: 1000, offset: 25 }],
     [{ limit: '007' }, { limit: 7, offset: 0 }],
     [{ marker: 'x', sort: 'created_at:desc', name: 'n' }, { limit: 1000, offset: 0 }],
+    [{ offset: '9007199254740991' }, { limit: 1000, offset: Number.MAX_SAFE_INTEGER }],
   ])('reads %j', (query, page) => {
     expect(parseListPage(query)).toEqual(page);
   });
@@ -92,6 +119,9 @@ describe('parseListPage', () => {
     { limit: { a: '1' } },
     { offset: '-1' },
     { offset: '99999999999999999' },
+    // One past the documented maximum: the fuzzer's first finding (a 400 for an offset the document allowed).
+    { offset: '9007199254740992' },
+    { offset: '36028797018963967' },
   ])('refuses %j', (query) => {
     expect(refusal(() => parseListPage(query)).errorName).toBe('BadRequest');
   });

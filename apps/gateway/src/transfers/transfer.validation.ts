@@ -2,7 +2,8 @@
  * The request shapes of transfer-api.md, checked where they enter. Unknown
  * keys are refused at every level, as Cinder's JSON schemas do
  * (additionalProperties: false). Messages name the field, never echo a
- * value (an auth_key must not come back in an error).
+ * value (an auth_key must not come back in an error), and name an unknown
+ * key only when it is short and plain.
  */
 import { z } from 'zod';
 import { DomainError } from '../../../../libs/domain/src/errors';
@@ -10,20 +11,46 @@ import { isUuid } from '../../../../libs/domain/src/ids';
 
 const codePoints = (s: string) => [...s].length;
 
+/** A lone UTF-16 surrogate: JSON can carry one ("\ud800"), but no UTF-8 encoder downstream (Temporal, Kafka, SQLite) keeps it. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const wellFormed = (s: string) => !LONE_SURROGATE.test(s);
+
+export const MAX_NAME_CHARS = 255;
+const CONTROL = '\\u0000-\\u001f\\u007f-\\u009f';
+/** What String.prototype.trim removes, less the control characters a name may not hold anyway. */
+const SPACES = ' \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+/**
+ * A transfer name: no control characters (names reach terminals through
+ * client tables and the Temporal UI) and at least one character that is not
+ * a space. Published as is in the OpenAPI document, so fuzzers and clients
+ * generate what the gateway accepts.
+ */
+export const NAME_PATTERN = `^[^${CONTROL}]*[^${CONTROL}${SPACES}][^${CONTROL}]*$`;
+const NAME = new RegExp(NAME_PATTERN);
+
 const createTransferBody = z.strictObject({
   transfer: z.strictObject({
     volume_id: z.string().refine(isUuid, 'must be a UUID'),
+    // Limits apply to the name as sent, as Cinder's schema checks it before stripping.
+    // The length is checked first, so the pattern only ever runs on a short string.
     name: z
       .string()
-      .trim()
-      .refine((s) => codePoints(s) >= 1 && codePoints(s) <= 255, 'must be 1 to 255 characters after trimming')
+      .superRefine((s, ctx) => {
+        if (codePoints(s) > MAX_NAME_CHARS) ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_NAME_CHARS} characters` });
+        else if (!NAME.test(s) || !wellFormed(s)) ctx.addIssue({ code: 'custom', message: 'must not be blank or hold control characters' });
+      })
+      .transform((s) => s.trim())
       .nullish(),
   }),
 });
 
+export const MAX_AUTH_KEY_CHARS = 255;
+
 const acceptTransferBody = z.strictObject({
   accept: z.strictObject({
-    auth_key: z.string().refine((s) => codePoints(s) >= 1 && codePoints(s) <= 255, 'must be 1 to 255 characters'),
+    auth_key: z
+      .string()
+      .refine((s) => codePoints(s) >= 1 && codePoints(s) <= MAX_AUTH_KEY_CHARS && wellFormed(s), `must be 1 to ${MAX_AUTH_KEY_CHARS} characters`),
   }),
 });
 
@@ -51,11 +78,23 @@ export interface ListPage {
 }
 
 export const MAX_LIST_LIMIT = 1000;
+/** The largest offset JavaScript holds exactly; published in the OpenAPI document, which had left it open. */
+export const MAX_LIST_OFFSET = Number.MAX_SAFE_INTEGER;
+
+/** Keys worth quoting back; anything else (huge, odd characters) is only counted. */
+const PLAIN_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code !== 'unrecognized_keys') return issue.message;
+  const plain = issue.keys.filter((k) => PLAIN_KEY.test(k));
+  const named = plain.length > 0 ? `: ${plain.slice(0, 5).join(', ')}` : '';
+  return `unknown field${issue.keys.length === 1 ? '' : 's'}${named}`;
+}
 
 function invalidBody(error: z.ZodError): DomainError {
   const issue = error.issues[0];
   const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'body';
-  return new DomainError('BadRequest', { message: `Invalid request body at ${where}: ${issue?.message ?? 'invalid'}.` });
+  return new DomainError('BadRequest', { message: `Invalid request body at ${where}: ${issue ? issueMessage(issue) : 'invalid'}.` });
 }
 
 export function parseCreateTransfer(body: unknown): CreateTransferInput {
@@ -82,7 +121,7 @@ function integerParam(query: Record<string, unknown>, name: string, min: number,
   const raw = query[name];
   if (raw === undefined) return fallback;
   const invalid = new DomainError('BadRequest', {
-    message: `Query parameter ${name} must be an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}.`,
+    message: `Query parameter ${name} must be an integer from ${min} to ${max}.`,
   });
   // A repeated parameter arrives as an array: ambiguous, so refused.
   if (typeof raw !== 'string' || !/^[0-9]{1,16}$/.test(raw)) throw invalid;
@@ -123,7 +162,7 @@ export function parseAllTenants(query: Record<string, unknown>): boolean | null 
 export function parseListPage(query: Record<string, unknown>): ListPage {
   return {
     limit: integerParam(query, 'limit', 1, MAX_LIST_LIMIT, MAX_LIST_LIMIT),
-    offset: integerParam(query, 'offset', 0, Number.MAX_SAFE_INTEGER, 0),
+    offset: integerParam(query, 'offset', 0, MAX_LIST_OFFSET, 0),
   };
 }
 
