@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { InventoryClient } from '../../libs/inventory-client/src/inventory.client';
+import { harnessInventory } from '../support/inventory';
 import { ensureVenv } from '../support/python-venv';
 import { ROOT_DIR, testStack } from '../support/stack';
 import { issueToken, uniqueProjectId } from '../support/tenants';
@@ -63,7 +63,7 @@ describe('the API under schemathesis', () => {
       const venv = await ensureVenv({ name: 'fuzz-venv', requirements: path.join(HERE, 'fuzz-requirements.txt') });
       const stack = testStack();
       const project = uniqueProjectId('fuzz');
-      const inventory = new InventoryClient(stack.inventoryUrl);
+      const inventory = harnessInventory();
       const disks: string[] = [];
       for (let i = 0; i < DISKS; i += 1) disks.push((await inventory.createVolume(project, { size: 10, name: `fuzz-${i}` })).id);
 
