@@ -16,12 +16,6 @@ afterAll(async () => {
   await events.stop();
 });
 
-async function pendingTransfer(owner: Tenant) {
-  const disk = await owner.createDisk({ size: 12 });
-  const res = await owner.createTransfer(disk.id);
-  expect(res.status).toBe(202);
-  return { disk, transfer: res.body.transfer as { id: string; auth_key: string } };
-}
 
 function expectPolicyRefusal(res: ApiAnswer, action: string): void {
   expect(res.status).toBe(403);
@@ -44,7 +38,7 @@ describe('a reader', () => {
   it('may list and show its project’s transfers but not create, accept or delete (403)', async () => {
     const a = await Tenant.create('authz-a');
     const b = await Tenant.create('authz-b');
-    const { disk, transfer } = await pendingTransfer(a);
+    const { disk, transfer } = await a.pendingTransfer(12);
     const readerA = await a.withRoles(['reader']);
     const readerB = await b.withRoles(['reader']);
 
@@ -70,7 +64,7 @@ describe('a reader', () => {
 describe('a token without roles', () => {
   it('is refused everything with 403, reads included', async () => {
     const a = await Tenant.create('authz-none');
-    const { transfer } = await pendingTransfer(a);
+    const { transfer } = await a.pendingTransfer(12);
     const nobody = await a.withRoles([]);
     expectPolicyRefusal(await nobody.listTransfers(), API_ACTIONS.list);
     expectPolicyRefusal(await nobody.showTransfer(transfer.id), API_ACTIONS.get);
@@ -84,8 +78,8 @@ describe('an administrator', () => {
     const a = await Tenant.create('authz-la');
     const b = await Tenant.create('authz-lb');
     const admin = await Tenant.create('authz-admin', { roles: ['admin'] });
-    const ta = (await pendingTransfer(a)).transfer;
-    const tb = (await pendingTransfer(b)).transfer;
+    const ta = (await a.pendingTransfer(12)).transfer;
+    const tb = (await b.pendingTransfer(12)).transfer;
 
     const summaries = await allProjectsListing(admin, [ta.id, tb.id]);
     const ours = summaries.filter((t) => t.id === ta.id || t.id === tb.id);
@@ -115,7 +109,7 @@ describe('an administrator', () => {
     const a = await Tenant.create('authz-fa');
     const b = await Tenant.create('authz-fb');
     const admin = await Tenant.create('authz-fadmin', { roles: ['admin'] });
-    const { disk, transfer } = await pendingTransfer(a);
+    const { disk, transfer } = await a.pendingTransfer(12);
 
     // A member cannot, not even on its own transfer.
     expectPolicyRefusal(await a.forceDeleteTransfer(transfer.id), API_ACTIONS.forceDelete);

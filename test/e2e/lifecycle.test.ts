@@ -19,17 +19,11 @@ afterAll(async () => {
   await events.stop();
 });
 
-async function pendingTransfer(owner: Tenant) {
-  const disk = await owner.createDisk({ size: 15 });
-  const res = await owner.createTransfer(disk.id);
-  expect(res.status).toBe(202);
-  return { disk, transfer: res.body.transfer as { id: string; auth_key: string } };
-}
 
 describe('delete', () => {
   it('returns the disk to A, available, and the transfer is gone', async () => {
     const a = await Tenant.create('del-a');
-    const { disk, transfer } = await pendingTransfer(a);
+    const { disk, transfer } = await a.pendingTransfer(15);
     const res = await a.deleteTransfer(transfer.id);
     expect(res.status).toBe(202);
     expect(res.body).toBeNull();
@@ -51,7 +45,7 @@ describe('tenant isolation and credentials', () => {
   it('answers 404 to another tenant showing or deleting, and leaves the transfer alone', async () => {
     const a = await Tenant.create('iso-a');
     const c = await Tenant.create('iso-c');
-    const { transfer } = await pendingTransfer(a);
+    const { transfer } = await a.pendingTransfer(15);
     expect((await c.showTransfer(transfer.id)).status).toBe(404);
     const del = await c.deleteTransfer(transfer.id);
     expect(del.status).toBe(404);
@@ -63,7 +57,7 @@ describe('tenant isolation and credentials', () => {
   it("requires the path project to be the token's (403), and a valid token (401)", async () => {
     const a = await Tenant.create('path-a');
     const c = await Tenant.create('path-c');
-    const { transfer } = await pendingTransfer(a);
+    const { transfer } = await a.pendingTransfer(15);
     const viaOtherPath = await call('GET', `/v2/${a.projectId}/os-volume-transfer/${transfer.id}`, { token: c.token });
     expect(viaOtherPath.status).toBe(403);
     expect(viaOtherPath.body.error.code).toBe('EVS.5403');
@@ -80,7 +74,7 @@ describe('accept refusals', () => {
   it('refuses a wrong key with 400, counts it, and locks out after five (429 with Retry-After)', async () => {
     const a = await Tenant.create('key-a');
     const b = await Tenant.create('key-b');
-    const { disk, transfer } = await pendingTransfer(a);
+    const { disk, transfer } = await a.pendingTransfer(15);
     for (let attempt = 1; attempt <= 5; attempt++) {
       const res = await b.acceptTransfer(transfer.id, '0000000000000000');
       expect(res.status).toBe(400);
@@ -103,7 +97,7 @@ describe('accept refusals', () => {
     const a = await Tenant.create('spray-a');
     const guesser = await Tenant.create('spray-guesser');
     const bystander = await Tenant.create('spray-bystander');
-    const { disk, transfer } = await pendingTransfer(a);
+    const { disk, transfer } = await a.pendingTransfer(15);
     const { gateway } = loadConfig(testEnv());
     // Ids nobody holds: each is a 404 that counts against the guessing project.
     for (let i = 0; i < gateway.acceptCallerLimit.maxFailures; i++) {
@@ -122,7 +116,7 @@ describe('accept refusals', () => {
 
   it('refuses the owner accepting its own transfer', async () => {
     const a = await Tenant.create('own-a');
-    const { transfer } = await pendingTransfer(a);
+    const { transfer } = await a.pendingTransfer(15);
     const res = await a.acceptTransfer(transfer.id, transfer.auth_key);
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe(ERROR_CATALOGUE.AcceptOwnTransfer.code);
@@ -137,7 +131,7 @@ describe('accept refusals', () => {
   it("leaves the transfer pending when the recipient's quota is full (413), and accepts once freed", async () => {
     const a = await Tenant.create('quota-a');
     const b = await Tenant.create('quota-b');
-    const { disk, transfer } = await pendingTransfer(a);
+    const { disk, transfer } = await a.pendingTransfer(15);
     await b.inventory.setQuota(b.projectId, { gigabytes: 10 });
     const refused = await b.acceptTransfer(transfer.id, transfer.auth_key);
     expect(refused.status).toBe(413);
@@ -155,7 +149,7 @@ describe('lists', () => {
   it('pages in created order and refuses bad limits and offsets', async () => {
     const a = await Tenant.create('list-a');
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await pendingTransfer(a)).transfer.id);
+    for (let i = 0; i < 3; i++) ids.push((await a.pendingTransfer(15)).transfer.id);
     const page = async (q: string) => (await a.api('GET', `${a.transfers()}/detail${q}`)).body.transfers.map((t: { id: string }) => t.id);
     expect(await page('')).toEqual(ids);
     expect(await page('?limit=2')).toEqual(ids.slice(0, 2));

@@ -20,7 +20,7 @@ import type { TransferStatus } from '../../libs/domain/src/transfer';
 import { type CollectedEvent, KafkaCollector } from '../support/kafka-collector';
 import { harnessInventory } from '../support/inventory';
 import { FAULTS_STACK, PrivateStack, waitUntil } from '../support/private-stack';
-import type { Tenant } from '../support/tenants';
+import type { PendingTransfer, Tenant } from '../support/tenants';
 
 /** Create's validation bound on this stack (the default is 20 s): a 503 within seconds, not twenty. */
 const VALIDATION_TIMEOUT_SECONDS = 5;
@@ -83,14 +83,6 @@ function startCase(name: string): void {
   caseStartedAt = Date.now();
 }
 
-type PendingTransfer = Awaited<ReturnType<typeof pendingTransfer>>;
-
-async function pendingTransfer(owner: Tenant, size = 10) {
-  const disk = await owner.createDisk({ size });
-  const res = await owner.createTransfer(disk.id);
-  expect(res.status, JSON.stringify(res.body)).toBe(202);
-  return { disk, transfer: res.body.transfer as { id: string; auth_key: string } };
-}
 
 /** The disk has exactly one owner, `owner`, and is available (no transfer holds it). */
 async function expectOwnedBy(diskId: string, owner: Tenant, other: Tenant): Promise<void> {
@@ -176,8 +168,8 @@ describe('restarts of single processes', () => {
     startCase('worker');
     const a = await stack.tenant('w-a');
     const b = await stack.tenant('w-b');
-    const toAccept = await pendingTransfer(a);
-    const toDelete = await pendingTransfer(a);
+    const toAccept = await a.pendingTransfer();
+    const toDelete = await a.pendingTransfer();
 
     const workerPid = await stack.kill('worker');
     mark('killed');
@@ -222,9 +214,9 @@ describe('restarts of single processes', () => {
     try {
       const a = await stack.tenant('t-a');
       const b = await stack.tenant('t-b');
-      const toAccept = await pendingTransfer(a);
-      const toDelete = await pendingTransfer(a);
-      const toExpire = await pendingTransfer(a.via(shortTtl.url));
+      const toAccept = await a.pendingTransfer();
+      const toDelete = await a.pendingTransfer();
+      const toExpire = await a.via(shortTtl.url).pendingTransfer();
       const expiresAt = Date.now() + ttlSeconds * 1000;
       const apps = { gateway: stack.pid('gateway'), worker: stack.pid('worker') };
 
@@ -261,7 +253,7 @@ describe('restarts of single processes', () => {
     startCase('kafka');
     const a = await stack.tenant('k-a');
     const b = await stack.tenant('k-b');
-    const toAccept = await pendingTransfer(a);
+    const toAccept = await a.pendingTransfer();
     await events.waitFor((e) => e.id === `${toAccept.transfer.id}/created`);
     const disk = await a.createDisk();
 
@@ -310,7 +302,7 @@ describe('restarts of single processes', () => {
     startCase('gateway+kafka');
     const a = await stack.tenant('gk-a');
     const b = await stack.tenant('gk-b');
-    const toAccept = await pendingTransfer(a);
+    const toAccept = await a.pendingTransfer();
     const disk = await a.createDisk();
     const outboxFile = stack.config().gateway.outboxDbPath;
 
@@ -411,7 +403,7 @@ describe('restarts of single processes', () => {
     const b = await stack.tenant('g-b');
     // The answer may still outrun the kill (a loaded machine): then that try proves nothing new, so try again.
     for (let attempt = 1; ; attempt++) {
-      const { disk, transfer } = await pendingTransfer(a);
+      const { disk, transfer } = await a.pendingTransfer();
       const answer = await acceptThenKillGateway(b, transfer.id, transfer.auth_key, moment);
       mark(`killed (try ${attempt})`);
       await stack.start('gateway');

@@ -5,11 +5,8 @@
  * this process on a task queue of its own, with the activities replaced, on
  * the test stack's Temporal server.
  */
-import { Client, Connection, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { type Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutgoingRecord } from '../../libs/contracts/src/events';
 import { transferableDisk } from '../../libs/domain/src/disk.fixtures';
@@ -21,11 +18,9 @@ import {
   TRANSFER_WORKFLOW_TYPE,
   transferWorkflowId,
 } from '../../libs/temporal/src/transfer.definitions';
-import { ROOT_DIR, testStack } from '../support/stack';
 import { eventually } from '../support/tenants';
+import { startTestWorker, type TestWorker } from '../support/test-worker';
 
-const BUNDLE = path.join(ROOT_DIR, 'dist/workflow-bundle.js');
-const TASK_QUEUE = `evs-outbox-test-${randomUUID().slice(0, 8)}`;
 
 /** What the replaced activities saw, and a gate that holds the first publish until the test opens it. */
 const published: string[][] = [];
@@ -54,33 +49,18 @@ const activities = {
   },
 };
 
-let worker: Worker;
-let running: Promise<void>;
-let workerConnection: NativeConnection;
-let connection: Connection;
+let harness: TestWorker;
 let client: Client;
+let TASK_QUEUE: string;
 
 beforeAll(async () => {
-  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npm run build`);
-  workerConnection = await NativeConnection.connect({ address: testStack().temporalAddress });
-  worker = await Worker.create({
-    connection: workerConnection,
-    namespace: testStack().namespace,
-    taskQueue: TASK_QUEUE,
-    workflowBundle: { codePath: BUNDLE },
-    activities,
-  });
-  running = worker.run();
-  connection = await Connection.connect({ address: testStack().temporalAddress });
-  client = new Client({ connection, namespace: testStack().namespace });
+  harness = await startTestWorker('outbox', activities);
+  ({ client, taskQueue: TASK_QUEUE } = harness);
 });
 
 afterAll(async () => {
   openGate();
-  worker?.shutdown();
-  await running;
-  await workerConnection?.close();
-  await connection?.close();
+  await harness?.stop();
 });
 
 describe('event outbox', () => {

@@ -5,12 +5,10 @@
  * activities replaced (the real inventory cannot be made to fail one call
  * forever), on the test stack's Temporal server.
  */
-import { Client, Connection, WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
+import { type Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutgoingRecord } from '../../libs/contracts/src/events';
 import { transferableDisk } from '../../libs/domain/src/disk.fixtures';
@@ -22,11 +20,9 @@ import {
   TRANSFER_WORKFLOW_TYPE,
   transferWorkflowId,
 } from '../../libs/temporal/src/transfer.definitions';
-import { ROOT_DIR, testStack } from '../support/stack';
 import { eventually } from '../support/tenants';
+import { startTestWorker, type TestWorker } from '../support/test-worker';
 
-const BUNDLE = path.join(ROOT_DIR, 'dist/workflow-bundle.js');
-const TASK_QUEUE = `evs-force-delete-test-${randomUUID().slice(0, 8)}`;
 const OWNER = 'fd-owner';
 const RECIPIENT = 'fd-recipient';
 const admin: Actor = { projectId: 'fd-ops', userId: 'root', requestId: 'req-force-delete' };
@@ -63,38 +59,23 @@ const activities = {
   },
 };
 
-let worker: Worker;
-let running: Promise<void>;
-let workerConnection: NativeConnection;
-let connection: Connection;
+let harness: TestWorker;
 let client: Client;
+let TASK_QUEUE: string;
 
 beforeAll(async () => {
-  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npm run build`);
   try {
     // The replaced reassign fails on purpose, again and again: its warnings would bury the test output.
     Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
     // This process already runs a Temporal runtime (its logger stays as it was).
   }
-  workerConnection = await NativeConnection.connect({ address: testStack().temporalAddress });
-  worker = await Worker.create({
-    connection: workerConnection,
-    namespace: testStack().namespace,
-    taskQueue: TASK_QUEUE,
-    workflowBundle: { codePath: BUNDLE },
-    activities,
-  });
-  running = worker.run();
-  connection = await Connection.connect({ address: testStack().temporalAddress });
-  client = new Client({ connection, namespace: testStack().namespace });
+  harness = await startTestWorker('force-delete', activities);
+  ({ client, taskQueue: TASK_QUEUE } = harness);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await workerConnection?.close();
-  await connection?.close();
+  await harness?.stop();
 });
 
 /** A transfer whose accept (by the recipient, with the right key) is stuck retrying the reassign. */

@@ -146,6 +146,19 @@ export class Tenant {
   disk(volumeId: string): Promise<VolumeView | null> {
     return this.inventory.showVolume(this.projectId, volumeId);
   }
+
+  /** A new disk of this tenant's, in a pending transfer: the starting point of most tests. Throws if the create is refused. */
+  async pendingTransfer(size = 10): Promise<PendingTransfer> {
+    const disk = await this.createDisk({ size });
+    const res = await this.createTransfer(disk.id);
+    if (res.status !== 202) throw new Error(`create transfer answered ${res.status}: ${JSON.stringify(res.body)}`);
+    return { disk, transfer: res.body.transfer as PendingTransfer['transfer'] };
+  }
+}
+
+export interface PendingTransfer {
+  disk: VolumeView;
+  transfer: { id: string; auth_key: string };
 }
 
 /** Polls until `probe` returns a value that is not null/undefined/false, or fails after `timeoutMs`. */

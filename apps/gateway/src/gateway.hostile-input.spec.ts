@@ -10,21 +10,18 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalTokenIssuer } from '../../../libs/auth/src/local-issuer';
 import { type AppConfig, loadConfig } from '../../../libs/config/src/config';
 import type { OutgoingRecord } from '../../../libs/contracts/src/events';
-import { EVENT_PUBLISHER, type EventPublisher } from '../../../libs/kafka/src/event-publisher';
+import type { EventPublisher } from '../../../libs/kafka/src/event-publisher';
 import { TransferReadModel } from '../../../libs/read-model/src/transfer-read-model';
-import { GatewayModule } from './gateway.module';
-import { configureGateway, GATEWAY_APP_OPTIONS } from './gateway.setup';
 import { MAX_BODY_BYTES } from './http/json-body.interceptor';
 import { logSafe } from './http/http-error.filter';
 import { buildOpenApiDocument } from './openapi/openapi.document';
 import { checkResponse } from './openapi/openapi.conformance';
-import { TRANSFER_WORKFLOWS, type TransferWorkflows } from './temporal/transfer-workflows.port';
+import type { TransferWorkflows } from './temporal/transfer-workflows.port';
+import { listenGateway } from './gateway.test-harness';
 
 const PROJECT = 'project-h';
 const REQUEST_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -52,16 +49,7 @@ async function startGateway(env: Record<string, string> = {}): Promise<Gateway> 
   };
   const audit: OutgoingRecord[] = [];
   const publisher: EventPublisher = { publish: async (records) => void audit.push(...records) };
-  const moduleRef = await Test.createTestingModule({ imports: [GatewayModule.forRoot(config)] })
-    .overrideProvider(TRANSFER_WORKFLOWS)
-    .useValue(workflows)
-    .overrideProvider(EVENT_PUBLISHER)
-    .useValue(publisher)
-    .compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ ...GATEWAY_APP_OPTIONS, logger: false });
-  configureGateway(app);
-  await app.listen(0, '127.0.0.1');
-  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const { app, url } = await listenGateway(config, workflows, publisher);
   return {
     url,
     config,

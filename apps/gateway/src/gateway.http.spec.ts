@@ -10,8 +10,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AccessKeyStore } from '../../../libs/auth/src/access-key-store';
 import { hashAuthKey, loadOrCreateSecret } from '../../../libs/auth/src/auth-key';
@@ -21,7 +19,7 @@ import { type AppConfig, loadConfig } from '../../../libs/config/src/config';
 import { API_ACTIONS, type OutgoingRecord, TOPICS } from '../../../libs/contracts/src/events';
 import { DomainError } from '../../../libs/domain/src/errors';
 import type { TransferRequest } from '../../../libs/domain/src/transfer';
-import { EVENT_PUBLISHER, type EventPublisher } from '../../../libs/kafka/src/event-publisher';
+import type { EventPublisher } from '../../../libs/kafka/src/event-publisher';
 import { TransferReadModel } from '../../../libs/read-model/src/transfer-read-model';
 import type {
   AcceptOutcome,
@@ -30,11 +28,10 @@ import type {
   DeleteRequest,
   ForceDeleteOutcome,
 } from '../../../libs/temporal/src/transfer.definitions';
-import { GatewayModule } from './gateway.module';
-import { configureGateway, GATEWAY_APP_OPTIONS } from './gateway.setup';
 import { buildOpenApiDocument } from './openapi/openapi.document';
 import { checkResponse } from './openapi/openapi.conformance';
-import { TRANSFER_WORKFLOWS, type TransferWorkflows } from './temporal/transfer-workflows.port';
+import type { TransferWorkflows } from './temporal/transfer-workflows.port';
+import { listenGateway } from './gateway.test-harness';
 
 const OWNER = 'project-a';
 const RECIPIENT = 'project-b';
@@ -171,17 +168,7 @@ beforeAll(async () => {
   readerToken = await issuer.issueToken({ projectId: OWNER, userId: 'rita', roles: ['reader'], ttlSeconds: 600 });
   adminToken = await issuer.issueToken({ projectId: ADMIN_PROJECT, userId: 'root', roles: ['admin'], ttlSeconds: 600 });
 
-  const moduleRef = await Test.createTestingModule({ imports: [GatewayModule.forRoot(config)] })
-    .overrideProvider(TRANSFER_WORKFLOWS)
-    .useValue(workflows)
-    .overrideProvider(EVENT_PUBLISHER)
-    .useValue(publisher)
-    .compile();
-  const nest = moduleRef.createNestApplication<NestExpressApplication>({ ...GATEWAY_APP_OPTIONS, logger: false });
-  configureGateway(nest);
-  await nest.listen(0, '127.0.0.1');
-  app = nest;
-  baseUrl = (await nest.getUrl()).replace('[::1]', '127.0.0.1');
+  ({ app, url: baseUrl } = await listenGateway(config, workflows, publisher));
   readModel = TransferReadModel.open(config.readModel.dbPath);
 });
 
