@@ -19,6 +19,13 @@ export type WorkflowRunStatus = 'running' | 'completed' | 'failed' | 'terminated
 /** The endings the read model (show and list) records; the workflow writes them before it ends. */
 export type RecordedTransferStatus = 'pending' | 'accepted' | 'deleted' | 'expired';
 
+/** What the checks need of a disk: who owns it and which transfer, if any, holds it. */
+export type DiskLockView = Pick<DiskFacts, 'id' | 'projectId' | 'status' | 'transferId'>;
+
+export function diskLockView(disk: DiskFacts): DiskLockView {
+  return { id: disk.id, projectId: disk.projectId, status: disk.status, transferId: disk.transferId };
+}
+
 export type TransferWorkflowObservation =
   | {
       found: false;
@@ -50,7 +57,7 @@ export interface LockedDiskCheck {
   transferId: string;
   workflow: TransferWorkflowObservation;
   /** The latest read of the disk: after the lookup, or the listing itself when the workflow runs. Null: no such disk now. */
-  disk: DiskFacts | null;
+  disk: DiskLockView | null;
 }
 
 /**
@@ -64,7 +71,7 @@ export interface PendingTransferCheck {
   transferId: string;
   diskId: string;
   sourceProjectId: string;
-  disk: DiskFacts | null;
+  disk: DiskLockView | null;
   workflow: TransferWorkflowObservation;
 }
 
@@ -115,7 +122,7 @@ export type ReleaseAttempt = 'released' | 'lock_already_gone' | 'transfer_runnin
 function finding(
   kind: FindingKind,
   ids: { transferId: string; diskId: string },
-  disk: DiskFacts | null,
+  disk: DiskLockView | null,
   workflow: TransferWorkflowObservation,
   repair: Repair | null = null,
 ): ReconcileFinding {
@@ -130,7 +137,7 @@ function finding(
 }
 
 /** Whether the workflow is provably about another disk or another owner than this one. */
-function workflowDisagrees(workflow: Extract<TransferWorkflowObservation, { found: true }>, disk: DiskFacts): boolean {
+function workflowDisagrees(workflow: Extract<TransferWorkflowObservation, { found: true }>, disk: DiskLockView): boolean {
   return (
     (workflow.diskId !== null && workflow.diskId !== disk.id) ||
     (workflow.sourceProjectId !== null && workflow.sourceProjectId !== disk.projectId)
