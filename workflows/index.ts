@@ -1,1 +1,2 @@
 export { transferWorkflow } from './transfer.workflow';
+export { reconcileRunWorkflow } from './reconcile.workflow';

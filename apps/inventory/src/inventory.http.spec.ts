@@ -325,6 +325,48 @@ describe('inventory over HTTP', () => {
     expect(outcome).toEqual({ ok: false, reason: 'TransferNotHoldingDisk' });
   });
 
+  it('lists every transfer lock page by page, in disk id order, naming the transfer that holds it', async () => {
+    const project = newProject();
+    const disks = await Promise.all([0, 1, 2].map(() => createDisk(project)));
+    const holders = new Map<string, string>();
+    for (const disk of disks) {
+      const transferId = randomUUID();
+      holders.set(disk.id, transferId);
+      await client.lockForTransfer({ diskId: disk.id, projectId: project, transferId });
+    }
+    const unlocked = await createDisk(project);
+
+    // Other tests' locks share the server: walk every page and pick ours out.
+    const walk = async () => {
+      const seen: { id: string; transferId: string | null; status: string }[] = [];
+      let marker: string | null = null;
+      let pages = 0;
+      do {
+        const page = await client.listTransferLocks({ limit: 2, marker });
+        expect(page.disks.length).toBeLessThanOrEqual(2);
+        seen.push(...page.disks);
+        marker = page.nextMarker;
+        pages += 1;
+      } while (marker !== null && pages < 1000);
+      expect(marker).toBeNull();
+      return seen;
+    };
+    const seen = await walk();
+    expect(seen.map((d) => d.id)).toEqual([...seen.map((d) => d.id)].sort());
+    expect(seen.every((d) => d.status === 'awaiting-transfer' && d.transferId !== null)).toBe(true);
+    const ours = seen.filter((d) => holders.has(d.id));
+    expect(ours.map((d) => d.id)).toEqual([...holders.keys()].sort());
+    expect(ours.every((d) => d.transferId === holders.get(d.id))).toBe(true);
+    expect(seen.some((d) => d.id === unlocked.id)).toBe(false);
+
+    const [first] = disks;
+    await client.releaseTransferLock({ diskId: first.id, transferId: holders.get(first.id)! });
+    expect((await walk()).some((d) => d.id === first.id)).toBe(false);
+
+    const answer = await raw('GET', `/internal/v1/transfer-locks?limit=1000&marker=${seen.at(-1)!.id}`);
+    expect(answer).toMatchObject({ status: 200, body: { disks: [], next_marker: null } });
+  });
+
   it('refuses every guarded tenant operation with 409 DiskBusy while awaiting transfer', async () => {
     const project = newProject();
     const disk = await createDisk(project);
@@ -372,6 +414,9 @@ describe('inventory over HTTP', () => {
       ['a bad snapshot volume id', 'POST', '/v3/p1/snapshots', { snapshot: { volume_id: 'x' } }],
       ['a lock without transfer id', 'POST', `/internal/v1/disks/${volumeId}/transfer-lock`, { project_id: 'p1' }],
       ['a bad disk id', 'GET', '/internal/v1/disks/abc', undefined],
+      ['a lock list marker that is no disk id', 'GET', '/internal/v1/transfer-locks?marker=abc', undefined],
+      ['a lock list limit of 0', 'GET', '/internal/v1/transfer-locks?limit=0', undefined],
+      ['a lock list limit above 1000', 'GET', '/internal/v1/transfer-locks?limit=1001', undefined],
     ])('answers 400 EVS.5400 to %s', async (_what, method, url, body) => {
       const answer = await raw(method, url, body);
       expect(answer).toMatchObject({ status: 400, body: { error: { name: 'BadRequest', code: 'EVS.5400' } } });
@@ -416,6 +461,9 @@ describe('inventory over HTTP', () => {
       expect(await raw('GET', url, undefined, undefined, tenant)).toMatchObject(UNAUTHENTICATED);
       const lock = { project_id: project, transfer_id: randomUUID() };
       expect(await raw('POST', `${url}/transfer-lock`, lock, undefined, tenant)).toMatchObject(UNAUTHENTICATED);
+      expect(await raw('GET', '/internal/v1/transfer-locks', undefined, undefined, 'nobody')).toMatchObject(UNAUTHENTICATED);
+      expect(await raw('GET', '/internal/v1/transfer-locks', undefined, undefined, tenant)).toMatchObject(UNAUTHENTICATED);
+      expect(await refusalOf(new InventoryClient(baseUrl).listTransferLocks())).toMatchObject({ status: 401 });
       expect(await refusalOf(new InventoryClient(baseUrl).getDisk(disk.id))).toEqual({
         status: 401,
         name: 'Unauthenticated',

@@ -9,6 +9,7 @@ import { ServiceCredentialsGuard, TENANT_TOKEN_VERIFIER, TenantAccessGuard } fro
 import { QuotaController } from './quotas/quota.controller';
 import { QuotaService } from './quotas/quota.service';
 import { InventoryStoreModule, type InventoryStoreSettings } from './store/inventory-store.module';
+import { TransferLocksController } from './transfer/transfer-locks.controller';
 import { TransferStepsController } from './transfer/transfer-steps.controller';
 import { TransferStepsService } from './transfer/transfer-steps.service';
 import { VolumeController } from './volumes/volume.controller';
@@ -39,6 +40,7 @@ export class InventoryModule {
       controllers: [
         HealthController,
         TransferStepsController,
+        TransferLocksController,
         VolumeController,
         SnapshotController,
         BackupController,

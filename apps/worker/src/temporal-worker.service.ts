@@ -3,13 +3,13 @@
  * application is wired, drained (in-flight tasks finish) before shutdown.
  */
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { TRANSFER_TASK_QUEUE } from '../../../libs/temporal/src/transfer.definitions';
 import type { AppConfig } from '../../../libs/config/src/config';
-import { APP_CONFIG, TRANSFER_ACTIVITIES } from './worker.tokens';
-import type { createTransferActivities } from './transfer-activities';
+import type { WorkerActivities } from './transfer-activities';
+import { APP_CONFIG, TEMPORAL_CONNECTION, TRANSFER_ACTIVITIES } from './worker.tokens';
 
 const BUNDLE_PATH = path.resolve(__dirname, '../../../workflow-bundle.js');
 
@@ -22,29 +22,16 @@ const BUNDLE_PATH = path.resolve(__dirname, '../../../workflow-bundle.js');
  */
 const STICKY_QUEUE_TIMEOUT = '3s';
 
-let runtimeInstalled = false;
-function installRuntimeLogger(logger: Logger): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  Runtime.install({
-    logger: new DefaultLogger('WARN', (entry) => {
-      const line = `${entry.message}${entry.meta ? ` ${JSON.stringify(entry.meta)}` : ''}`;
-      if ((['ERROR'] as LogLevel[]).includes(entry.level)) logger.error(line);
-      else logger.warn(line);
-    }),
-  });
-}
-
 @Injectable()
 export class TemporalWorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(TemporalWorkerService.name);
-  private connection: NativeConnection | null = null;
   private worker: Worker | null = null;
   private running: Promise<void> | null = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(TRANSFER_ACTIVITIES) private readonly activities: ReturnType<typeof createTransferActivities>,
+    @Inject(TRANSFER_ACTIVITIES) private readonly activities: WorkerActivities,
+    @Inject(TEMPORAL_CONNECTION) private readonly connection: NativeConnection,
   ) {}
 
   isRunning(): boolean {
@@ -52,8 +39,6 @@ export class TemporalWorkerService implements OnApplicationBootstrap, BeforeAppl
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    installRuntimeLogger(this.logger);
-    this.connection = await NativeConnection.connect({ address: this.config.temporal.address });
     // A prebuilt bundle in production; the TypeScript sources when run from a checkout without a build.
     const workflows = existsSync(BUNDLE_PATH)
       ? { workflowBundle: { codePath: BUNDLE_PATH } }
@@ -79,6 +64,5 @@ export class TemporalWorkerService implements OnApplicationBootstrap, BeforeAppl
   async beforeApplicationShutdown(): Promise<void> {
     if (this.worker && this.worker.getState() === 'RUNNING') this.worker.shutdown();
     await this.running;
-    await this.connection?.close();
   }
 }

@@ -1,6 +1,19 @@
 /** Builds the worker's activity table from the narrow ports each group needs. */
-import { createEventActivities, createInventoryActivities, createReadModelActivities } from '../../../activities';
-import type { EventPublisherPort, InventoryTransferPort, TransferReadModelPort } from '../../../activities';
+import {
+  createEventActivities,
+  createInventoryActivities,
+  createReadModelActivities,
+  createReconcilerActivities,
+} from '../../../activities';
+import type {
+  EventPublisherPort,
+  FindingLedgerPort,
+  InventoryReconcilePort,
+  InventoryTransferPort,
+  TransferReadModelPort,
+  TransferRecordsPort,
+  TransferWorkflowsPort,
+} from '../../../activities';
 
 export function createTransferActivities(deps: {
   inventory: InventoryTransferPort;
@@ -13,3 +26,20 @@ export function createTransferActivities(deps: {
     ...createEventActivities({ publisher: deps.publisher }),
   };
 }
+
+/** Everything one worker runs: the transfers' activities and the reconciler's. */
+export function createWorkerActivities(deps: {
+  inventory: InventoryTransferPort & InventoryReconcilePort;
+  readModel: TransferReadModelPort;
+  records: TransferRecordsPort;
+  publisher: EventPublisherPort;
+  workflows: TransferWorkflowsPort;
+  ledger: FindingLedgerPort;
+}) {
+  return {
+    ...createTransferActivities(deps),
+    ...createReconcilerActivities(deps),
+  };
+}
+
+export type WorkerActivities = ReturnType<typeof createWorkerActivities>;

@@ -1,5 +1,7 @@
-/** Wires the worker: config, the three ports its activities need, the Temporal worker and its health check. */
+/** Wires the worker: config, the ports its activities need, the Temporal worker, the reconciler's Schedule, and its health check. */
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import { loadOrCreateServiceSecret } from '../../../libs/auth/src/service-signature';
 import { loadConfig, type AppConfig } from '../../../libs/config/src/config';
 import { InventoryClient } from '../../../libs/inventory-client/src/inventory.client';
@@ -7,11 +9,16 @@ import { EVENT_PUBLISHER, type EventPublisher } from '../../../libs/kafka/src/ev
 import { KafkaModule } from '../../../libs/kafka/src/kafka.module';
 import { TransferReadModel } from '../../../libs/read-model/src/transfer-read-model';
 import { WorkerHealthServer } from './health.server';
+import { FindingLedger } from './reconciler/finding-ledger';
+import { ReconcilerScheduleService } from './reconciler/reconciler-schedule.service';
+import { TemporalTransferWorkflows } from './reconciler/temporal-transfer-workflows';
+import { connectTemporal } from './temporal-connection';
 import { TemporalWorkerService } from './temporal-worker.service';
-import { createTransferActivities } from './transfer-activities';
-import { APP_CONFIG, TRANSFER_ACTIVITIES } from './worker.tokens';
+import { createWorkerActivities } from './transfer-activities';
+import { APP_CONFIG, TEMPORAL_CLIENT, TEMPORAL_CONNECTION, TRANSFER_ACTIVITIES } from './worker.tokens';
 
 const READ_MODEL = Symbol('READ_MODEL');
+const FINDING_LEDGER = Symbol('FINDING_LEDGER');
 
 @Module({
   imports: [KafkaModule.forRoot()],
@@ -23,25 +30,48 @@ const READ_MODEL = Symbol('READ_MODEL');
       useFactory: (config: AppConfig) => TransferReadModel.open(config.readModel.dbPath),
     },
     {
+      provide: FINDING_LEDGER,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => FindingLedger.open(config.reconciler.dbPath),
+    },
+    { provide: TEMPORAL_CONNECTION, inject: [APP_CONFIG], useFactory: (config: AppConfig) => connectTemporal(config) },
+    {
+      provide: TEMPORAL_CLIENT,
+      inject: [APP_CONFIG, TEMPORAL_CONNECTION],
+      useFactory: (config: AppConfig, connection: NativeConnection) =>
+        new Client({ connection, namespace: config.temporal.namespace }),
+    },
+    {
       provide: TRANSFER_ACTIVITIES,
-      inject: [APP_CONFIG, READ_MODEL, EVENT_PUBLISHER],
-      useFactory: (config: AppConfig, readModel: TransferReadModel, publisher: EventPublisher) =>
-        createTransferActivities({
+      inject: [APP_CONFIG, READ_MODEL, EVENT_PUBLISHER, TEMPORAL_CLIENT, FINDING_LEDGER],
+      useFactory: (config: AppConfig, readModel: TransferReadModel, publisher: EventPublisher, client: Client, ledger: FindingLedger) =>
+        createWorkerActivities({
           inventory: new InventoryClient(config.inventory.url, {
             serviceSecret: loadOrCreateServiceSecret(config.inventory.serviceSecretFile),
           }),
           readModel,
+          records: { recordedStatus: (transferId) => readModel.findAnyProject(transferId)?.status ?? null },
           publisher,
+          workflows: new TemporalTransferWorkflows(client, config.temporal.namespace),
+          ledger,
         }),
     },
     TemporalWorkerService,
+    ReconcilerScheduleService,
     WorkerHealthServer,
   ],
 })
 export class WorkerModule implements OnApplicationShutdown {
-  constructor(@Inject(READ_MODEL) private readonly readModel: TransferReadModel) {}
+  constructor(
+    @Inject(READ_MODEL) private readonly readModel: TransferReadModel,
+    @Inject(FINDING_LEDGER) private readonly ledger: FindingLedger,
+    @Inject(TEMPORAL_CONNECTION) private readonly connection: NativeConnection,
+  ) {}
 
-  onApplicationShutdown(): void {
+  /** After the worker has drained (TemporalWorkerService, before shutdown): nothing uses these any more. */
+  async onApplicationShutdown(): Promise<void> {
     this.readModel.close();
+    this.ledger.close();
+    await this.connection.close();
   }
 }

@@ -71,3 +71,17 @@ describe('GATEWAY_TRUSTED_PROXIES', () => {
     },
   );
 });
+
+describe('reconciler settings', () => {
+  it('runs every five minutes by default and keeps its ledger in the data folder', () => {
+    const { reconciler } = loadConfig({ DATA_DIR: '/srv/evs' });
+    expect(reconciler).toEqual({ intervalSeconds: 300, dbPath: '/srv/evs/reconciler.sqlite' });
+  });
+
+  it('takes whole seconds from 10 up, and refuses anything else naming the variable', () => {
+    expect(loadConfig({ RECONCILER_INTERVAL_SECONDS: '10' }).reconciler.intervalSeconds).toBe(10);
+    for (const bad of ['9', '0', '-5', '1.5', 'often']) {
+      expect(() => loadConfig({ RECONCILER_INTERVAL_SECONDS: bad })).toThrow(/RECONCILER_INTERVAL_SECONDS/);
+    }
+  });
+});

@@ -83,6 +83,11 @@ const schema = z.object({
 
   READ_MODEL_DB_PATH: z.string().default(''),
 
+  /** How often the Schedule evs-reconciler runs the reconciler; the worker creates or updates it at start. */
+  RECONCILER_INTERVAL_SECONDS: z.coerce.number().int().min(10).default(300),
+  /** Which reconciler findings were already published (so a persisting one is announced once). */
+  RECONCILER_DB_PATH: z.string().default(''),
+
   TRANSFER_TTL_SECONDS: positiveSeconds.default(72 * 3600),
   /** How long create's validation may wait for the inventory before answering 503; keep it below the update timeout. */
   TRANSFER_VALIDATION_TIMEOUT_SECONDS: positiveSeconds.default(20),
@@ -162,6 +167,7 @@ export interface AppConfig {
     serviceSecretFile: string;
   };
   readModel: { dbPath: string };
+  reconciler: { intervalSeconds: number; dbPath: string };
   transferPolicy: { timeToLiveMs: number; maxFailedAccepts: number; lockoutBaseMs: number; lockoutMaxMs: number };
   auth: {
     jwtPublicKeyFile: string;
@@ -233,6 +239,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       serviceSecretFile: c.INVENTORY_SERVICE_SECRET_FILE || inData('keys/inventory-service-secret'),
     },
     readModel: { dbPath: c.READ_MODEL_DB_PATH || inData('transfers.sqlite') },
+    reconciler: {
+      intervalSeconds: c.RECONCILER_INTERVAL_SECONDS,
+      dbPath: c.RECONCILER_DB_PATH || inData('reconciler.sqlite'),
+    },
     transferPolicy: {
       timeToLiveMs: c.TRANSFER_TTL_SECONDS * 1000,
       maxFailedAccepts: c.ACCEPT_MAX_FAILED_ATTEMPTS,

@@ -2,8 +2,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DiskFacts } from '../../domain/src/disk';
+import { FINDING_KINDS, type ReconcileFinding } from '../../domain/src/reconciliation';
 import { DEFAULT_TRANSFER_POLICY, evolveAll, initialState, type PublishedTransferEvent, type TransferEvent } from '../../domain/src/transfer';
-import { apiAuditRecord, AUDITED_ACTIONS, CLOUD_EVENT_TYPES, TOPICS, transferEventRecord } from './events';
+import {
+  apiAuditRecord,
+  AUDITED_ACTIONS,
+  CLOUD_EVENT_TYPES,
+  reconcilerFindingId,
+  reconcilerFindingRecord,
+  TOPICS,
+  transferEventRecord,
+} from './events';
 
 const disk = { id: 'd-1', projectId: 'a', sizeGb: 40, volumeType: 'SAS' } as DiskFacts;
 const state = evolveAll(
@@ -101,7 +110,82 @@ describe('transfer event records', () => {
   });
 });
 
+describe('reconciler finding records', () => {
+  const orphan: ReconcileFinding = {
+    kind: 'orphaned_lock',
+    transferId: 'tr-9',
+    diskId: 'd-9',
+    repair: 'release_lock',
+    disk: { projectId: 'a', status: 'awaiting-transfer', transferId: 'tr-9' },
+    workflow: { found: false, recordedStatus: null },
+  };
+
+  it('gives a finding the same id in every run that finds it, keyed by its disk, on the operations topic', () => {
+    const first = reconcilerFindingRecord({ finding: orphan, outcome: 'released', detectedAtMs: 1, runWorkflowId: 'run-1' });
+    const later = reconcilerFindingRecord({ finding: orphan, outcome: 'released', detectedAtMs: 9_000, runWorkflowId: 'run-2' });
+    expect(first.event.id).toBe('reconciler/tr-9/d-9/orphaned_lock');
+    expect(later.event.id).toBe(first.event.id);
+    expect(reconcilerFindingId({ ...orphan, kind: 'lock_outlived_transfer' })).not.toBe(first.event.id);
+    expect(first).toMatchObject({
+      topic: TOPICS.operations,
+      key: 'd-9',
+      event: { type: CLOUD_EVENT_TYPES.ReconcilerFinding, subject: 'transfers/tr-9', time: '1970-01-01T00:00:00.001Z' },
+    });
+  });
+
+  it('carries both sides, the outcome and whether a person must look, in one flat shape', () => {
+    const released = reconcilerFindingRecord({ finding: orphan, outcome: 'released', detectedAtMs: 0, runWorkflowId: 'run-1' });
+    expect(released.event.data).toEqual({
+      kind: 'orphaned_lock',
+      transfer_id: 'tr-9',
+      volume_id: 'd-9',
+      outcome: 'released',
+      needs_attention: false,
+      summary: expect.stringContaining('the lock was released'),
+      disk: { project_id: 'a', status: 'awaiting-transfer', transfer_id: 'tr-9' },
+      workflow: {
+        found: false,
+        run_status: null,
+        transfer_state: null,
+        volume_id: null,
+        source_project_id: null,
+        destination_project_id: null,
+        recorded_status: null,
+      },
+      detected_at: '1970-01-01T00:00:00.000000',
+      reconcile_run_id: 'run-1',
+    });
+    const drift: ReconcileFinding = {
+      ...orphan,
+      kind: 'pending_transfer_lock_lost',
+      repair: null,
+      disk: { projectId: 'a', status: 'available', transferId: null },
+      workflow: { found: true, run: 'running', state: 'pending', diskId: 'd-9', sourceProjectId: 'a', destinationProjectId: null },
+    };
+    const reported = reconcilerFindingRecord({ finding: drift, outcome: 'reported', detectedAtMs: 0, runWorkflowId: 'run-1' });
+    expect(reported.event.data).toMatchObject({
+      outcome: 'reported',
+      needs_attention: true,
+      workflow: { found: true, run_status: 'running', transfer_state: 'pending', volume_id: 'd-9', source_project_id: 'a' },
+    });
+  });
+});
+
 describe('docs/asyncapi.yaml', () => {
+  const asyncapi = () => fs.readFileSync(path.resolve(__dirname, '../../../docs/asyncapi.yaml'), 'utf8');
+
+  it('documents every topic and every CloudEvents type', () => {
+    const text = asyncapi();
+    for (const topic of Object.values(TOPICS)) expect(text).toContain(`address: ${topic}\n`);
+    for (const type of Object.values(CLOUD_EVENT_TYPES)) expect(text).toContain(`name: ${type}\n`);
+  });
+
+  it('lists exactly the finding kinds as the reconciler finding’s kind values', () => {
+    const finding = asyncapi().slice(asyncapi().indexOf('    ReconcilerFinding:'));
+    const values = /\n {10}kind:\n {12}type: string\n {12}enum:\n((?: {14}- [a-z_]+\n)+)/.exec(finding)?.[1] ?? '';
+    expect([...values.matchAll(/- ([a-z_]+)/g)].map((m) => m[1])).toEqual([...FINDING_KINDS]);
+  });
+
   it('lists exactly the audited actions as the API audit record’s action values', () => {
     const text = fs.readFileSync(path.resolve(__dirname, '../../../docs/asyncapi.yaml'), 'utf8');
     const apiCalled = text.slice(text.indexOf('    ApiCalled:'));

@@ -5,6 +5,7 @@
  * build records through here.
  */
 import type { PublishedTransferEvent, TransferState } from '../../domain/src/transfer';
+import { describeFinding, needsAttention, type FindingOutcome, type ReconcileFinding } from '../../domain/src/reconciliation';
 import { toCinderTimestamp } from '../../domain/src/ids';
 import { ERROR_CATALOGUE } from '../../domain/src/errors';
 
@@ -12,6 +13,8 @@ export const TOPICS = {
   lifecycle: 'evs.transfer.lifecycle.v1',
   securityAudit: 'evs.transfer.security-audit.v1',
   apiAudit: 'evs.api-audit.v1',
+  /** What the reconciler found wrong between the inventory and the transfer workflows, and what it did. */
+  operations: 'evs.transfer.operations.v1',
 } as const;
 export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
 
@@ -26,6 +29,7 @@ export const CLOUD_EVENT_TYPES = {
   AcceptAttemptFailed: 'com.huaweicloud.evs.transfer.accept_failed.v1',
   TransferLockedOut: 'com.huaweicloud.evs.transfer.locked_out.v1',
   ApiCallAudited: 'com.huaweicloud.evs.api.called.v1',
+  ReconcilerFinding: 'com.huaweicloud.evs.transfer.reconciler_finding.v1',
 } as const;
 
 /** A CloudEvents 1.0 record, before it is laid out in Kafka's binary mode. */
@@ -219,6 +223,70 @@ export function apiAuditRecord(facts: ApiAuditFacts): OutgoingRecord {
         http_status: facts.outcome.status,
         error_code: facts.outcome.code,
         source_ip: facts.sourceIp,
+      },
+    },
+  };
+}
+
+/**
+ * One id per disagreement (which transfer, which disk, what kind), whatever
+ * run found it: a finding that persists, or is found again by a second
+ * worker, carries the id it had the first time.
+ */
+export function reconcilerFindingId(finding: Pick<ReconcileFinding, 'kind' | 'transferId' | 'diskId'>): string {
+  return `reconciler/${finding.transferId}/${finding.diskId}/${finding.kind}`;
+}
+
+export interface ReconcilerFindingFacts {
+  finding: ReconcileFinding;
+  outcome: FindingOutcome;
+  detectedAtMs: number;
+  /** The reconcile run's workflow id, to find the run in the Temporal UI. */
+  runWorkflowId: string;
+}
+
+export function reconcilerFindingRecord({ finding, outcome, detectedAtMs, runWorkflowId }: ReconcilerFindingFacts): OutgoingRecord {
+  const { workflow, disk } = finding;
+  return {
+    topic: TOPICS.operations,
+    key: finding.diskId,
+    event: {
+      specversion: '1.0',
+      id: reconcilerFindingId(finding),
+      source: EVENT_SOURCE,
+      type: CLOUD_EVENT_TYPES.ReconcilerFinding,
+      subject: `transfers/${finding.transferId}`,
+      time: new Date(detectedAtMs).toISOString(),
+      datacontenttype: 'application/json',
+      data: {
+        kind: finding.kind,
+        transfer_id: finding.transferId,
+        volume_id: finding.diskId,
+        outcome,
+        needs_attention: needsAttention(outcome),
+        summary: describeFinding(finding, outcome),
+        disk: disk === null ? null : { project_id: disk.projectId, status: disk.status, transfer_id: disk.transferId },
+        workflow: workflow.found
+          ? {
+              found: true,
+              run_status: workflow.run,
+              transfer_state: workflow.state,
+              volume_id: workflow.diskId,
+              source_project_id: workflow.sourceProjectId,
+              destination_project_id: workflow.destinationProjectId,
+              recorded_status: null,
+            }
+          : {
+              found: false,
+              run_status: null,
+              transfer_state: null,
+              volume_id: null,
+              source_project_id: null,
+              destination_project_id: null,
+              recorded_status: workflow.recordedStatus,
+            },
+        detected_at: toCinderTimestamp(detectedAtMs),
+        reconcile_run_id: runWorkflowId,
       },
     },
   };

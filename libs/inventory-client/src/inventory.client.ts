@@ -56,6 +56,12 @@ export interface ReleaseResult {
   disk: DiskFacts | null;
 }
 
+/** One page of disks awaiting transfer; `nextMarker` asks for the next, null after the last. */
+export interface TransferLocksPage {
+  disks: DiskFacts[];
+  nextMarker: string | null;
+}
+
 /** No usable answer: retrying may help. */
 export class InventoryUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -97,6 +103,7 @@ const diskFactsSchema = z.object({
 
 const diskResponseSchema = z.object({ disk: diskFactsSchema });
 const releaseResponseSchema = z.object({ released: z.boolean(), disk: diskFactsSchema.nullable() });
+const transferLocksResponseSchema = z.object({ disks: z.array(diskFactsSchema), next_marker: z.string().nullable() });
 const errorBodySchema = z.object({
   error: z.object({ name: z.string(), code: z.string(), message: z.string() }),
 });
@@ -158,6 +165,19 @@ export class InventoryClient {
     const reason = refusalIn(answer, REASSIGN_REFUSALS);
     if (reason !== null) return { ok: false, reason };
     throw requestError(answer, path);
+  }
+
+  /** Disks awaiting transfer across all projects, in disk id order, from after `marker`. */
+  async listTransferLocks(page: { limit?: number; marker?: string | null } = {}): Promise<TransferLocksPage> {
+    const params = new URLSearchParams();
+    if (page.limit !== undefined) params.set('limit', String(page.limit));
+    if (page.marker != null) params.set('marker', page.marker);
+    const search = params.toString();
+    const path = `/internal/v1/transfer-locks${search === '' ? '' : `?${search}`}`;
+    const answer = await this.request('GET', path, 'service');
+    if (answer.status !== 200) throw requestError(answer, path);
+    const parsed = this.parse(transferLocksResponseSchema, answer, path);
+    return { disks: parsed.disks, nextMarker: parsed.next_marker };
   }
 
   /** True when the inventory answers its health check; never throws. */

@@ -43,6 +43,16 @@ export interface ReassignBody {
   to_project_id: string;
 }
 
+/**
+ * `GET /internal/v1/transfer-locks?limit=&marker=`: the disks awaiting
+ * transfer, each naming the transfer that holds it, in disk id order.
+ * `next_marker` is the marker of the next page, null after the last.
+ */
+export interface TransferLocksResponse {
+  disks: DiskFacts[];
+  next_marker: string | null;
+}
+
 // ---- tenant API (Cinder-style) -------------------------------------------
 
 /** Statuses a tenant (or a test) may create a volume in. */

@@ -1,1 +1,2 @@
 export * from './transfer.definitions';
+export * from './reconciler.definitions';

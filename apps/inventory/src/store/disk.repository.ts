@@ -45,6 +45,12 @@ export interface Page {
   offset: number;
 }
 
+export interface KeyPage {
+  /** The last id of the previous page; null for the first. */
+  after: string | null;
+  limit: number;
+}
+
 /** A live disk with the snapshot and backup counts the constraints need. */
 const SELECT_LIVE_DISK = `
   SELECT d.*,
@@ -86,6 +92,21 @@ export class DiskRepository {
         projectId,
         page.limit,
         page.offset,
+      )
+      .map(diskRecordFromRow);
+  }
+
+  /**
+   * Every project's disks awaiting transfer, in id order, after `after`.
+   * Paged by key rather than offset: a lock released while a caller walks
+   * the pages does not shift the ones it has not read yet.
+   */
+  listAwaitingTransfer(page: KeyPage): DiskRecord[] {
+    return this.sql
+      .all<DiskRow>(
+        `${SELECT_LIVE_DISK} AND d.status = 'awaiting-transfer' AND d.id > ? ORDER BY d.id LIMIT ?`,
+        page.after ?? '',
+        page.limit,
       )
       .map(diskRecordFromRow);
   }

@@ -226,6 +226,43 @@ describe('inventory repositories (real SQLite file)', () => {
     });
   });
 
+  describe('list the disks awaiting transfer', () => {
+    it('lists every project\'s locked disks in id order, page by page after a key, and nothing else', () => {
+      const lockedIds = [A, A, B].map((project) => {
+        const disk = createDisk({}, project);
+        valueOf(lock(disk.id, randomUUID(), project));
+        return disk.id;
+      });
+      createDisk();
+      const released = createDisk();
+      const holder = randomUUID();
+      valueOf(lock(released.id, holder));
+      repos.transferLocks.release({ diskId: released.id, transferId: holder });
+
+      const sorted = [...lockedIds].sort();
+      const first = repos.disks.listAwaitingTransfer({ after: null, limit: 2 });
+      expect(first.map((d) => d.id)).toEqual(sorted.slice(0, 2));
+      const rest = repos.disks.listAwaitingTransfer({ after: first[1].id, limit: 2 });
+      expect(rest.map((d) => d.id)).toEqual(sorted.slice(2));
+      expect(rest[0]).toMatchObject({ status: 'awaiting-transfer', transferId: expect.any(String) });
+      expect(repos.disks.listAwaitingTransfer({ after: sorted[2], limit: 2 })).toEqual([]);
+    });
+
+    it('does not shift later pages when a listed lock is released between pages', () => {
+      const ids = [0, 1, 2, 3].map(() => {
+        const disk = createDisk();
+        const transferId = randomUUID();
+        valueOf(lock(disk.id, transferId));
+        return { id: disk.id, transferId };
+      });
+      ids.sort((x, y) => x.id.localeCompare(y.id));
+      const first = repos.disks.listAwaitingTransfer({ after: null, limit: 2 });
+      repos.transferLocks.release({ diskId: ids[0].id, transferId: ids[0].transferId });
+      const second = repos.disks.listAwaitingTransfer({ after: first[1].id, limit: 2 });
+      expect([...first, ...second].map((d) => d.id)).toEqual(ids.map((d) => d.id));
+    });
+  });
+
   describe('reassign', () => {
     const reassign = (diskId: string, transferId: string, toProjectId = B) =>
       repos.transferLocks.reassign({ diskId, transferId, toProjectId });

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DiskFacts } from '../../../../libs/domain/src/disk';
-import type { DiskResponse, TransferLockReleaseResponse } from '../../../../libs/inventory-client/src/inventory.wire';
+import type { DiskResponse, TransferLockReleaseResponse, TransferLocksResponse } from '../../../../libs/inventory-client/src/inventory.wire';
 import { internalHttpError } from '../http/inventory-http.error';
 import { DiskRepository } from '../store/disk.repository';
 import { toDiskFacts, type Outcome } from '../store/store.types';
 import { TransferLockRepository } from '../store/transfer-lock.repository';
-import type { ReassignBody, TransferLockBody, TransferLockReleaseBody } from './transfer-steps.schemas';
+import type { ReassignBody, TransferLockBody, TransferLockReleaseBody, TransferLocksQuery } from './transfer-steps.schemas';
 
 function diskOrThrow(outcome: Outcome<DiskFacts>): DiskResponse {
   if (!outcome.ok) throw internalHttpError(outcome.refusal);
@@ -32,6 +32,16 @@ export class TransferStepsService {
 
   release(diskId: string, body: TransferLockReleaseBody): TransferLockReleaseResponse {
     return this.locks.release({ diskId, transferId: body.transfer_id });
+  }
+
+  /** What the reconciler compares with the live transfer workflows. */
+  listLocks(query: TransferLocksQuery): TransferLocksResponse {
+    const disks = this.disks.listAwaitingTransfer({ after: query.marker ?? null, limit: query.limit });
+    const last = disks.at(-1);
+    return {
+      disks: disks.map(toDiskFacts),
+      next_marker: disks.length === query.limit && last !== undefined ? last.id : null,
+    };
   }
 
   reassign(diskId: string, body: ReassignBody): DiskResponse {
