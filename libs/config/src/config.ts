@@ -50,6 +50,18 @@ const schema = z.object({
 
   READ_MODEL_DB_PATH: z.string().default(''),
 
+  /** The billing consumer: ownership ledger over the lifecycle topic. */
+  BILLING_HOST: z.string().default('127.0.0.1'),
+  BILLING_PORT: port.default(8083),
+  BILLING_DB_PATH: z.string().default(''),
+  /** Its Kafka consumer group; a new group reads the topic from the beginning. */
+  BILLING_CONSUMER_GROUP: z.string().min(1).default('evs-billing'),
+  /** The audit consumer: append-only log of every event on the three topics. */
+  AUDIT_HOST: z.string().default('127.0.0.1'),
+  AUDIT_PORT: port.default(8084),
+  AUDIT_DB_PATH: z.string().default(''),
+  AUDIT_CONSUMER_GROUP: z.string().min(1).default('evs-audit'),
+
   TRANSFER_TTL_SECONDS: positiveSeconds.default(72 * 3600),
   /** How long create's validation may wait for the inventory before answering 503; keep it below the update timeout. */
   TRANSFER_VALIDATION_TIMEOUT_SECONDS: positiveSeconds.default(20),
@@ -128,6 +140,9 @@ export interface AppConfig {
     serviceSecretFile: string;
   };
   readModel: { dbPath: string };
+  /** An event consumer's HTTP listener, SQLite file and Kafka group. */
+  billing: ConsumerSettings;
+  audit: ConsumerSettings;
   transferPolicy: { timeToLiveMs: number; maxFailedAccepts: number; lockoutBaseMs: number; lockoutMaxMs: number };
   auth: {
     jwtPublicKeyFile: string;
@@ -149,6 +164,13 @@ export interface AppConfig {
     accessKeyMasterKeyFile: string;
     signatureWindowMs: number;
   };
+}
+
+export interface ConsumerSettings {
+  host: string;
+  port: number;
+  dbPath: string;
+  consumerGroup: string;
 }
 
 export class ConfigError extends Error {}
@@ -198,6 +220,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       serviceSecretFile: c.INVENTORY_SERVICE_SECRET_FILE || inData('keys/inventory-service-secret'),
     },
     readModel: { dbPath: c.READ_MODEL_DB_PATH || inData('transfers.sqlite') },
+    billing: {
+      host: c.BILLING_HOST,
+      port: c.BILLING_PORT,
+      dbPath: c.BILLING_DB_PATH || inData('billing.sqlite'),
+      consumerGroup: c.BILLING_CONSUMER_GROUP,
+    },
+    audit: {
+      host: c.AUDIT_HOST,
+      port: c.AUDIT_PORT,
+      dbPath: c.AUDIT_DB_PATH || inData('audit.sqlite'),
+      consumerGroup: c.AUDIT_CONSUMER_GROUP,
+    },
     transferPolicy: {
       timeToLiveMs: c.TRANSFER_TTL_SECONDS * 1000,
       maxFailedAccepts: c.ACCEPT_MAX_FAILED_ATTEMPTS,
