@@ -20,6 +20,11 @@ const state = evolveAll(
 );
 const bob = { projectId: 'b', userId: 'bob', requestId: 'req-2' };
 
+/** The data as a consumer receives it: through JSON. */
+function wireData(event: PublishedTransferEvent): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(transferEventRecord(state, event).event.data));
+}
+
 const published: PublishedTransferEvent[] = [
   { type: 'TransferCreated', at: 1, disk },
   { type: 'TransferCreateRejected', at: 2, reason: 'DiskFrozen' },
@@ -61,7 +66,7 @@ describe('readEventData', () => {
   });
 
   it('calls data missing a required field, or with a field of the wrong kind, invalid and names the field', () => {
-    const accepted = transferEventRecord(state, published[2]!).event.data as Record<string, unknown>;
+    const accepted = wireData(published[2]);
     const { destination_project_id: _dropped, ...withoutDestination } = accepted;
 
     expect(readEventData(CLOUD_EVENT_TYPES.TransferAccepted, withoutDestination)).toMatchObject({
@@ -76,7 +81,7 @@ describe('readEventData', () => {
   });
 
   it('keeps fields it does not know, so a richer producer of the same version is no reason to refuse', () => {
-    const created = transferEventRecord(state, published[0]!).event.data as Record<string, unknown>;
+    const created = wireData(published[0]);
     const read = readEventData(CLOUD_EVENT_TYPES.TransferCreated, { ...created, availability_zone: 'az-1' });
 
     expect(read).toMatchObject({ kind: 'known', event: { data: { availability_zone: 'az-1' } } });
