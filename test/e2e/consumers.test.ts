@@ -25,7 +25,7 @@ import { DEFAULT_TRANSFER_POLICY, evolveAll, initialState, type PublishedTransfe
 import { toBinaryModeMessage } from '../../libs/kafka/src/cloud-event-record';
 import { KafkaEventPublisher } from '../../libs/kafka/src/event-publisher';
 import { createKafkaClient } from '../../libs/kafka/src/kafka-client';
-import { ConsumerClient, type ConsumerMetricsView, ConsumerProcess } from '../support/consumer-process';
+import { ConsumerClient, ConsumerProcess } from '../support/consumer-process';
 import { testStack } from '../support/stack';
 import { eventually, Tenant, uniqueProjectId } from '../support/tenants';
 
@@ -46,39 +46,6 @@ async function allAuditEvents(client: ConsumerClient, query: string, limit = 100
 }
 
 const iso = (cinder: string) => `${cinder.slice(0, 23)}Z`;
-
-/** Records on the topics now, all partitions. */
-async function recordsOn(topics: readonly string[]): Promise<number> {
-  const admin = createKafkaClient({ brokers: testStack().kafkaBrokers, clientId: 'evs-test-admin', logger: new Logger('Admin'), logLevel: 'warn' }).admin();
-  await admin.connect();
-  try {
-    let total = 0;
-    for (const topic of topics) {
-      for (const { high, low } of await admin.fetchTopicOffsets(topic)) total += Number(high) - Number(low);
-    }
-    return total;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Every record a process has dealt with since it started, whatever became of it. */
-function handled(metrics: ConsumerMetricsView): number {
-  const { processed, duplicates, skipped } = metrics.since_start;
-  return processed + duplicates + skipped.unknown + skipped.malformed + skipped.failed;
-}
-
-/**
- * kill -9 of a fresh consumer (new file, new group: it begins at the start
- * of its topics) once it has dealt with some records; returns how many it
- * had dealt with, beside the `total` on its topics when it started.
- */
-async function killMidStream(process: ConsumerProcess, total: number): Promise<{ handled: number; total: number }> {
-  await eventually(async () => handled(await process.metrics()) > 0, 60_000);
-  const seen = handled(await process.metrics());
-  await process.kill();
-  return { handled: seen, total };
-}
 
 describe('the stack’s billing and audit, after transfers through the gateway', () => {
   it('billing knows who owned each disk when, and audit has every step, each findable by project, disk, transfer, actor and time', async () => {
@@ -189,11 +156,13 @@ describe('the stack’s billing and audit, after transfers through the gateway',
  * up and distinct per disk, so the expected ledger is known exactly.
  */
 function syntheticStream(projects: { a: string; b: string; c: string; m: string }, disks: number, baseMs: number) {
-  const records: OutgoingRecord[] = [];
+  const byDisk: OutgoingRecord[][] = [];
   const expected = { a: [] as unknown[], b: [] as unknown[], c: [] as unknown[] };
   const user = (projectId: string) => ({ projectId, userId: `${projectId}-user`, requestId: `req-${randomUUID()}` });
   for (let i = 0; i < disks; i++) {
     const diskId = randomUUID();
+    const records: OutgoingRecord[] = [];
+    byDisk.push(records);
     const at = (minute: number) => baseMs + minute * 60_000 + i;
     const transfer = (transferId: string, owner: string, createdMs: number) =>
       evolveAll(
@@ -249,14 +218,14 @@ function syntheticStream(projects: { a: string; b: string; c: string; m: string 
     expected.b.push(interval(projects.b, at(2), at(4), t1, t2));
     expected.c.push(interval(projects.c, at(4), null, t2, null));
   }
-  return { records, expected };
+  return { byDisk, records: byDisk.flat(), expected };
 }
 
 describe('consumers of the test’s own: kill -9, restart, replay, and records they cannot use', () => {
   const DISKS = 1000;
-  const projects = { a: uniqueProjectId('syn-a'), b: uniqueProjectId('syn-b'), c: uniqueProjectId('syn-c'), m: uniqueProjectId('syn-m') };
-  const stream = syntheticStream(projects, DISKS, Date.UTC(2026, 0, 1));
-  const lifecycleCount = stream.records.filter((r) => r.topic === TOPICS.lifecycle).length;
+  /** Disks per publish: the stream flows in slices. */
+  const DISKS_PER_SLICE = 50;
+  const newProjects = () => ({ a: uniqueProjectId('syn-a'), b: uniqueProjectId('syn-b'), c: uniqueProjectId('syn-c'), m: uniqueProjectId('syn-m') });
   let dir: string;
   let publisher: KafkaEventPublisher;
   let producer: Producer;
@@ -266,6 +235,23 @@ describe('consumers of the test’s own: kill -9, restart, replay, and records t
     started.push(p);
     return p;
   };
+
+  /**
+   * Publishes the stream in slices while `consumer` consumes it: half of
+   * it, then (once `tookEffect` shows the consumer has applied some of it)
+   * one more slice, and kill -9 at once, while that slice is arriving;
+   * then the rest, with the consumer dead.
+   */
+  async function publishKillingMidway(byDisk: readonly OutgoingRecord[][], consumer: ConsumerProcess, tookEffect: () => Promise<boolean>): Promise<void> {
+    const slices: OutgoingRecord[][] = [];
+    for (let i = 0; i < byDisk.length; i += DISKS_PER_SLICE) slices.push(byDisk.slice(i, i + DISKS_PER_SLICE).flat());
+    const half = Math.floor(slices.length / 2);
+    for (const slice of slices.slice(0, half)) await publisher.publish(slice);
+    await eventually(tookEffect, 60_000);
+    await publisher.publish(slices[half]);
+    await consumer.kill();
+    for (const slice of slices.slice(half + 1)) await publisher.publish(slice);
+  }
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'evs-consumers-'));
@@ -277,7 +263,6 @@ describe('consumers of the test’s own: kill -9, restart, replay, and records t
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     await producer.connect();
-    for (let i = 0; i < stream.records.length; i += 1000) await publisher.publish(stream.records.slice(i, i + 1000));
   });
   afterAll(async () => {
     await Promise.all(started.map((p) => p.stop()));
@@ -289,11 +274,17 @@ describe('consumers of the test’s own: kill -9, restart, replay, and records t
   const ledgerOf = async (client: ConsumerClient, project: string) => (await client.get(`/v1/projects/${project}/ownership`)).body.intervals;
 
   it('billing killed with -9 mid-stream and restarted on its file and group ends with the ledger the scenario and the stack’s billing give', async () => {
+    const projects = newProjects();
+    const stream = syntheticStream(projects, DISKS, Date.UTC(2026, 0, 1));
     const groupId = `evs-test-billing-${randomUUID()}`;
-    const total = await recordsOn([TOPICS.lifecycle]);
     const first = await start('billing', groupId);
-    const atKill = await killMidStream(first, total);
-    expect(atKill.handled).toBeLessThan(atKill.total);
+    let partial = 0;
+    await publishKillingMidway(stream.byDisk, first, async () => {
+      partial = (await ledgerOf(first, projects.b)).length;
+      return partial > 0;
+    });
+    // When it was killed, the ledger had only part of the stream.
+    expect(partial).toBeLessThan(DISKS);
 
     const second = await first.restart();
     started.push(second);
@@ -316,6 +307,7 @@ describe('consumers of the test’s own: kill -9, restart, replay, and records t
     const replayed = await second.restart();
     started.push(replayed);
     await replayed.caughtUp();
+    const lifecycleCount = stream.records.filter((r) => r.topic === TOPICS.lifecycle).length;
     expect((await replayed.metrics()).since_start.duplicates).toBeGreaterThanOrEqual(lifecycleCount);
     for (const key of ['a', 'b', 'c'] as const) {
       expect(await ledgerOf(replayed, projects[key])).toEqual(stream.expected[key]);
@@ -330,11 +322,15 @@ describe('consumers of the test’s own: kill -9, restart, replay, and records t
   });
 
   it('audit killed with -9 mid-stream and restarted keeps every event once, and a rebuild from the beginning pages identically', async () => {
-    const topics = [TOPICS.lifecycle, TOPICS.securityAudit, TOPICS.apiAudit];
-    const total = await recordsOn(topics);
+    const projects = newProjects();
+    const stream = syntheticStream(projects, DISKS, Date.UTC(2026, 0, 2));
     const first = await start('audit', `evs-test-audit-${randomUUID()}`);
-    const atKill = await killMidStream(first, total);
-    expect(atKill.handled).toBeLessThan(atKill.total);
+    let partial = 0;
+    await publishKillingMidway(stream.byDisk, first, async () => {
+      partial = (await allAuditEvents(first, `project_id=${projects.b}`)).length;
+      return partial > 0;
+    });
+    expect(partial).toBeLessThan(DISKS * 4);
     const second = await first.restart();
     started.push(second);
     await second.caughtUp();
@@ -366,7 +362,7 @@ describe('consumers of the test’s own: kill -9, restart, replay, and records t
 
     // One disk's records, all keyed by it so they share a partition: created,
     // then the trouble, then the acceptance that must still take effect.
-    const tail = syntheticStream({ ...projects, a: uniqueProjectId('skip-a'), b: uniqueProjectId('skip-b') }, 1, Date.UTC(2026, 1, 1));
+    const tail = syntheticStream(newProjects(), 1, Date.UTC(2026, 1, 1));
     const lifecycle = tail.records.filter((r) => r.topic === TOPICS.lifecycle);
     const [created1, accepted1] = [lifecycle[0], lifecycle[1]];
     const diskId = created1.key;
