@@ -57,7 +57,8 @@ export class KafkaExactlyOnceConsumer {
   private readonly chunkSize: number;
   private state: ConsumerState = 'starting';
   private assignment: IMemberAssignment = {};
-  private admin: Admin | null = null;
+  private readonly admin: Admin;
+  private adminConnected: Promise<void> | null = null;
   private lagCache: { at: number; value: Promise<number | null> } | null = null;
   private running: Promise<void> | null = null;
   private stopping = false;
@@ -76,6 +77,7 @@ export class KafkaExactlyOnceConsumer {
       logger: this.logger,
       ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     });
+    this.admin = this.kafka.admin();
     this.consumer = this.kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
@@ -117,13 +119,18 @@ export class KafkaExactlyOnceConsumer {
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
-    await this.running;
     // disconnect() lets the batch in hand finish (its transaction commits
-    // and its offsets are committed), then leaves the group.
-    await this.consumer.disconnect().catch((error: unknown) => {
-      this.logger.warn(`disconnect: ${String(error)}`);
-    });
-    await this.admin?.disconnect().catch(() => undefined);
+    // and its offsets are committed), then leaves the group; it also ends a
+    // connection attempt under way. Once more after the loop has ended, in
+    // case an attempt succeeded in between.
+    const disconnect = () =>
+      this.consumer.disconnect().catch((error: unknown) => {
+        this.logger.warn(`disconnect: ${String(error)}`);
+      });
+    await disconnect();
+    await this.running;
+    await disconnect();
+    await this.admin.disconnect().catch(() => undefined);
     this.state = 'stopped';
   }
 
@@ -145,11 +152,12 @@ export class KafkaExactlyOnceConsumer {
   }
 
   private async measureLag(): Promise<number> {
-    if (!this.admin) {
-      const admin = this.kafka.admin();
-      await admin.connect();
-      this.admin = admin;
-    }
+    this.adminConnected ??= this.admin.connect().catch((error: unknown) => {
+      // Forget the failed attempt so the next health check tries again.
+      this.adminConnected = null;
+      throw error;
+    });
+    await this.adminConnected;
     const topics = [...this.options.topics];
     const committed = await this.admin.fetchOffsets({ groupId: this.options.groupId, topics });
     let lag = 0n;
