@@ -98,7 +98,7 @@ export class KafkaExactlyOnceConsumer {
     });
     this.consumer.on(CRASH, ({ payload }) => {
       // KafkaJS restarts by itself when it can (restart: true); when it
-      // cannot, the loop in start() connects afresh after a pause.
+      // cannot, keepRunning() connects afresh after a pause.
       this.logger.error(`consumer crashed (${payload.restart ? 'KafkaJS restarts it' : 'starting over'}): ${payload.error.message}`);
       this.state = payload.restart ? 'starting' : 'retrying';
       if (!payload.restart) {
