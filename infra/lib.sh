@@ -61,8 +61,8 @@ evs_load_env() {
   export DATA_DIR
 
   : "${TEMPORAL_PORT:=7233}" "${TEMPORAL_UI_PORT:=8233}" "${KAFKA_PORT:=9092}" "${KAFKA_CONTROLLER_PORT:=9093}"
-  : "${GATEWAY_PORT:=8080}" "${INVENTORY_PORT:=8081}" "${WORKER_HEALTH_PORT:=8082}"
-  export TEMPORAL_PORT TEMPORAL_UI_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT GATEWAY_PORT INVENTORY_PORT WORKER_HEALTH_PORT
+  : "${GATEWAY_PORT:=8080}" "${INVENTORY_PORT:=8081}" "${WORKER_HEALTH_PORT:=8082}" "${BILLING_PORT:=8083}" "${AUDIT_PORT:=8084}"
+  export TEMPORAL_PORT TEMPORAL_UI_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT GATEWAY_PORT INVENTORY_PORT WORKER_HEALTH_PORT BILLING_PORT AUDIT_PORT
 
   export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}"
   export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
@@ -225,7 +225,9 @@ evs_ensure_node_modules() {
   fi
 }
 
-EVS_APPS=(inventory worker gateway)
+# Start order; down.sh stops in reverse. The consumers (billing, audit) need
+# only Kafka, and come last so that they stop first.
+EVS_APPS=(inventory worker gateway billing audit)
 
 evs_app_entry() { printf 'dist/apps/%s/src/main.js' "$1"; }
 
@@ -234,6 +236,8 @@ evs_app_health_url() {
     inventory) printf 'http://127.0.0.1:%s/healthz' "$INVENTORY_PORT" ;;
     worker) printf 'http://127.0.0.1:%s/healthz' "$WORKER_HEALTH_PORT" ;;
     gateway) printf 'http://127.0.0.1:%s/healthz' "$GATEWAY_PORT" ;;
+    billing) printf 'http://127.0.0.1:%s/healthz' "$BILLING_PORT" ;;
+    audit) printf 'http://127.0.0.1:%s/healthz' "$AUDIT_PORT" ;;
   esac
 }
 
@@ -242,5 +246,7 @@ evs_app_port() {
     inventory) printf '%s' "$INVENTORY_PORT" ;;
     worker) printf '%s' "$WORKER_HEALTH_PORT" ;;
     gateway) printf '%s' "$GATEWAY_PORT" ;;
+    billing) printf '%s' "$BILLING_PORT" ;;
+    audit) printf '%s' "$AUDIT_PORT" ;;
   esac
 }

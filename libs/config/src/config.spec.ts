@@ -85,3 +85,18 @@ describe('reconciler settings', () => {
     }
   });
 });
+
+describe('consumer settings', () => {
+  it('puts billing and audit on their own ports and files under DATA_DIR, each in a group of its own', () => {
+    const config = loadConfig({ DATA_DIR: '/srv/evs' });
+    expect(config.billing).toEqual({ host: '127.0.0.1', port: 8083, dbPath: '/srv/evs/billing.sqlite', consumerGroup: 'evs-billing' });
+    expect(config.audit).toEqual({ host: '127.0.0.1', port: 8084, dbPath: '/srv/evs/audit.sqlite', consumerGroup: 'evs-audit' });
+  });
+
+  it('takes another file and group, e.g. to rebuild a consumer from the start of the topics', () => {
+    const config = loadConfig({ BILLING_DB_PATH: '/tmp/b.sqlite', BILLING_CONSUMER_GROUP: 'evs-billing-rebuild', AUDIT_PORT: '9184' });
+    expect(config.billing).toMatchObject({ dbPath: '/tmp/b.sqlite', consumerGroup: 'evs-billing-rebuild' });
+    expect(config.audit.port).toBe(9184);
+    expect(() => loadConfig({ BILLING_CONSUMER_GROUP: '' })).toThrow(/BILLING_CONSUMER_GROUP/);
+  });
+});

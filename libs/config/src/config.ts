@@ -87,6 +87,17 @@ const schema = z.object({
   RECONCILER_INTERVAL_SECONDS: z.coerce.number().int().min(10).default(300),
   /** Which reconciler findings were already published (so a persisting one is announced once). */
   RECONCILER_DB_PATH: z.string().default(''),
+  /** The billing consumer: ownership ledger over the lifecycle topic. */
+  BILLING_HOST: z.string().default('127.0.0.1'),
+  BILLING_PORT: port.default(8083),
+  BILLING_DB_PATH: z.string().default(''),
+  /** Its Kafka consumer group; a new group reads the topic from the beginning. */
+  BILLING_CONSUMER_GROUP: z.string().min(1).default('evs-billing'),
+  /** The audit consumer: append-only log of every event on the three topics. */
+  AUDIT_HOST: z.string().default('127.0.0.1'),
+  AUDIT_PORT: port.default(8084),
+  AUDIT_DB_PATH: z.string().default(''),
+  AUDIT_CONSUMER_GROUP: z.string().min(1).default('evs-audit'),
 
   TRANSFER_TTL_SECONDS: positiveSeconds.default(72 * 3600),
   /** How long create's validation may wait for the inventory before answering 503; keep it below the update timeout. */
@@ -168,6 +179,9 @@ export interface AppConfig {
   };
   readModel: { dbPath: string };
   reconciler: { intervalSeconds: number; dbPath: string };
+  /** An event consumer's HTTP listener, SQLite file and Kafka group. */
+  billing: ConsumerSettings;
+  audit: ConsumerSettings;
   transferPolicy: { timeToLiveMs: number; maxFailedAccepts: number; lockoutBaseMs: number; lockoutMaxMs: number };
   auth: {
     jwtPublicKeyFile: string;
@@ -189,6 +203,13 @@ export interface AppConfig {
     accessKeyMasterKeyFile: string;
     signatureWindowMs: number;
   };
+}
+
+export interface ConsumerSettings {
+  host: string;
+  port: number;
+  dbPath: string;
+  consumerGroup: string;
 }
 
 export class ConfigError extends Error {}
@@ -242,6 +263,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     reconciler: {
       intervalSeconds: c.RECONCILER_INTERVAL_SECONDS,
       dbPath: c.RECONCILER_DB_PATH || inData('reconciler.sqlite'),
+    },
+    billing: {
+      host: c.BILLING_HOST,
+      port: c.BILLING_PORT,
+      dbPath: c.BILLING_DB_PATH || inData('billing.sqlite'),
+      consumerGroup: c.BILLING_CONSUMER_GROUP,
+    },
+    audit: {
+      host: c.AUDIT_HOST,
+      port: c.AUDIT_PORT,
+      dbPath: c.AUDIT_DB_PATH || inData('audit.sqlite'),
+      consumerGroup: c.AUDIT_CONSUMER_GROUP,
     },
     transferPolicy: {
       timeToLiveMs: c.TRANSFER_TTL_SECONDS * 1000,

@@ -18,3 +18,16 @@ export function isProjectId(value: unknown): value is string {
 export function toCinderTimestamp(epochMs: number): string {
   return new Date(epochMs).toISOString().replace('Z', '000');
 }
+
+export const CINDER_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/;
+
+/**
+ * Epoch milliseconds of a Cinder timestamp, or null if it is not one. The
+ * text carries no zone, and it is UTC by contract: never read it as local
+ * time. Microseconds beyond the millisecond are dropped (ours are always 0).
+ */
+export function fromCinderTimestamp(text: string): number | null {
+  if (!CINDER_TIMESTAMP.test(text)) return null;
+  const ms = Date.parse(`${text.slice(0, 23)}Z`);
+  return Number.isNaN(ms) ? null : ms;
+}
