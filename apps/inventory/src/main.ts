@@ -1,23 +1,9 @@
-import { Logger, type LogLevel } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { openJwtTokenVerifier } from '../../../libs/auth/src/jwt-verifier.setup';
 import { loadOrCreateServiceSecret } from '../../../libs/auth/src/service-signature';
-import { loadConfig, type AppConfig } from '../../../libs/config/src/config';
+import { loadConfig } from '../../../libs/config/src/config';
+import { nestLogger } from '../../../libs/config/src/nest-log-levels';
 import { createInventoryApp } from './inventory.app';
-
-/** Nest's levels for the configured pino-style level: that level and everything more severe. */
-function nestLogLevels(level: AppConfig['logLevel']): LogLevel[] | false {
-  const ladder: [AppConfig['logLevel'], LogLevel][] = [
-    ['fatal', 'fatal'],
-    ['error', 'error'],
-    ['warn', 'warn'],
-    ['info', 'log'],
-    ['debug', 'debug'],
-    ['trace', 'verbose'],
-  ];
-  if (level === 'silent') return false;
-  const upTo = ladder.findIndex(([name]) => name === level);
-  return ladder.slice(0, upTo + 1).map(([, nest]) => nest);
-}
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
@@ -29,7 +15,7 @@ async function bootstrap(): Promise<void> {
       logger.warn(`${file} does not exist: creating the local token issuer's key pair`),
     ),
   };
-  const app = await createInventoryApp({ store: { dbPath, defaultQuota }, auth }, { logger: nestLogLevels(config.logLevel) });
+  const app = await createInventoryApp({ store: { dbPath, defaultQuota }, auth }, { logger: nestLogger(config.logLevel) });
   app.enableShutdownHooks();
   try {
     await app.listen(port, host);

@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { ConsoleLogger, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConfig } from '../../../libs/config/src/config';
+import { nestLogLevels } from '../../../libs/config/src/nest-log-levels';
 import { WorkerModule } from './worker.module';
 
 async function bootstrap(): Promise<void> {
@@ -12,12 +13,6 @@ async function bootstrap(): Promise<void> {
   });
   app.enableShutdownHooks();
   await app.init();
-}
-
-function nestLogLevels(level: string): Array<'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose'> {
-  const order = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
-  const upTo = { fatal: 0, error: 1, warn: 2, info: 3, debug: 4, trace: 5, silent: -1 }[level] ?? 3;
-  return order.slice(0, upTo + 1);
 }
 
 bootstrap().catch((err: unknown) => {

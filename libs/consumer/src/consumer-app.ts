@@ -4,23 +4,10 @@
  * queries, /healthz and /metrics, and an orderly stop on SIGTERM (the
  * consumer finishes its batch and commits before the database closes).
  */
-import { type DynamicModule, Logger, type LogLevel } from '@nestjs/common';
+import { type DynamicModule, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type AppConfig, loadConfig } from '../../config/src/config';
-
-const LEVELS: [AppConfig['logLevel'], LogLevel][] = [
-  ['fatal', 'fatal'],
-  ['error', 'error'],
-  ['warn', 'warn'],
-  ['info', 'log'],
-  ['debug', 'debug'],
-  ['trace', 'verbose'],
-];
-
-function nestLogLevels(level: AppConfig['logLevel']): LogLevel[] | false {
-  if (level === 'silent') return false;
-  return LEVELS.slice(0, LEVELS.findIndex(([name]) => name === level) + 1).map(([, nest]) => nest);
-}
+import { nestLogger } from '../../config/src/nest-log-levels';
 
 export interface ConsumerAppSpec {
   /** For the logs. */
@@ -36,7 +23,7 @@ export function runConsumerApp(spec: ConsumerAppSpec): void {
     const app = await NestFactory.create(spec.module(config), {
       // Throw on a boot failure (a database file it cannot open) so it is reported below.
       abortOnError: false,
-      logger: nestLogLevels(config.logLevel),
+      logger: nestLogger(config.logLevel),
     });
     (app.getHttpAdapter().getInstance() as { disable(setting: string): unknown }).disable('x-powered-by');
     app.enableShutdownHooks();
