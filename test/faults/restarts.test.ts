@@ -4,8 +4,9 @@
  * moment: the transfer resumes and ends exactly once, no event is lost, and
  * the disk is never owned by both or neither."
  *
- * One run of each fault, on a stack of this file's own (other ports,
- * .data/faults), since it kills and restarts that stack's processes. Every
+ * One run of each fault, on a stack of this file's own (the test ports plus
+ * 10000, the test data folder with -faults appended), since it kills and
+ * restarts that stack's processes. Every
  * case checks what a user notices: HTTP answers, the disk's owner and status
  * in the inventory, show and list, and the events on Kafka by their
  * deterministic ids, each transfer with exactly one terminal event.
@@ -19,7 +20,7 @@ import { SEARCH_ATTRIBUTES, transferViewQuery, transferWorkflowId } from '../../
 import type { TransferStatus } from '../../libs/domain/src/transfer';
 import { type CollectedEvent, KafkaCollector } from '../support/kafka-collector';
 import { harnessInventory } from '../support/inventory';
-import { FAULTS_STACK, PrivateStack, waitUntil } from '../support/private-stack';
+import { FAULTS_STACK, PrivateStack, sparePort, waitUntil } from '../support/private-stack';
 import type { PendingTransfer, Tenant } from '../support/tenants';
 
 /** Create's validation bound on this stack (the default is 20 s): a 503 within seconds, not twenty. */
@@ -50,7 +51,7 @@ beforeAll(async () => {
 afterAll(async () => {
   const started = Date.now();
   if (eventsRunning) await events.stop().catch(() => undefined);
-  // EVS_FAULTS_KEEP_DATA=1 keeps .data/faults (logs, histories) to look at afterwards.
+  // EVS_FAULTS_KEEP_DATA=1 keeps the fault stack's data folder (logs, histories) to look at afterwards.
   await stack.down({ reset: process.env.EVS_FAULTS_KEEP_DATA !== '1' });
   timings['stack down'] = Date.now() - started;
   const line = Object.entries(timings)
@@ -210,7 +211,7 @@ describe('restarts of single processes', () => {
   it('temporal: stopped and restarted with transfers pending; gateway and worker reconnect, and an expiry timer still fires', async () => {
     startCase('temporal');
     const ttlSeconds = 4;
-    const shortTtl = await stack.spawnApp('gateway', 28090, { TRANSFER_TTL_SECONDS: String(ttlSeconds), LOG_LEVEL: 'warn' });
+    const shortTtl = await stack.spawnApp('gateway', sparePort(FAULTS_STACK, 0), { TRANSFER_TTL_SECONDS: String(ttlSeconds), LOG_LEVEL: 'warn' });
     try {
       const a = await stack.tenant('t-a');
       const b = await stack.tenant('t-b');
@@ -330,7 +331,7 @@ describe('restarts of single processes', () => {
 
     // up.sh would start Kafka as well: this gateway, on the same DATA_DIR (the
     // same outbox file), comes up while the broker is still down, and keeps trying.
-    const restarted = await stack.spawnApp('gateway', 28091, { LOG_LEVEL: 'warn' });
+    const restarted = await stack.spawnApp('gateway', sparePort(FAULTS_STACK, 1), { LOG_LEVEL: 'warn' });
     try {
       mark('gateway restarted');
       expect((await a.via(restarted.url).showTransfer((create.body.transfer as { id: string }).id)).status).toBe(200);

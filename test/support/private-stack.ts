@@ -39,17 +39,48 @@ export interface PrivateStackSettings {
   env?: Record<string, string>;
 }
 
-/** The stack of test/faults: the test ports plus 10000, and .data/faults. */
-export const FAULTS_STACK: PrivateStackSettings = {
-  dataDir: '.data/faults',
-  gatewayPort: 28080,
-  inventoryPort: 28081,
-  workerHealthPort: 28082,
-  temporalPort: 27233,
-  temporalUiPort: 28233,
-  kafkaPort: 29092,
-  kafkaControllerPort: 29093,
-};
+/** How far the fault stack's ports sit above the test stack's. */
+const FAULTS_PORT_OFFSET = 10_000;
+
+/**
+ * The settings of test/faults' stack, derived from the test stack that `env`
+ * resolves to (infra/env/test.env under the caller's variables): each of its
+ * ports plus 10000, and its data folder with `-faults` appended. So a checkout
+ * that moves its test stack (other ports, another DATA_DIR) moves its fault
+ * stack with it, and two checkouts never kill each other's processes; the
+ * defaults give 28080, 28081, ... and .data/test-faults.
+ */
+export function faultsStackSettings(env: NodeJS.ProcessEnv = process.env): PrivateStackSettings {
+  const test = resolveTestEnv(env);
+  const shifted = (key: string): number => {
+    const port = Number(test[key]) + FAULTS_PORT_OFFSET;
+    if (!Number.isInteger(port) || port > 65535) {
+      throw new Error(`${key}=${test[key] ?? ''}: the fault stack needs that port plus ${FAULTS_PORT_OFFSET} free, which is no port`);
+    }
+    return port;
+  };
+  return {
+    dataDir: `${test.DATA_DIR ?? path.join(ROOT_DIR, '.data/test')}-faults`,
+    gatewayPort: shifted('GATEWAY_PORT'),
+    inventoryPort: shifted('INVENTORY_PORT'),
+    workerHealthPort: shifted('WORKER_HEALTH_PORT'),
+    temporalPort: shifted('TEMPORAL_PORT'),
+    temporalUiPort: shifted('TEMPORAL_UI_PORT'),
+    kafkaPort: shifted('KAFKA_PORT'),
+    kafkaControllerPort: shifted('KAFKA_CONTROLLER_PORT'),
+  };
+}
+
+/** The stack of test/faults for this process's environment (faultsStackSettings). */
+export const FAULTS_STACK: PrivateStackSettings = faultsStackSettings();
+
+/**
+ * A port for an extra app beside a private stack (a second gateway, say):
+ * the stack's gateway port plus 10 plus `n`, inside the same block.
+ */
+export function sparePort(settings: PrivateStackSettings, n: number): number {
+  return settings.gatewayPort + 10 + n;
+}
 
 /**
  * Variables that say which stack a process belongs to or how it behaves:
