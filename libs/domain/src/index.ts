@@ -2,3 +2,4 @@ export * from './errors';
 export * from './disk';
 export * from './transfer';
 export * from './ids';
+export * from './idempotent-create';
