@@ -158,6 +158,7 @@ export class PrivateStack {
   readonly temporalAddress: string;
   readonly kafkaBrokers: string[];
   private connection: Connection | null = null;
+  private readonly frozen = new Set<number>();
 
   constructor(readonly settings: PrivateStackSettings) {
     const config = this.config();
@@ -246,6 +247,7 @@ export class PrivateStack {
   }
 
   async down(options: { reset?: boolean } = {}): Promise<void> {
+    this.thaw();
     await this.connection?.close().catch(() => undefined);
     this.connection = null;
     await this.runScript('down.sh', options.reset ? ['--reset'] : []);
@@ -266,6 +268,27 @@ export class PrivateStack {
   /** kill -9 of the process its pid file names (only if it is that process); waits until it is gone. */
   async kill(name: ProcessName): Promise<number> {
     return this.signal(name, 'SIGKILL', 10_000);
+  }
+
+  /**
+   * Freezes a process with SIGSTOP: it keeps its sockets, so calls to it
+   * are accepted by the kernel and hang, as with a process stuck in a long
+   * pause; thaw() lets it carry on with what queued up meanwhile.
+   */
+  freeze(name: ProcessName): number {
+    const pid = this.pid(name);
+    if (pid === null) throw new Error(`${name} is not running (no live pid in ${this.dataDir}/run/${name}.pid)`);
+    process.kill(pid, 'SIGSTOP');
+    this.frozen.add(pid);
+    return pid;
+  }
+
+  /** SIGCONT to every process freeze() stopped (a no-op when none is). */
+  thaw(): void {
+    for (const pid of this.frozen) {
+      if (isAlive(pid)) process.kill(pid, 'SIGCONT');
+    }
+    this.frozen.clear();
   }
 
   /**
@@ -300,6 +323,7 @@ export class PrivateStack {
 
   /** Brings everything back after a test that may have left a process down; a no-op when all run. */
   async heal(): Promise<void> {
+    this.thaw();
     const names: ProcessName[] = ['temporal', 'kafka', 'inventory', 'worker', 'gateway'];
     const healthy = await Promise.all(names.map((n) => this.isHealthy(n)));
     if (healthy.every(Boolean)) return;
