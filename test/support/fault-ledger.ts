@@ -199,7 +199,7 @@ export class FaultLedger {
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => cells[i].length)));
     const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-    const rule = `|${widths.map((w, i) => (i === 0 ? `-${'-'.repeat(w)}-` : `-${'-'.repeat(w - 1)}:-`)).join('|')}|`;
+    const rule = `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
     return [line(header), rule, ...body.map(line)].join('\n');
   }
 
