@@ -19,8 +19,10 @@ import type { OutgoingRecord } from '../libs/contracts/src/events';
 import type { ReleaseResult } from '../libs/inventory-client/src/inventory.client';
 import { transferEventRecord } from '../libs/contracts/src/events';
 import type { ErrorName } from '../libs/domain/src/errors';
+import type { CreationFacts } from '../libs/domain/src/idempotent-create';
 import { ERROR_CATALOGUE } from '../libs/domain/src/errors';
-import type { Decision, DecisionError, TransferCommand, TransferRequest, TransferState, TransferStatus } from '../libs/domain/src/transfer';
+import { retriedCreationRefusal, sameCreation } from '../libs/domain/src/idempotent-create';
+import type { Decision, DecisionError, TransferCommand, TransferRequest, TransferState } from '../libs/domain/src/transfer';
 import { decide, evolve, initialState, isPublished, isTerminal } from '../libs/domain/src/transfer';
 import {
   acceptUpdate,
@@ -35,6 +37,7 @@ import {
   type ForceDeleteOutcome,
   type TransferView,
   type TransferWorkflowOptions,
+  type TransferWorkflowResult,
 } from '../libs/temporal/src/transfer.definitions';
 
 /**
@@ -66,12 +69,6 @@ const publishing = proxyActivities<EventActivities>({
   startToCloseTimeout: '15s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' },
 });
-
-export interface TransferWorkflowResult {
-  transferId: string;
-  status: TransferStatus;
-  reason: ErrorName | null;
-}
 
 function toFailure(error: DecisionError): ApplicationFailure {
   return ApplicationFailure.create({
@@ -134,11 +131,24 @@ export async function transferWorkflow(
     lockedUntilMs: state.lockedUntilMs,
   }));
 
-  setHandler(awaitCreationUpdate, async () => {
-    await condition(() => visible || state.status === 'rejected');
-    if (state.status === 'rejected') throw toFailure({ name: state.rejection ?? 'Internal' });
-    return { transferId: request.transferId, createdAtMs: request.createdAtMs };
-  });
+  setHandler(
+    awaitCreationUpdate,
+    async () => {
+      await condition(() => visible || state.status === 'rejected');
+      if (state.status === 'rejected') throw toFailure({ name: state.rejection ?? 'Internal' });
+      return { transferId: request.transferId, createdAtMs: request.createdAtMs };
+    },
+    {
+      // A create retried with its Idempotency-Key arrives here at any point of
+      // the transfer's life: it must ask for the same thing, and once the
+      // transfer has ended it learns that instead of getting a dead key.
+      validator: (asked?: CreationFacts) => {
+        if (asked !== undefined && !sameCreation(request, asked)) throw toFailure({ name: 'IdempotencyKeyReused' });
+        const refusal = retriedCreationRefusal({ status: state.status, reason: state.rejection });
+        if (refusal) throw toFailure(refusal);
+      },
+    },
+  );
 
   setHandler(
     acceptUpdate,

@@ -6,10 +6,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOUD_EVENT_TYPES, TOPICS } from '../../libs/contracts/src/events';
 import { KafkaCollector } from '../support/kafka-collector';
-import { ROOT_DIR, testEnv } from '../support/stack';
+import { ROOT_DIR, testEnv, testStack } from '../support/stack';
 import { eventually, Tenant } from '../support/tenants';
 
-const PORT = 18090;
+/** Beside the test stack's own gateway (18090 by default), so another checkout's test stack keeps its own. */
+const PORT = Number(new URL(testStack().gatewayUrl).port) + 10;
 const SHORT_TTL_URL = `http://127.0.0.1:${PORT}`;
 let gateway: ChildProcess;
 let events: KafkaCollector;

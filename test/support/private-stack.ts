@@ -41,19 +41,50 @@ export interface PrivateStackSettings {
   env?: Record<string, string>;
 }
 
-/** The stack of test/faults: the test ports plus 10000, and .data/faults. */
-export const FAULTS_STACK: PrivateStackSettings = {
-  dataDir: '.data/faults',
-  gatewayPort: 28080,
-  inventoryPort: 28081,
-  workerHealthPort: 28082,
-  billingPort: 28083,
-  auditPort: 28084,
-  temporalPort: 27233,
-  temporalUiPort: 28233,
-  kafkaPort: 29092,
-  kafkaControllerPort: 29093,
-};
+/** How far the fault stack's ports sit above the test stack's. */
+const FAULTS_PORT_OFFSET = 10_000;
+
+/**
+ * The settings of test/faults' stack, derived from the test stack that `env`
+ * resolves to (infra/env/test.env under the caller's variables): each of its
+ * ports plus 10000, and its data folder with `-faults` appended. So a checkout
+ * that moves its test stack (other ports, another DATA_DIR) moves its fault
+ * stack with it, and two checkouts never kill each other's processes; the
+ * defaults give 28080, 28081, ... and .data/test-faults.
+ */
+export function faultsStackSettings(env: NodeJS.ProcessEnv = process.env): PrivateStackSettings {
+  const test = resolveTestEnv(env);
+  const shifted = (key: string): number => {
+    const port = Number(test[key]) + FAULTS_PORT_OFFSET;
+    if (!Number.isInteger(port) || port > 65535) {
+      throw new Error(`${key}=${test[key] ?? ''}: the fault stack needs that port plus ${FAULTS_PORT_OFFSET} free, which is no port`);
+    }
+    return port;
+  };
+  return {
+    dataDir: `${test.DATA_DIR ?? path.join(ROOT_DIR, '.data/test')}-faults`,
+    gatewayPort: shifted('GATEWAY_PORT'),
+    inventoryPort: shifted('INVENTORY_PORT'),
+    workerHealthPort: shifted('WORKER_HEALTH_PORT'),
+    billingPort: shifted('BILLING_PORT'),
+    auditPort: shifted('AUDIT_PORT'),
+    temporalPort: shifted('TEMPORAL_PORT'),
+    temporalUiPort: shifted('TEMPORAL_UI_PORT'),
+    kafkaPort: shifted('KAFKA_PORT'),
+    kafkaControllerPort: shifted('KAFKA_CONTROLLER_PORT'),
+  };
+}
+
+/** The stack of test/faults for this process's environment (faultsStackSettings). */
+export const FAULTS_STACK: PrivateStackSettings = faultsStackSettings();
+
+/**
+ * A port for an extra app beside a private stack (a second gateway, say):
+ * the stack's gateway port plus 10 plus `n`, inside the same block.
+ */
+export function sparePort(settings: PrivateStackSettings, n: number): number {
+  return settings.gatewayPort + 10 + n;
+}
 
 /**
  * Variables that say which stack a process belongs to or how it behaves:
@@ -131,6 +162,7 @@ export class PrivateStack {
   readonly temporalAddress: string;
   readonly kafkaBrokers: string[];
   private connection: Connection | null = null;
+  private readonly frozen = new Set<number>();
 
   constructor(readonly settings: PrivateStackSettings) {
     const config = this.config();
@@ -221,6 +253,7 @@ export class PrivateStack {
   }
 
   async down(options: { reset?: boolean } = {}): Promise<void> {
+    this.thaw();
     await this.connection?.close().catch(() => undefined);
     this.connection = null;
     await this.runScript('down.sh', options.reset ? ['--reset'] : []);
@@ -241,6 +274,27 @@ export class PrivateStack {
   /** kill -9 of the process its pid file names (only if it is that process); waits until it is gone. */
   async kill(name: ProcessName): Promise<number> {
     return this.signal(name, 'SIGKILL', 10_000);
+  }
+
+  /**
+   * Freezes a process with SIGSTOP: it keeps its sockets, so calls to it
+   * are accepted by the kernel and hang, as with a process stuck in a long
+   * pause; thaw() lets it carry on with what queued up meanwhile.
+   */
+  freeze(name: ProcessName): number {
+    const pid = this.pid(name);
+    if (pid === null) throw new Error(`${name} is not running (no live pid in ${this.dataDir}/run/${name}.pid)`);
+    process.kill(pid, 'SIGSTOP');
+    this.frozen.add(pid);
+    return pid;
+  }
+
+  /** SIGCONT to every process freeze() stopped (a no-op when none is). */
+  thaw(): void {
+    for (const pid of this.frozen) {
+      if (isAlive(pid)) process.kill(pid, 'SIGCONT');
+    }
+    this.frozen.clear();
   }
 
   /**
@@ -278,6 +332,7 @@ export class PrivateStack {
 
   /** Brings everything back after a test that may have left a process down; a no-op when all run. */
   async heal(): Promise<void> {
+    this.thaw();
     const names: ProcessName[] = ['temporal', 'kafka', 'inventory', 'worker', 'gateway', 'billing', 'audit'];
     const healthy = await Promise.all(names.map((n) => this.isHealthy(n)));
     if (healthy.every(Boolean)) return;

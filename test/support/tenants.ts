@@ -104,8 +104,8 @@ export class Tenant {
     return new Tenant(this.projectId, userId, token, this.baseUrl, this.inventory, this.auth);
   }
 
-  api<T = any>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
-    return call<T>(method, path, { token: this.token, body, baseUrl: this.baseUrl });
+  api<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiAnswer<T>> {
+    return call<T>(method, path, { token: this.token, body, baseUrl: this.baseUrl, headers });
   }
 
   transfers(version: 'v2' | 'v3' = 'v2'): string {
@@ -123,8 +123,10 @@ export class Tenant {
     return this.api('POST', `${this.transfers('v3')}/${transferId}/action`, { 'os-force_delete': {} });
   }
 
-  createTransfer(volumeId: string, name: string | null = 'e2e'): Promise<ApiAnswer> {
-    return this.api('POST', this.transfers(), { transfer: { volume_id: volumeId, name } });
+  /** With an idempotency key, safe to send again after a lost answer: the same key and body get the same transfer. */
+  createTransfer(volumeId: string, name: string | null = 'e2e', options: { idempotencyKey?: string } = {}): Promise<ApiAnswer> {
+    const headers = options.idempotencyKey === undefined ? undefined : { 'Idempotency-Key': options.idempotencyKey };
+    return this.api('POST', this.transfers(), { transfer: { volume_id: volumeId, name } }, headers);
   }
 
   acceptTransfer(transferId: string, authKey: string): Promise<ApiAnswer> {

@@ -7,12 +7,13 @@
  * the published OpenAPI document.
  */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AccessKeyStore } from '../../../libs/auth/src/access-key-store';
-import { hashAuthKey, loadOrCreateSecret } from '../../../libs/auth/src/auth-key';
+import { hashAuthKey, idempotentCreateIds, loadOrCreateSecret } from '../../../libs/auth/src/auth-key';
 import { LocalTokenIssuer } from '../../../libs/auth/src/local-issuer';
 import { canonicalRequest, formatSdkDate, sdkHmacSignature, sha256Hex } from '../../../libs/auth/src/sdk-hmac-signature';
 import { type AppConfig, loadConfig } from '../../../libs/config/src/config';
@@ -30,7 +31,7 @@ import type {
 } from '../../../libs/temporal/src/transfer.definitions';
 import { buildOpenApiDocument } from './openapi/openapi.document';
 import { checkResponse } from './openapi/openapi.conformance';
-import type { TransferWorkflows } from './temporal/transfer-workflows.port';
+import type { CreateOptions, TransferWorkflows } from './temporal/transfer-workflows.port';
 import { listenGateway } from './gateway.test-harness';
 
 const OWNER = 'project-a';
@@ -41,16 +42,22 @@ const doc = buildOpenApiDocument();
 /** A stand-in for the workflows: records what it is asked, answers what a test scripts. */
 class FakeWorkflows implements TransferWorkflows {
   created: TransferRequest[] = [];
+  createOptions: (CreateOptions | undefined)[] = [];
+  /** As the workflow keeps it: the first create of an id fixes its creation time. */
+  private readonly createdAt = new Map<string, number>();
   accepted: { transferId: string; request: AcceptRequest }[] = [];
   deleted: { transferId: string; request: DeleteRequest }[] = [];
   forceDeleted: { transferId: string; request: DeleteRequest }[] = [];
   failure: Error | null = null;
   acceptOutcome: Omit<AcceptOutcome, 'transferId'> = { volumeId: '', name: null };
 
-  async create(request: TransferRequest): Promise<CreationOutcome> {
+  async create(request: TransferRequest, options?: CreateOptions): Promise<CreationOutcome> {
     this.created.push(request);
+    this.createOptions.push(options);
     if (this.failure) throw this.failure;
-    return { transferId: request.transferId, createdAtMs: request.createdAtMs };
+    const createdAtMs = this.createdAt.get(request.transferId) ?? request.createdAtMs;
+    this.createdAt.set(request.transferId, createdAtMs);
+    return { transferId: request.transferId, createdAtMs };
   }
   async accept(transferId: string, request: AcceptRequest): Promise<AcceptOutcome> {
     this.accepted.push({ transferId, request });
@@ -180,6 +187,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   workflows.created = [];
+  workflows.createOptions = [];
   workflows.accepted = [];
   workflows.deleted = [];
   workflows.forceDeleted = [];
@@ -303,6 +311,119 @@ describe('create', () => {
     expectError(reply, 500, 'EVS.5500');
     expect(reply.text).not.toContain('SQLITE');
     expect(reply.text).not.toContain('/secret');
+  });
+});
+
+describe('create with an Idempotency-Key', () => {
+  const create = (volumeId: string, key: string, options: { name?: string | null; token?: string } = {}) =>
+    call('POST', collection('v2', options.token === recipientToken ? RECIPIENT : OWNER), {
+      token: options.token,
+      body: { transfer: { volume_id: volumeId, name: options.name === undefined ? 't1' : options.name } },
+      headers: { 'Idempotency-Key': key },
+    });
+
+  it('answers a retry exactly as the first try: same id, auth key, created_at and links', async () => {
+    const volumeId = uuid('44444444');
+    const first = await create(volumeId, 'order-4711');
+    const retry = await create(volumeId, 'order-4711');
+    expect(first.status).toBe(202);
+    expectConforms('createTransfer', first);
+    expect(retry.status).toBe(202);
+    expect(retry.body).toEqual(first.body);
+    expect(retry.headers.get('x-request-id')).not.toBe(first.headers.get('x-request-id'));
+  });
+
+  it('derives id and key from the project and the key, and tells the workflow the id is not a fresh one', async () => {
+    const reply = await create(uuid(), 'order-4712');
+    const { transfer } = reply.body as { transfer: { id: string; auth_key: string } };
+    const secret = loadOrCreateSecret(config.auth.authKeySecretFile);
+    expect(transfer).toMatchObject(
+      (({ transferId, authKey }) => ({ id: transferId, auth_key: authKey }))(idempotentCreateIds(secret, OWNER, 'order-4712')),
+    );
+    expect(workflows.created[0].authKeyHash).toBe(hashAuthKey(secret, transfer.id, transfer.auth_key));
+    expect(workflows.createOptions).toEqual([{ idempotent: true }]);
+  });
+
+  it('gives another project using the same key a transfer of its own', async () => {
+    const mine = await create(uuid(), 'shared-key');
+    const theirs = await create(uuid(), 'shared-key', { token: recipientToken });
+    const [a, b] = [mine, theirs].map((r) => (r.body as { transfer: { id: string; auth_key: string } }).transfer);
+    expect(a.id).not.toBe(b.id);
+    expect(a.auth_key).not.toBe(b.auth_key);
+  });
+
+  it('creates as before without the header: a random id and key, and a fresh workflow', async () => {
+    const volumeId = uuid();
+    const replies = [
+      await call('POST', collection(), { body: { transfer: { volume_id: volumeId } } }),
+      await call('POST', collection(), { body: { transfer: { volume_id: volumeId } } }),
+    ];
+    const ids = replies.map((r) => (r.body as { transfer: { id: string } }).transfer.id);
+    expect(new Set(ids).size).toBe(2);
+    expect(workflows.createOptions).toEqual([{ idempotent: false }, { idempotent: false }]);
+  });
+
+  it.each([
+    ['IdempotencyKeyReused', 422, 'EVS.5422'],
+    ['IdempotentTransferEnded', 409, 'EVS.5414'],
+  ] as const)('answers the workflow refusal %s as %i %s', async (name, status, code) => {
+    workflows.failure = new DomainError(name);
+    const reply = await create(uuid(), `refused-${name}`);
+    expectError(reply, status, code);
+    expectConforms('createTransfer', reply);
+  });
+
+  it('answers a retry of a transfer that has ended from the read model, without starting anything', async () => {
+    const volumeId = uuid();
+    const first = await create(volumeId, 'order-ended');
+    const { id } = (first.body as { transfer: { id: string } }).transfer;
+    readModel.recordPending({ id, name: 't1', volumeId, projectId: OWNER, createdAtMs: Date.now(), expiresAtMs: Date.now() + 60_000 });
+    readModel.recordEnded(id, 'accepted', Date.now(), RECIPIENT);
+    workflows.created = [];
+
+    const ended = await create(volumeId, 'order-ended');
+    expectError(ended, 409, 'EVS.5414');
+    expectConforms('createTransfer', ended);
+    expect((ended.body as { error: { message: string } }).error.message).toContain('(accepted)');
+    const otherDisk = await create(uuid(), 'order-ended');
+    expectError(otherDisk, 422, 'EVS.5422');
+    expect(workflows.created).toHaveLength(0);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['too long', 'k'.repeat(256)],
+    ['not ASCII', 'schlüssel'],
+  ])('refuses a key that is %s with 400 EVS.5400 and never reaches the workflow', async (_what, key) => {
+    const reply = await call('POST', collection(), { body: { transfer: { volume_id: uuid() } }, headers: { 'Idempotency-Key': key } });
+    expectError(reply, 400, 'EVS.5400');
+    expectConforms('createTransfer', reply);
+    expect(workflows.created).toHaveLength(0);
+  });
+
+  it('refuses the header sent twice with 400 EVS.5400', async () => {
+    const url = new URL(`${baseUrl}${collection()}`);
+    const body = JSON.stringify({ transfer: { volume_id: uuid() } });
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(url, {
+        method: 'POST',
+        headers: [
+          'Content-Type', 'application/json',
+          'Content-Length', String(Buffer.byteLength(body)),
+          'X-Auth-Token', ownerToken,
+          'Idempotency-Key', 'first',
+          'Idempotency-Key', 'second',
+        ],
+      });
+      req.once('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.once('error', reject);
+      req.end(body);
+    });
+    expect(status).toBe(400);
+    expect(workflows.created).toHaveLength(0);
   });
 });
 

@@ -69,6 +69,16 @@ export const ERROR_CATALOGUE = {
     code: 'EVS.5412',
     message: 'The transfer was accepted: the disk already belongs to the recipient, so the transfer was not deleted.',
   },
+  IdempotentTransferEnded: {
+    status: 409,
+    code: 'EVS.5414',
+    message: 'The transfer created with this Idempotency-Key has ended; create another with a new key.',
+  },
+  IdempotencyKeyReused: {
+    status: 422,
+    code: 'EVS.5422',
+    message: 'This Idempotency-Key was used for a create with another body (disk or name); use a new key for another transfer.',
+  },
   DiskBusy: {
     status: 409,
     code: 'EVS.5411',

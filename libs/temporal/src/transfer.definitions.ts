@@ -5,6 +5,8 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { ErrorName } from '../../domain/src/errors';
+import type { CreationFacts } from '../../domain/src/idempotent-create';
 import type { Actor, TransferStatus } from '../../domain/src/transfer';
 
 export const TRANSFER_TASK_QUEUE = 'evs-transfers';
@@ -49,6 +51,13 @@ export interface TransferWorkflowOptions {
 
 export const DEFAULT_VALIDATION_TIMEOUT_MS = 20_000;
 
+/** How a transfer's workflow ends: read back by a create retried after the transfer ended. */
+export interface TransferWorkflowResult {
+  transferId: string;
+  status: TransferStatus;
+  reason: ErrorName | null;
+}
+
 export interface CreationOutcome {
   transferId: string;
   createdAtMs: number;
@@ -92,9 +101,12 @@ export interface TransferView {
 
 /**
  * Create answers only once the disk is locked or the reason it could not be:
- * sent together with the start (update-with-start), so one round trip.
+ * sent together with the start (update-with-start), so one round trip. The
+ * create's own facts come along: a create retried with the same
+ * Idempotency-Key lands on the running workflow, which refuses it if it asks
+ * for something else. Optional, for histories written before it was sent.
  */
-export const awaitCreationUpdate = defineUpdate<CreationOutcome>('awaitCreation');
+export const awaitCreationUpdate = defineUpdate<CreationOutcome, [CreationFacts?]>('awaitCreation');
 /** An update, not a signal: the caller must learn whether ownership moved. */
 export const acceptUpdate = defineUpdate<AcceptOutcome, [AcceptRequest]>('accept');
 export const deleteUpdate = defineUpdate<void, [DeleteRequest]>('delete');

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { LinkObject, OpenAPIObject, ReferenceObject, ResponseObject, SchemaObject } from '@nestjs/swagger';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CATALOGUE, type ErrorName } from '../../../../libs/domain/src/errors';
-import { parseCreateTransfer } from '../transfers/transfer.validation';
+import { parseCreateTransfer, parseIdempotencyKey } from '../transfers/transfer.validation';
 import { buildOpenApiDocument, OPERATION_ERRORS } from './openapi.document';
 
 const API_MD = path.resolve(__dirname, '../../../../docs/api.md');
@@ -61,7 +61,7 @@ describe('the OpenAPI document', () => {
 
   it('gives every operation its success and each error status it can answer', () => {
     const expected: Record<string, string[]> = {
-      createTransfer: ['202', '400', '401', '403', '404', '409', '500', '503'],
+      createTransfer: ['202', '400', '401', '403', '404', '409', '422', '500', '503'],
       acceptTransfer: ['202', '400', '401', '403', '404', '409', '413', '429', '500', '503'],
       deleteTransfer: ['202', '401', '403', '404', '409', '500', '503'],
       listTransfers: ['200', '400', '401', '403', '404', '500', '503'],
@@ -87,6 +87,35 @@ describe('the OpenAPI document', () => {
     for (const link of links) {
       expect(operationIds).toContain(link.operationId);
       expect(link.parameters).toMatchObject({ transfer_id: '$response.body#/transfer/id' });
+    }
+  });
+
+  it('publishes the Idempotency-Key rule the gateway applies', () => {
+    const header = doc.components!.parameters!.IdempotencyKey as { name: string; in: string; schema: SchemaObject };
+    expect(header).toMatchObject({ name: 'Idempotency-Key', in: 'header' });
+    const pattern = new RegExp(header.schema.pattern!);
+    const cases: [string, boolean][] = [
+      ['8e03978e-40d5-43e8-bc93-6894a57f9324', true],
+      ['a', true],
+      ['inner space', true],
+      ['~'.repeat(255), true],
+      ['~'.repeat(256), false],
+      ['', false],
+      [' lead', false],
+      ['trail ', false],
+      ['tab\there', false],
+      ['ümlaut', false],
+    ];
+    for (const [value, valid] of cases) {
+      expect(pattern.test(value) && value.length <= header.schema.maxLength!, JSON.stringify(value)).toBe(valid);
+      const parsed = (() => {
+        try {
+          return parseIdempotencyKey([value]) === value;
+        } catch {
+          return false;
+        }
+      })();
+      expect(parsed, JSON.stringify(value)).toBe(valid);
     }
   });
 

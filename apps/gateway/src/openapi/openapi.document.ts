@@ -17,7 +17,16 @@ import type {
 import { ERROR_CATALOGUE, type ErrorName } from '../../../../libs/domain/src/errors';
 import { TRANSFER_RULES } from '../../../../libs/domain/src/disk';
 import { MAX_BODY_BYTES } from '../http/json-body.interceptor';
-import { MAX_AUTH_KEY_CHARS, MAX_LIST_LIMIT, MAX_LIST_OFFSET, MAX_NAME_CHARS, NAME_PATTERN } from '../transfers/transfer.validation';
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENCY_KEY_PATTERN,
+  MAX_AUTH_KEY_CHARS,
+  MAX_IDEMPOTENCY_KEY_CHARS,
+  MAX_LIST_LIMIT,
+  MAX_LIST_OFFSET,
+  MAX_NAME_CHARS,
+  NAME_PATTERN,
+} from '../transfers/transfer.validation';
 
 const ref = (name: string): ReferenceObject => ({ $ref: `#/components/schemas/${name}` });
 
@@ -46,6 +55,8 @@ export const OPERATION_ERRORS: Record<string, ErrorName[]> = {
     ...ACCESS_ERRORS,
     'DiskNotFound',
     'DiskAlreadyInTransfer',
+    'IdempotentTransferEnded',
+    'IdempotencyKeyReused',
     'Internal',
     'DependencyUnavailable',
   ],
@@ -163,6 +174,19 @@ const PARAMETERS: Record<string, ParameterObject> = {
     description: 'Transfers to skip, in the order created_at ascending, then id.',
     schema: { type: 'integer', minimum: 0, maximum: MAX_LIST_OFFSET, default: 0 },
   },
+  IdempotencyKey: {
+    name: IDEMPOTENCY_KEY_HEADER,
+    in: 'header',
+    required: false,
+    description:
+      'Makes the create safe to retry after a lost answer. Within the project, the same key with the same body is the ' +
+      'same create: the same transfer id and the same auth_key, as long as the transfer is pending (or still being ' +
+      'validated, when the retry waits for the outcome like the first try). The same key with another volume_id or name ' +
+      'is 422 EVS.5422; once the transfer was accepted, deleted or expired, 409 EVS.5414; a create refused at validation ' +
+      'is refused the same way again (use a new key to try again). A random UUID per intended transfer is a good key. ' +
+      'Without the header every create is a new transfer.',
+    schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_CHARS, pattern: IDEMPOTENCY_KEY_PATTERN },
+  },
   AllTenants: {
     name: 'all_tenants',
     in: 'query',
@@ -262,7 +286,9 @@ export function buildOpenApiDocument(): OpenAPIObject {
             operationId: 'createTransfer',
             summary: 'Create a transfer of a disk the project owns',
             description:
-              'Answers once the disk is validated and locked for the transfer. The response is the only one that ever carries auth_key.',
+              'Answers once the disk is validated and locked for the transfer. The response is the only one that ever carries ' +
+              'auth_key, except that a create retried with the same Idempotency-Key is answered the same again.',
+            parameters: [param('IdempotencyKey')],
             requestBody: { required: true, content: { 'application/json': { schema: ref('CreateTransferRequest') } } },
           },
           withLinks(ok(202, 'The transfer is pending; hand id and auth_key to the recipient.', 'CreatedTransferResponse'), {

@@ -1,5 +1,12 @@
 import type { Client } from '@temporalio/client';
-import { ApplicationFailure, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  TerminatedFailure,
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import { describe, expect, it, vi } from 'vitest';
 import { DomainError } from '../../../../libs/domain/src/errors';
 import { DEFAULT_TRANSFER_POLICY, type TransferRequest } from '../../../../libs/domain/src/transfer';
@@ -29,9 +36,10 @@ const silent = { log: vi.fn(), error: vi.fn(), warn: vi.fn() };
 /** The slice of Client the adapter uses, scripted per test. */
 type AnyFn = (...args: unknown[]) => unknown;
 
-function fakeClient(overrides: { executeUpdateWithStart?: AnyFn; executeUpdate?: AnyFn } = {}) {
+function fakeClient(overrides: { executeUpdateWithStart?: AnyFn; executeUpdate?: AnyFn; result?: AnyFn } = {}) {
   const executeUpdate = vi.fn<AnyFn>(overrides.executeUpdate ?? (() => undefined));
-  const getHandle = vi.fn((_workflowId: string) => ({ executeUpdate }));
+  const result = vi.fn<AnyFn>(overrides.result ?? (() => undefined));
+  const getHandle = vi.fn((_workflowId: string) => ({ executeUpdate, result }));
   const executeUpdateWithStart = vi.fn<AnyFn>(overrides.executeUpdateWithStart ?? (() => undefined));
   const withDeadline = vi.fn((_deadline: number, fn: () => Promise<unknown>) => fn());
   const client = { withDeadline, workflow: { executeUpdateWithStart, getHandle } } as unknown as Client;
@@ -78,6 +86,56 @@ describe('TemporalTransferWorkflows', () => {
     await workflows.create(request);
     const [, options] = fake.executeUpdateWithStart.mock.calls[0] as unknown as [unknown, { startWorkflowOperation: WithStartWorkflowOperation<never> }];
     expect(options.startWorkflowOperation.options.args).toEqual([request, { validationTimeoutMs: 4000 }]);
+  });
+
+  it('sends the create’s own facts with the update, for a retried create to be compared against', async () => {
+    const fake = fakeClient({ executeUpdateWithStart: async () => ({ transferId: request.transferId, createdAtMs: request.createdAtMs }) });
+    const workflows = new TemporalTransferWorkflows(fake.client, { updateTimeoutMs: 5000, logger: silent });
+    await workflows.create(request);
+    const [, options] = fake.executeUpdateWithStart.mock.calls[0] as unknown as [unknown, { args: unknown[] }];
+    expect(options.args).toEqual([{ volumeId: request.volumeId, name: 't1' }]);
+  });
+
+  it('joins the running workflow of an idempotent create, and never starts a closed one again', async () => {
+    const fake = fakeClient({ executeUpdateWithStart: async () => ({ transferId: request.transferId, createdAtMs: request.createdAtMs }) });
+    const workflows = new TemporalTransferWorkflows(fake.client, { updateTimeoutMs: 5000, logger: silent });
+    await workflows.create(request, { idempotent: true });
+    const [, options] = fake.executeUpdateWithStart.mock.calls[0] as unknown as [unknown, { startWorkflowOperation: WithStartWorkflowOperation<never> }];
+    expect(options.startWorkflowOperation.options).toMatchObject({
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+  });
+
+  it.each([
+    ['refused at create', { status: 'rejected', reason: 'DiskEncrypted' }, new DomainError('DiskEncrypted')],
+    ['accepted', { status: 'accepted', reason: null }, 'IdempotentTransferEnded'],
+    ['expired', { status: 'expired', reason: null }, 'IdempotentTransferEnded'],
+  ] as const)('answers an idempotent create whose workflow closed %s with what it ended as', async (_what, result, expected) => {
+    const closed = new WorkflowExecutionAlreadyStartedError('Workflow execution already started', 'evs-transfer-x', TRANSFER_WORKFLOW_TYPE);
+    const fake = fakeClient({
+      executeUpdateWithStart: async () => Promise.reject(closed),
+      result: async () => ({ transferId: request.transferId, ...result }),
+    });
+    const workflows = new TemporalTransferWorkflows(fake.client, { updateTimeoutMs: 5000, logger: silent });
+    const error = (await workflows.create(request, { idempotent: true }).catch((e: unknown) => e)) as DomainError;
+    expect(fake.getHandle).toHaveBeenCalledWith(`evs-transfer-${request.transferId}`);
+    if (typeof expected === 'string') {
+      expect(error.errorName).toBe(expected);
+      expect(error.message).toContain(`(${result.status})`);
+    } else {
+      expect(error).toEqual(expected);
+    }
+  });
+
+  it('answers an idempotent create whose workflow was terminated as ended', async () => {
+    const fake = fakeClient({
+      executeUpdateWithStart: async () =>
+        Promise.reject(new WorkflowExecutionAlreadyStartedError('already started', 'evs-transfer-x', TRANSFER_WORKFLOW_TYPE)),
+      result: async () => Promise.reject(new WorkflowFailedError('terminated', new TerminatedFailure('by operator'), 'NON_RETRYABLE_FAILURE')),
+    });
+    const workflows = new TemporalTransferWorkflows(fake.client, { updateTimeoutMs: 5000, logger: silent });
+    await expect(workflows.create(request, { idempotent: true })).rejects.toEqual(new DomainError('IdempotentTransferEnded'));
   });
 
   it('accepts and deletes with updates on the transfer’s workflow', async () => {

@@ -10,8 +10,16 @@
  * local timer (nothing can make a request wait longer). Past it the caller
  * gets 503 saying the outcome may still complete.
  */
-import { type Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  type Client,
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import type { LoggerService } from '@nestjs/common';
+import { DomainError } from '../../../../libs/domain/src/errors';
+import { type CreationStanding, retriedCreationRefusal } from '../../../../libs/domain/src/idempotent-create';
 import type { TransferRequest } from '../../../../libs/domain/src/transfer';
 import {
   acceptUpdate,
@@ -28,8 +36,9 @@ import {
   TRANSFER_WORKFLOW_TYPE,
   transferWorkflowId,
   type TransferWorkflowOptions,
+  type TransferWorkflowResult,
 } from '../../../../libs/temporal/src/transfer.definitions';
-import type { TransferWorkflows } from './transfer-workflows.port';
+import type { CreateOptions, TransferWorkflows } from './transfer-workflows.port';
 import { mapWorkflowError, WorkflowCallTimeout, type WorkflowOperation } from './workflow-errors';
 
 export interface TemporalTransferWorkflowsOptions {
@@ -48,13 +57,17 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
     private readonly options: TemporalTransferWorkflowsOptions,
   ) {}
 
-  create(request: TransferRequest): Promise<CreationOutcome> {
+  create(request: TransferRequest, { idempotent }: CreateOptions = { idempotent: false }): Promise<CreationOutcome> {
     const startWorkflowOperation = new WithStartWorkflowOperation(TRANSFER_WORKFLOW_TYPE, {
       workflowId: transferWorkflowId(request.transferId),
       taskQueue: TRANSFER_TASK_QUEUE,
       args: this.workflowArgs(request),
-      // A transfer id is new at every create: an existing workflow with it is a bug, never "the same transfer".
-      workflowIdConflictPolicy: 'FAIL',
+      // A random transfer id is new at every create: an existing workflow with it is a bug, never "the same
+      // transfer". An idempotent create's id is its key's: a running workflow with it is this create, tried
+      // before, and is joined; a closed one is never started again, since its id and its events' ids are spent.
+      ...(idempotent
+        ? { workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE' }
+        : { workflowIdConflictPolicy: 'FAIL' }),
       typedSearchAttributes: [
         { key: SEARCH_ATTRIBUTES.transferId, value: request.transferId },
         { key: SEARCH_ATTRIBUTES.diskId, value: request.volumeId },
@@ -63,13 +76,33 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
       ],
       staticSummary: `Transfer of disk ${request.volumeId} from project ${request.owner.projectId}`,
     });
-    return this.call('create', request.transferId, () =>
-      this.client.workflow.executeUpdateWithStart(awaitCreationUpdate, {
-        startWorkflowOperation,
-        // The request id doubles as update id: the Temporal UI then shows which API call asked.
-        updateId: request.owner.requestId,
-      }),
-    );
+    return this.call('create', request.transferId, async () => {
+      try {
+        return await this.client.workflow.executeUpdateWithStart(awaitCreationUpdate, {
+          startWorkflowOperation,
+          // The request id doubles as update id: the Temporal UI then shows which API call asked.
+          updateId: request.owner.requestId,
+          args: [{ volumeId: request.volumeId, name: request.name }],
+        });
+      } catch (err) {
+        if (idempotent && err instanceof WorkflowExecutionAlreadyStartedError) throw await this.endedCreation(request.transferId);
+        throw err;
+      }
+    });
+  }
+
+  /** What a create retried after its transfer's workflow closed is told: the refusal it had, or that it ended. */
+  private async endedCreation(transferId: string): Promise<DomainError> {
+    let standing: CreationStanding | null = null;
+    try {
+      const result = (await this.client.workflow.getHandle(transferWorkflowId(transferId)).result()) as TransferWorkflowResult;
+      standing = { status: result.status, reason: result.reason };
+    } catch (err) {
+      // Failed, terminated or timed out: no outcome of its own to repeat. Anything else (Temporal away) is no answer.
+      if (!(err instanceof WorkflowFailedError)) throw err;
+    }
+    const refusal = retriedCreationRefusal(standing) ?? { name: 'IdempotentTransferEnded' as const };
+    return new DomainError(refusal.name, refusal.details);
   }
 
   accept(transferId: string, request: AcceptRequest): Promise<AcceptOutcome> {

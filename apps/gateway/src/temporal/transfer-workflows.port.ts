@@ -16,9 +16,19 @@ import type {
 
 export const TRANSFER_WORKFLOWS = 'TRANSFER_WORKFLOWS';
 
+export interface CreateOptions {
+  /** The transfer id names this create, not a fresh one: a workflow already under it is the same create, retried. */
+  idempotent: boolean;
+}
+
 export interface TransferWorkflows {
-  /** Starts the transfer's workflow and answers once the disk is locked, or with why it could not be. */
-  create(request: TransferRequest): Promise<CreationOutcome>;
+  /**
+   * Starts the transfer's workflow and answers once the disk is locked, or
+   * with why it could not be. An idempotent create (its transfer id derived
+   * from an Idempotency-Key) joins the workflow a previous try of it started,
+   * and is told if that transfer has ended instead.
+   */
+  create(request: TransferRequest, options?: CreateOptions): Promise<CreationOutcome>;
   /** Answers once ownership has moved, or with why it did not. */
   accept(transferId: string, request: AcceptRequest): Promise<AcceptOutcome>;
   /** Answers once the transfer is deleted and the disk released. */

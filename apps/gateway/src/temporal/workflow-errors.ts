@@ -25,7 +25,8 @@ const TRANSIENT_GRPC_CODES: readonly number[] = [GRPC.UNAVAILABLE, GRPC.RESOURCE
 /** The outcome is unknown: the call may still take effect after the gateway stopped waiting. */
 export const OUTCOME_UNKNOWN_MESSAGES: Record<WorkflowOperation, string> = {
   create:
-    'The transfer was not confirmed in time and may still be created. List your transfers before retrying; ' +
+    'The transfer was not confirmed in time and may still be created. Sent with an Idempotency-Key, retry with the ' +
+    'same key and body to get the transfer and its auth key. Without one, list your transfers before retrying: ' +
     'a transfer created this way has no usable auth key, so delete it.',
   accept:
     'The acceptance was not confirmed in time and may still complete. ' +

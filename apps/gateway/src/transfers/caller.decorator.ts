@@ -3,6 +3,7 @@ import type { Principal } from '../../../../libs/auth/src/token-verifier';
 import type { HttpRequest } from '../http/http.types';
 import { type RequestContext, requestContext } from '../http/request-context';
 import { type ApiVersion, requestBaseUrl } from './transfer.presenter';
+import { IDEMPOTENCY_KEY_HEADER } from './transfer.validation';
 
 /** Who is calling, under which API version and base URL: what the transfer service needs of the request. */
 export interface Caller {
@@ -37,4 +38,14 @@ export const CallerInfo = createParamDecorator((_data: unknown, execution: Execu
       }),
     context,
   };
+});
+
+/**
+ * The create's Idempotency-Key header lines, each as received (undefined
+ * when there is none): node would join repeated lines with a comma, which
+ * could pass for one key.
+ */
+export const IdempotencyKeyHeader = createParamDecorator((_data: unknown, execution: ExecutionContext): string[] | undefined => {
+  const req = execution.switchToHttp().getRequest<HttpRequest>();
+  return req.headersDistinct[IDEMPOTENCY_KEY_HEADER.toLowerCase()];
 });

@@ -22,7 +22,7 @@ import { ActsAs, ApiAuditInterceptor, RouteActionGuard } from '../audit/api-audi
 import { AuthGuard } from '../auth/auth.guard';
 import { PolicyGuard } from '../auth/policy.guard';
 import { JsonBodyInterceptor } from '../http/json-body.interceptor';
-import { type Caller, CallerInfo } from './caller.decorator';
+import { type Caller, CallerInfo, IdempotencyKeyHeader } from './caller.decorator';
 import { TransferService } from './transfer.service';
 
 export const TRANSFER_ROUTE_PREFIXES = ['v2/:projectId/os-volume-transfer', 'v3/:projectId/os-volume-transfer'];
@@ -39,8 +39,8 @@ export class TransferController {
   @HttpCode(202)
   @ActsAs(API_ACTIONS.create)
   @UseInterceptors(JsonBodyInterceptor)
-  create(@CallerInfo() caller: Caller, @Body() body: unknown) {
-    return this.transfers.create(caller, body);
+  create(@CallerInfo() caller: Caller, @Body() body: unknown, @IdempotencyKeyHeader() idempotencyKey: string[] | undefined) {
+    return this.transfers.create(caller, body, idempotencyKey);
   }
 
   @Get()

@@ -5,11 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { generateAuthKey, hashAuthKey } from '../../../../libs/auth/src/auth-key';
+import { generateAuthKey, hashAuthKey, idempotentCreateIds } from '../../../../libs/auth/src/auth-key';
 import type { AppConfig } from '../../../../libs/config/src/config';
 import { API_ACTIONS } from '../../../../libs/contracts/src/events';
 import { DomainError, type ErrorName } from '../../../../libs/domain/src/errors';
 import { FailureWindow } from '../../../../libs/domain/src/failure-window';
+import { type CreationFacts, retriedCreationRefusal, sameCreation } from '../../../../libs/domain/src/idempotent-create';
 import type { Actor, TransferRequest } from '../../../../libs/domain/src/transfer';
 import type { TransferReadModel, TransferRow } from '../../../../libs/read-model/src/transfer-read-model';
 import { APP_CONFIG, AUTH_KEY_SECRET, TRANSFER_READ_MODEL } from '../gateway.tokens';
@@ -29,6 +30,7 @@ import {
   parseAcceptTransfer,
   parseAllTenants,
   parseCreateTransfer,
+  parseIdempotencyKey,
   parseListPage,
   parseTransferAction,
   parseTransferId,
@@ -65,12 +67,23 @@ export class TransferService {
     this.acceptFailures = new FailureWindow({ ...config.gateway.acceptCallerLimit, maxCallers: MAX_RATE_LIMITED_CALLERS });
   }
 
-  async create(caller: Caller, body: unknown): Promise<{ transfer: CreatedTransferView }> {
+  /**
+   * Without an Idempotency-Key, a new transfer with a random id and key.
+   * With one, the id and key follow from (project, key), so a retry after a
+   * lost answer reaches the same workflow and answers with the same key;
+   * the workflow (or, once it has closed, its result) says whether the retry
+   * is the same create and whether the transfer is still there.
+   */
+  async create(caller: Caller, body: unknown, idempotencyKeyHeader?: readonly string[]): Promise<{ transfer: CreatedTransferView }> {
     const input = parseCreateTransfer(body);
-    const transferId = randomUUID();
-    caller.context.target = { transferId, volumeId: input.volumeId };
+    const idempotencyKey = parseIdempotencyKey(idempotencyKeyHeader);
     // The plaintext key lives in this function and the response only.
-    const authKey = generateAuthKey();
+    const { transferId, authKey } =
+      idempotencyKey === null
+        ? { transferId: randomUUID(), authKey: generateAuthKey() }
+        : idempotentCreateIds(this.authKeySecret, caller.principal.projectId, idempotencyKey);
+    caller.context.target = { transferId, volumeId: input.volumeId };
+    if (idempotencyKey !== null) this.refuseRetryOfEnded(transferId, input);
     const request: TransferRequest = {
       transferId,
       volumeId: input.volumeId,
@@ -80,9 +93,25 @@ export class TransferService {
       authKeyHash: hashAuthKey(this.authKeySecret, transferId, authKey),
       policy: { ...this.config.transferPolicy },
     };
-    const outcome = await this.workflows.create(request);
+    const outcome = await this.workflows.create(request, { idempotent: idempotencyKey !== null });
     const transfer = { id: transferId, name: input.name, volumeId: input.volumeId, createdAtMs: outcome.createdAtMs };
     return { transfer: createdView(this.linkBase(caller), transfer, authKey) };
+  }
+
+  /**
+   * The read model keeps an ended transfer's row after Temporal has let go
+   * of its workflow (namespace retention): without this look, a key retried
+   * that late would start a second life under a spent transfer id.
+   */
+  private refuseRetryOfEnded(transferId: string, asked: CreationFacts): void {
+    const row = this.readModel.findAnyProject(transferId);
+    if (row === null || row.status === 'pending') return;
+    // A tombstone written before its pending row (an ending recorded first) has no disk to compare.
+    if (row.volumeId !== null && !sameCreation({ volumeId: row.volumeId, name: row.name }, asked)) {
+      throw new DomainError('IdempotencyKeyReused');
+    }
+    const refusal = retriedCreationRefusal({ status: row.status, reason: null });
+    if (refusal) throw new DomainError(refusal.name, refusal.details);
   }
 
   /**

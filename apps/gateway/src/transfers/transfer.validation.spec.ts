@@ -4,6 +4,7 @@ import {
   parseAcceptTransfer,
   parseAllTenants,
   parseCreateTransfer,
+  parseIdempotencyKey,
   parseListPage,
   parseTransferAction,
   parseTransferId,
@@ -166,4 +167,41 @@ describe('parseTransferAction', () => {
       expect(() => parseTransferAction(body)).toThrow(DomainError);
     },
   );
+});
+
+describe('parseIdempotencyKey', () => {
+  it('is null when no key was sent', () => {
+    expect(parseIdempotencyKey(undefined)).toBeNull();
+    expect(parseIdempotencyKey([])).toBeNull();
+  });
+
+  it.each([
+    ['a UUID', '8e03978e-40d5-43e8-bc93-6894a57f9324'],
+    ['one character', 'k'],
+    ['inner spaces and punctuation', 'order 4711/retry "a"~!'],
+    ['255 characters', 'k'.repeat(255)],
+  ])('takes %s as it is', (_what, key) => {
+    expect(parseIdempotencyKey([key])).toBe(key);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['256 characters', 'k'.repeat(256)],
+    ['a leading space', ' order-17'],
+    ['a trailing space', 'order-17 '],
+    ['a tab', 'a\tb'],
+    ['a non-ASCII letter', 'schlüssel'],
+    ['a control character', 'a\u007fb'],
+  ])('refuses %s with 400 EVS.5400, without quoting it', (_what, key) => {
+    const error = refusal(() => parseIdempotencyKey([key]));
+    expect(error.errorName).toBe('BadRequest');
+    expect(error.message).toContain('Idempotency-Key must be 1 to 255 printable ASCII characters');
+    if (key.trim() !== '') expect(error.message).not.toContain(key.trim());
+  });
+
+  it('refuses a key sent twice, even the same one twice', () => {
+    const error = refusal(() => parseIdempotencyKey(['k', 'k']));
+    expect(error.errorName).toBe('BadRequest');
+    expect(error.message).toContain('at most once');
+  });
 });

@@ -167,6 +167,42 @@ export function parseListPage(query: Record<string, unknown>): ListPage {
 }
 
 /**
+ * The header that makes a create idempotent. The name of the IETF HTTPAPI
+ * working group's draft (draft-ietf-httpapi-idempotency-key-header), which
+ * is what the payment and cloud APIs that take such a key mostly call it;
+ * Cinder has none, so no OpenStack client sends it by accident.
+ */
+export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
+export const MAX_IDEMPOTENCY_KEY_CHARS = 255;
+/**
+ * 1 to 255 printable ASCII characters, spaces only inside: HTTP strips a
+ * header value's outer spaces, so a key that began or ended with one would
+ * arrive as another key. Published in the OpenAPI document as is.
+ */
+export const IDEMPOTENCY_KEY_PATTERN = `^[\x21-\x7e](?:[\x20-\x7e]{0,${MAX_IDEMPOTENCY_KEY_CHARS - 2}}[\x21-\x7e])?$`;
+const IDEMPOTENCY_KEY = new RegExp(IDEMPOTENCY_KEY_PATTERN);
+
+/**
+ * The create's Idempotency-Key, or null when none was sent. The header's
+ * values as received, one per header line: a key sent twice is ambiguous
+ * (which one names the create?), so refused rather than joined. The message
+ * never repeats the value.
+ */
+export function parseIdempotencyKey(values: readonly string[] | undefined): string | null {
+  if (values === undefined || values.length === 0) return null;
+  if (values.length > 1) {
+    throw new DomainError('BadRequest', { message: `Header ${IDEMPOTENCY_KEY_HEADER} must be sent at most once.` });
+  }
+  const key = values[0] ?? '';
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw new DomainError('BadRequest', {
+      message: `Header ${IDEMPOTENCY_KEY_HEADER} must be 1 to ${MAX_IDEMPOTENCY_KEY_CHARS} printable ASCII characters, without leading or trailing spaces.`,
+    });
+  }
+  return key;
+}
+
+/**
  * A transfer id from the path, lower-cased, or TransferNotFound. Not a 400:
  * Cinder looks any id up and answers 404 when nothing has it, and a
  * malformed id certainly names no transfer.
