@@ -16,6 +16,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { type AppConfig, loadConfig } from '../../libs/config/src/config';
@@ -138,6 +139,23 @@ export async function waitUntil(what: string, probe: () => Promise<boolean> | bo
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * Whether a server could listen on the port now. False while anything holds
+ * it: a listener, or an outgoing connection of any process that the kernel
+ * gave this port as its local one, which happens to ports inside the
+ * ephemeral range (Linux: 32768-60999) once their own server is gone.
+ */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** How long a restart waits for its port to be let go before it gives up. */
+const PORT_RELEASE_TIMEOUT_MS = 90_000;
 
 async function httpOk(url: string): Promise<boolean> {
   try {
@@ -308,9 +326,55 @@ export class PrivateStack {
 
   /** Starts one process again: Temporal or Kafka through its script, an app through up.sh. */
   async start(name: ProcessName): Promise<void> {
-    if (name === 'temporal' || name === 'kafka') await this.runScript(`${name}.sh`, ['start']);
-    else await this.up();
+    if (name === 'temporal' || name === 'kafka') {
+      await this.waitForPorts([name]);
+      await this.runScript(`${name}.sh`, ['start']);
+    } else {
+      await this.upWhenPortsFree([name]);
+    }
     if (this.pid(name) === null) throw new Error(`${name} did not start`);
+  }
+
+  /**
+   * up.sh, once the ports of the apps about to start are free. A process
+   * killed a moment ago leaves its port to whoever connects next: with the
+   * stack's ports inside the ephemeral range, another process's outgoing
+   * connection may hold it for a while, and the restarted app would die with
+   * EADDRINUSE. Waiting for the port keeps that accident out of the results.
+   */
+  private async upWhenPortsFree(names: ProcessName[]): Promise<void> {
+    await this.waitForPorts(names);
+    await this.up();
+  }
+
+  /** Waits until the ports of those of `names` that are not running are free. */
+  private async waitForPorts(names: ProcessName[]): Promise<void> {
+    for (const name of names.filter((n) => this.pid(n) === null)) {
+      for (const port of this.ports(name)) {
+        await waitUntil(
+          `port ${port} of the ${name} to be free (another process holds it; ports below 32768 are outside Linux's ephemeral range and avoid this)`,
+          () => portFree(port),
+          PORT_RELEASE_TIMEOUT_MS,
+          500,
+        );
+      }
+    }
+  }
+
+  private ports(name: ProcessName): number[] {
+    const s = this.settings;
+    switch (name) {
+      case 'gateway':
+        return [s.gatewayPort];
+      case 'inventory':
+        return [s.inventoryPort];
+      case 'worker':
+        return [s.workerHealthPort];
+      case 'temporal':
+        return [s.temporalPort, s.temporalUiPort];
+      case 'kafka':
+        return [s.kafkaPort, s.kafkaControllerPort];
+    }
   }
 
   /** Health of each app; Temporal and Kafka count as healthy when their processes run. */
@@ -336,7 +400,7 @@ export class PrivateStack {
     const names: ProcessName[] = ['temporal', 'kafka', 'inventory', 'worker', 'gateway', 'billing', 'audit'];
     const healthy = await Promise.all(names.map((n) => this.isHealthy(n)));
     if (healthy.every(Boolean)) return;
-    await this.up();
+    await this.upWhenPortsFree(names);
   }
 
   /** Starts another instance of an app against this stack (the caller stops it). */
