@@ -374,6 +374,10 @@ export class PrivateStack {
         return [s.temporalPort, s.temporalUiPort];
       case 'kafka':
         return [s.kafkaPort, s.kafkaControllerPort];
+      case 'billing':
+        return [s.billingPort];
+      case 'audit':
+        return [s.auditPort];
     }
   }
 
