@@ -69,7 +69,8 @@ const FAULTS = {
   kafka: `Kafka stopped ${KAFKA_OUTAGE_SECONDS} s while transfers change; gateway kill -9 with audit records unsent`,
   inventory: 'inventory stopped during a create and during an accept',
   gatewayCreateSent: 'gateway kill -9: create (Idempotency-Key) sent',
-  gatewayCreateLocked: 'gateway kill -9: create (Idempotency-Key), disk locked',
+  gatewayCreateValidating: 'gateway kill -9: create (Idempotency-Key), workflow started, disk not yet locked',
+  gatewayCreateLocked: 'gateway kill -9: create (Idempotency-Key), disk locked, not yet answered',
   gatewayAcceptSent: 'gateway kill -9: accept sent',
   gatewayAcceptAdmitted: 'gateway kill -9: accept admitted, disk moving',
   raceBidders: `race: ${BIDDERS} concurrent accepts of one transfer`,
@@ -287,10 +288,9 @@ async function callThenKillGateway(
   urlPath: string,
   body: unknown,
   headers: Record<string, string>,
-  moment: (answered: () => boolean) => Promise<void>,
+  moment: () => Promise<void>,
 ): Promise<number | null> {
   const payload = JSON.stringify(body);
-  let answered = false;
   let killed: Promise<unknown> = Promise.resolve();
   const answer = new Promise<number | null>((resolve) => {
     const req = http.request(`${stack.gatewayUrl}${urlPath}`, {
@@ -298,13 +298,12 @@ async function callThenKillGateway(
       headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'x-auth-token': tenant.token },
     });
     req.once('response', (res) => {
-      answered = true;
       res.resume();
       resolve(res.statusCode ?? null);
     });
     req.once('error', () => resolve(null));
     req.once('finish', () => {
-      killed = moment(() => answered).then(() => stack.kill('gateway'));
+      killed = moment().then(() => stack.kill('gateway'));
     });
     req.end(payload);
   });
@@ -600,6 +599,14 @@ describe('gateway kill -9 during a create with an Idempotency-Key', () => {
     await createKillRetry(FAULTS.gatewayCreateSent, async () => undefined);
   });
 
+  it.for(REPS)('with the workflow started and the disk not yet locked (the inventory frozen): the retry joins it (repetition %i)', async () => {
+    startCase('gateway create validating');
+    await createKillRetry(FAULTS.gatewayCreateValidating, async (diskId) => {
+      stack.freeze('inventory');
+      await waitUntil('workflow started', async () => (await workflowForDisk(diskId)) !== null, 10_000, 20);
+    });
+  });
+
   it.for(REPS)('once the disk is locked (the create held open): the retry gets that transfer (repetition %i)', async () => {
     startCase('gateway create locked');
     holdReadModelWrites();
@@ -623,6 +630,7 @@ async function createKillRetry(fault: Fault, moment: (diskId: string) => Promise
     moment(disk.id),
   );
   mark(`killed (answer ${status ?? 'none'}, workflow ${(await workflowForDisk(disk.id)) === null ? 'not started' : 'started'})`);
+  stack.thaw();
   releaseWrites();
   await stack.start('gateway');
   mark('restarted');
@@ -709,31 +717,36 @@ describe('races', () => {
     await audited(fault);
   });
 
-  it.for(REPS)('accepts fired around the expiry instant, three rounds: accepted or expired, never both (repetition %i)', async () => {
+  it.for(REPS)('accepts fired around the expiry instant, three transfers at once: each accepted or expired, never both (repetition %i)', async () => {
     startCase('race expiry');
     const fault = FAULTS.raceExpiry;
-    // Within a few milliseconds of the instant, as the expiry timer fires: which side wins varies from round to round.
-    const offsetsMs = [-25, -12, -6, -2, 0, 2, 6, 12, 25];
-    for (let round = 0; round < 3; round++) {
-      const a = (await stack.tenant('re-a')).via(shortTtl!.url);
-      const { disk, transfer } = await a.pendingTransfer();
-      track(fault, a, disk.id, transfer.id, ['accepted', 'expired']);
-      const createdAt = (await a.showTransfer(transfer.id)).body.transfer.created_at as string;
-      const expiresAt = Date.parse(`${createdAt.slice(0, 23)}Z`) + SHORT_TTL_SECONDS * 1000;
-      const bidders = await Promise.all(offsetsMs.map((_, i) => stack.tenant(`re-b${i}`)));
-      const answers = await Promise.all(
-        bidders.map(async (b, i) => {
-          const wait = expiresAt + offsetsMs[i] - Date.now();
-          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-          return b.acceptTransfer(transfer.id, transfer.auth_key);
-        }),
-      );
-      const winners = bidders.filter((_, i) => answers[i].status === 202);
-      expect(winners.length).toBeLessThanOrEqual(1);
-      for (const res of answers.filter((r) => r.status !== 202)) expect(['EVS.5404', 'EVS.5410']).toContain(res.body.error.code);
-      if (winners[0]) ledger.confirm(transfer.id, { acceptedBy: winners[0].projectId });
-      mark(`round ${round}: ${winners[0] ? 'accepted' : 'expired'}`);
-    }
+    // Volleys a few milliseconds wide, centred before, at and after the instant the expiry timer fires, so
+    // that over the rounds both sides win; each round is a transfer of its own, all three in parallel.
+    const centresMs = [-15, 0, 15];
+    const spreadMs = [-8, -4, -2, 0, 2, 4, 8];
+    const outcomes = await Promise.all(
+      centresMs.map(async (centre, round) => {
+        const a = (await stack.tenant(`re-a${round}`)).via(shortTtl!.url);
+        const bidders = await Promise.all(spreadMs.map((_, i) => stack.tenant(`re-b${round}-${i}`)));
+        const { disk, transfer } = await a.pendingTransfer();
+        track(fault, a, disk.id, transfer.id, ['accepted', 'expired']);
+        const createdAt = (await a.showTransfer(transfer.id)).body.transfer.created_at as string;
+        const expiresAt = Date.parse(`${createdAt.slice(0, 23)}Z`) + SHORT_TTL_SECONDS * 1000;
+        const answers = await Promise.all(
+          bidders.map(async (b, i) => {
+            const wait = expiresAt + centre + spreadMs[i] - Date.now();
+            if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+            return b.acceptTransfer(transfer.id, transfer.auth_key);
+          }),
+        );
+        const winners = bidders.filter((_, i) => answers[i].status === 202);
+        expect(winners.length).toBeLessThanOrEqual(1);
+        for (const res of answers.filter((r) => r.status !== 202)) expect(['EVS.5404', 'EVS.5410']).toContain(res.body.error.code);
+        if (winners[0]) ledger.confirm(transfer.id, { acceptedBy: winners[0].projectId });
+        return `${centre} ms: ${winners[0] ? 'accepted' : 'expired'}`;
+      }),
+    );
+    mark(`volleys ${outcomes.join(', ')}`);
     await audited(fault);
   });
 });
