@@ -27,6 +27,7 @@ export default defineConfig({
             'libs/**/*.spec.ts',
             'workflows/**/*.spec.ts',
             'activities/**/*.spec.ts',
+            'infra/**/*.spec.ts',
           ],
           testTimeout: 10_000,
           // Projects with different maxWorkers run as separate groups: unit first.

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { MemorySampler, statusFieldKiB } from './memory';
+
+const STATUS = ['Name:\tnode', 'VmHWM:\t  204800 kB', 'VmRSS:\t  102400 kB', 'Threads:\t11'].join('\n');
+
+describe('statusFieldKiB', () => {
+  it('reads the kB figure of the field asked, not of its neighbours', () => {
+    expect(statusFieldKiB(STATUS, 'VmRSS')).toBe(102400);
+    expect(statusFieldKiB(STATUS, 'VmHWM')).toBe(204800);
+    expect(statusFieldKiB(STATUS, 'VmSwap')).toBeNull();
+  });
+});
+
+describe('MemorySampler', () => {
+  it('reports this very process from /proc and nothing for a process it cannot see', () => {
+    const report = new MemorySampler({ self: process.pid, gone: null }).start(10).stop();
+    expect(report.self?.peakRssMiB).toBeGreaterThan(10);
+    expect(report.self?.peakRssMiB).toBeGreaterThanOrEqual(report.self?.lastRssMiB ?? Infinity);
+    expect(report.gone).toEqual({ pid: null, peakRssMiB: null, lastRssMiB: null });
+  });
+});

@@ -1,0 +1,113 @@
+/**
+ * npm run bench: drives the running stack (infra/bench.sh starts it) with
+ * the load of transfer-load.ts, then the baseline of baseline-load.ts on the
+ * same Temporal server, for each number of clients asked; or, with --scale,
+ * the scale run of scale-run.ts. Prints one table and writes the JSON.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { type AppConfig, loadConfig } from '../../libs/config/src/config';
+import { runBaselineLoad } from './baseline-load';
+import { BENCH_USAGE, type BenchOptions, BenchUsageError, parseBenchOptions } from './bench-options';
+import { log, machine } from './bench-log';
+import { EventWatch } from './event-watch';
+import { BenchHttpClient } from './http-client';
+import { MemorySampler, stackPid } from './memory';
+import { type ConcurrencyRun, renderTable } from './report';
+import { runScale } from './scale-run';
+import { BenchTenants } from './tenants';
+import { runTransferLoad } from './transfer-load';
+import { transferShape } from './workflow-shape';
+
+/** At most this many transfers a second per client, and in all, are expected: disks are prepared for that. */
+const EXPECTED_PER_CLIENT_PER_SECOND = 15;
+const EXPECTED_IN_ALL_PER_SECOND = 150;
+
+async function startBaselineWorker(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'baseline-worker.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`baseline worker exited with ${code}`)));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) resolve();
+    });
+  });
+  return child;
+}
+
+async function loadRuns(config: AppConfig, options: BenchOptions, client: Client): Promise<ConcurrencyRun[]> {
+  const runDir = path.join(config.dataDir, 'run');
+  const pids = Object.fromEntries(['gateway', 'worker', 'inventory', 'temporal'].map((name) => [name, stackPid(runDir, name)]));
+  const baselineWorker = options.baseline ? await startBaselineWorker() : null;
+  const watch = await EventWatch.start(config.kafka.brokers);
+  const tenants = BenchTenants.open(config);
+  const gatewayUrl = `http://127.0.0.1:${config.gateway.port}`;
+  const runs: ConcurrencyRun[] = [];
+  try {
+    for (const clients of options.clients) {
+      const seconds = (options.warmupMs + options.durationMs) / 1000;
+      const perClient = Math.min(EXPECTED_PER_CLIENT_PER_SECOND, EXPECTED_IN_ALL_PER_SECOND / clients);
+      const disksEach = Math.ceil(seconds * perClient) + 2;
+      log(`${clients} clients: preparing ${clients * disksEach} disks`);
+      const pairs = await tenants.pairs(`c${clients}-`, clients, disksEach);
+      const http = new BenchHttpClient(gatewayUrl, clients);
+      const window = { warmupMs: options.warmupMs, durationMs: options.durationMs };
+      log(`${clients} clients: our service, ${options.warmupMs / 1000} s warm-up + ${options.durationMs / 1000} s`);
+      const sampler = new MemorySampler(pids).start();
+      const ours = await runTransferLoad(http, watch, tenants, pairs, window);
+      const memory = sampler.stop();
+      http.close();
+      const shape = ours.sampleTransferId === null ? null : await transferShape(client, ours.sampleTransferId);
+      let baseline = null;
+      if (baselineWorker && shape !== null) {
+        log(`${clients} clients: baseline (${shape.activities} activities, ${shape.localActivities} local, as a transfer ran)`);
+        const baselineSampler = new MemorySampler({ baselineWorker: baselineWorker.pid ?? null }).start();
+        baseline = await runBaselineLoad(client, clients, { activities: shape.activities, localActivities: shape.localActivities }, window);
+        Object.assign(memory, baselineSampler.stop());
+      }
+      const ratio = baseline && baseline.workflowsPerSecond > 0 ? ours.transfersPerSecond / baseline.workflowsPerSecond : null;
+      runs.push({ clients, ours, baseline, ratio, memory, transferShape: shape });
+      log(`${clients} clients: ${ours.transfersPerSecond.toFixed(1)} transfers/s` + (baseline ? `, baseline ${baseline.workflowsPerSecond.toFixed(1)}/s` : ''));
+    }
+  } finally {
+    await watch.stop();
+    baselineWorker?.kill('SIGTERM');
+  }
+  return runs;
+}
+
+async function main(): Promise<void> {
+  const options = parseBenchOptions(process.argv.slice(2));
+  if (options === 'help') {
+    process.stdout.write(BENCH_USAGE);
+    return;
+  }
+  const config = loadConfig();
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const startedAt = new Date().toISOString();
+  try {
+    const report =
+      options.scale === null
+        ? await (async () => {
+            const runs = await loadRuns(config, options, client);
+            process.stdout.write(`\n${renderTable(runs)}\n`);
+            return { kind: 'load', runs };
+          })()
+        : { kind: 'scale', scale: await runScale(config, options, client) };
+    const out = options.out ?? path.join(config.dataDir, 'bench', `bench-${startedAt.replace(/[:.]/g, '-')}.json`);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    const settings = { ...options, temporal: config.temporal.address, kafka: config.kafka.brokers };
+    fs.writeFileSync(out, `${JSON.stringify({ startedAt, machine: machine(), settings, ...report }, null, 2)}\n`);
+    process.stdout.write(`\nJSON: ${out}\n`);
+  } finally {
+    await connection.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  if (err instanceof BenchUsageError) process.stderr.write(BENCH_USAGE);
+  process.exit(err instanceof BenchUsageError ? 2 : 1);
+});
