@@ -10,6 +10,7 @@ import {
   CancellationScope,
   condition,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -40,6 +41,25 @@ import {
   type TransferWorkflowResult,
 } from '../libs/temporal/src/transfer.definitions';
 
+/*
+ * The inventory and read-model steps are local activities: short calls the
+ * worker makes itself, inside the workflow task that asked for them, so a
+ * create or an accept takes one workflow task instead of one per step (each
+ * a round trip through the server's queues, about 35 ms here even when idle;
+ * docs/performance.md). A worker that dies mid-task leaves no trace of them
+ * in history, and the next worker runs them again: every step is idempotent.
+ * Publishing stays an ordinary activity: it is off the answer's path, and a
+ * broker outage may make it wait for hours.
+ */
+
+/**
+ * A step that keeps failing waits for its next attempt on a durable timer
+ * once the back-off passes this, ending the workflow task: an accept, delete
+ * or force-delete arriving meanwhile is then taken at once, not after the
+ * retries (a local activity holds its workflow task while it runs).
+ */
+const LOCAL_RETRY_THRESHOLD = '1s';
+
 /**
  * Validation is bounded: create must give the caller a definite answer within
  * the gateway's deadline, so an unreachable inventory ends as a 503 rejection
@@ -47,8 +67,9 @@ import {
  * workflow's options (default 20 s).
  */
 function validationActivities(timeoutMs: number) {
-  return proxyActivities<InventoryActivities>({
+  return proxyLocalActivities<InventoryActivities>({
     startToCloseTimeout: '5s',
+    localRetryThreshold: LOCAL_RETRY_THRESHOLD,
     scheduleToCloseTimeout: timeoutMs,
     retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '2s' },
   });
@@ -59,8 +80,9 @@ function validationActivities(timeoutMs: number) {
  * the decision is already taken and recorded, and every step is idempotent,
  * so the only way to be consistent is to finish.
  */
-const settling = proxyActivities<InventoryActivities & ReadModelActivities>({
+const settling = proxyLocalActivities<InventoryActivities & ReadModelActivities>({
   startToCloseTimeout: '10s',
+  localRetryThreshold: LOCAL_RETRY_THRESHOLD,
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 

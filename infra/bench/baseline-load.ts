@@ -16,6 +16,8 @@ export interface BaselineLoadResult {
   shape: BaselineShape;
   measuredMs: number;
   completeWorkflows: number;
+  /** Finished over the whole phase, warm-up included. */
+  finishedWorkflows: number;
   workflowsPerSecond: number;
   /** Start → update answered. */
   cycleMs: LatencySummary;
@@ -31,6 +33,7 @@ export async function runBaselineLoad(
   const cycles: number[] = [];
   const errors: Record<string, number> = {};
   let complete = 0;
+  let finished = 0;
   const start = performance.now();
   const measureFrom = start + window.warmupMs;
   const measureUntil = measureFrom + window.durationMs;
@@ -51,6 +54,7 @@ export async function runBaselineLoad(
         continue;
       }
       const ended = performance.now();
+      finished++;
       if (started >= measureFrom && started < measureUntil) cycles.push(ended - started);
       if (ended >= measureFrom && ended < measureUntil) complete++;
     }
@@ -61,6 +65,7 @@ export async function runBaselineLoad(
     shape,
     measuredMs: window.durationMs,
     completeWorkflows: complete,
+    finishedWorkflows: finished,
     workflowsPerSecond: ratePerSecond(complete, window.durationMs),
     cycleMs: summarise(cycles),
     errors,

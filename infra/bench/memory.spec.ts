@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemorySampler, statusFieldKiB } from './memory';
+import { MemorySampler, statCpuTicks, statusFieldKiB } from './memory';
 
 const STATUS = ['Name:\tnode', 'VmHWM:\t  204800 kB', 'VmRSS:\t  102400 kB', 'Threads:\t11'].join('\n');
 
@@ -11,11 +11,19 @@ describe('statusFieldKiB', () => {
   });
 });
 
+describe('statCpuTicks', () => {
+  it('adds utime and stime, even when the command name holds spaces and parentheses', () => {
+    const stat = '4242 (node (bench) x) S 1 4242 4242 0 -1 4194304 100 0 0 0 250 50 0 0 20 0 11 0 1000 0 0';
+    expect(statCpuTicks(stat)).toBe(300);
+  });
+});
+
 describe('MemorySampler', () => {
   it('reports this very process from /proc and nothing for a process it cannot see', () => {
     const report = new MemorySampler({ self: process.pid, gone: null }).start(10).stop();
     expect(report.self?.peakRssMiB).toBeGreaterThan(10);
     expect(report.self?.peakRssMiB).toBeGreaterThanOrEqual(report.self?.lastRssMiB ?? Infinity);
-    expect(report.gone).toEqual({ pid: null, peakRssMiB: null, lastRssMiB: null });
+    expect(report.self?.cpuSeconds).toBeGreaterThanOrEqual(0);
+    expect(report.gone).toEqual({ pid: null, peakRssMiB: null, lastRssMiB: null, cpuSeconds: null });
   });
 });

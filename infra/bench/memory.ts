@@ -1,6 +1,6 @@
 /**
- * Resident memory of the stack's processes, sampled from /proc while the
- * benchmark runs. The peak is the highest sample; VmHWM (the kernel's own
+ * Resident memory and CPU time of the stack's processes, read from /proc
+ * while the benchmark runs. The peak is the highest sample; VmHWM (the kernel's own
  * high-water mark) is read too, but it covers the whole life of a process,
  * start-up included, so it is only reported beside the sampled peak.
  */
@@ -13,6 +13,28 @@ export interface ProcessMemory {
   peakRssMiB: number | null;
   /** VmRSS at the last sample, MiB. */
   lastRssMiB: number | null;
+  /** CPU time (user + system) spent between start and stop, seconds. */
+  cpuSeconds?: number | null;
+}
+
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks on every architecture Node runs on. */
+const TICKS_PER_SECOND = 100;
+
+/** utime + stime of /proc/<pid>/stat text, in ticks (fields 14 and 15, counted after the command's closing parenthesis). */
+export function statCpuTicks(statText: string): number | null {
+  const fields = statText.slice(statText.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state), so utime (14) and stime (15) are at 11 and 12.
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return Number.isFinite(utime) && Number.isFinite(stime) ? utime + stime : null;
+}
+
+function readCpuTicks(pid: number): number | null {
+  try {
+    return statCpuTicks(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return null;
+  }
 }
 
 /** The kB value of one field (VmRSS, VmHWM) of /proc/<pid>/status text, or null. */
@@ -44,11 +66,16 @@ const toMiB = (kib: number) => Math.round((kib / 1024) * 10) / 10;
 export class MemorySampler {
   private readonly peaks = new Map<string, number>();
   private readonly last = new Map<string, number>();
+  private readonly cpuAtStart = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly pids: Record<string, number | null>) {}
 
   start(intervalMs = 250): this {
+    for (const [name, pid] of Object.entries(this.pids)) {
+      const ticks = pid === null ? null : readCpuTicks(pid);
+      if (ticks !== null) this.cpuAtStart.set(name, ticks);
+    }
     this.sample();
     this.timer = setInterval(() => this.sample(), intervalMs);
     this.timer.unref();
@@ -74,7 +101,13 @@ export class MemorySampler {
       Object.entries(this.pids).map(([name, pid]) => {
         const peak = this.peaks.get(name);
         const last = this.last.get(name);
-        return [name, { pid, peakRssMiB: peak === undefined ? null : toMiB(peak), lastRssMiB: last === undefined ? null : toMiB(last) }];
+        const before = this.cpuAtStart.get(name);
+        const after = pid === null ? null : readCpuTicks(pid);
+        const cpuSeconds = before === undefined || after === null ? null : (after - before) / TICKS_PER_SECOND;
+        return [
+          name,
+          { pid, peakRssMiB: peak === undefined ? null : toMiB(peak), lastRssMiB: last === undefined ? null : toMiB(last), cpuSeconds },
+        ];
       }),
     );
   }

@@ -8,12 +8,24 @@ import { type LatencySummary, round } from './stats';
 import type { TransferLoadResult } from './transfer-load';
 import type { TransferShape } from './workflow-shape';
 
+export interface BaselineRun {
+  load: BaselineLoadResult;
+  /** Our complete transfers per second over this baseline's workflows per second. */
+  ratio: number | null;
+  /** The baseline worker's, Temporal's and the benchmark's own, over the baseline's phase. */
+  memory: Record<string, ProcessMemory>;
+}
+
 export interface ConcurrencyRun {
   clients: number;
   ours: TransferLoadResult;
-  baseline: BaselineLoadResult | null;
-  /** Our complete transfers per second over the baseline's workflows per second. */
-  ratio: number | null;
+  baselines: {
+    /** As many ordinary activities as the transfer took steps (ordinary and local): the issue's baseline. */
+    regular: BaselineRun | null;
+    /** The transfer's steps of the same kinds: what is left is the cost of our own code. */
+    sameShape: BaselineRun | null;
+  };
+  /** Our processes (and Temporal's, Kafka's, the benchmark's) over our phase. */
   memory: Record<string, ProcessMemory>;
   /** What one completed transfer cost Temporal, read from its history. */
   transferShape: TransferShape | null;
@@ -25,30 +37,54 @@ const mib = (m: ProcessMemory | undefined) => (m?.peakRssMiB == null ? '-' : Str
 const errors = (e: Record<string, number>) =>
   Object.keys(e).length === 0 ? 'none' : Object.entries(e).map(([k, n]) => `${k}: ${n}`).join(', ');
 
+/** CPU each process spent over a whole phase (warm-up and drain included), per cycle finished in it. */
+function cpuPer(memory: Record<string, ProcessMemory>, names: string[], done: number): string {
+  return names.map((n) => (memory[n]?.cpuSeconds == null || done === 0 ? '-' : num((memory[n].cpuSeconds * 1000) / done))).join(' / ');
+}
+
+function baselineRows(kind: 'regular' | 'sameShape', title: string): [string, (run: ConcurrencyRun) => string][] {
+  const of = (r: ConcurrencyRun) => r.baselines[kind];
+  return [
+    [`${title}: shape (activities + local)`, (r) => (of(r) ? `${of(r)?.load.shape.activities} + ${of(r)?.load.shape.localActivities}` : '-')],
+    [`${title}: workflows/s`, (r) => (of(r) ? num(of(r)?.load.workflowsPerSecond ?? NaN) : '-')],
+    [`${title}: ours / baseline`, (r) => (of(r)?.ratio == null ? '-' : `${num((of(r)?.ratio ?? 0) * 100)} %`)],
+    [`${title}: cycle ms p50/p99`, (r) => (of(r) ? `${num(of(r)?.load.cycleMs.p50 ?? NaN)} / ${num(of(r)?.load.cycleMs.p99 ?? NaN)}` : '-')],
+    [
+      `${title}: CPU ms per workflow: worker/temporal/bench`,
+      (r) => (of(r) ? cpuPer(of(r)?.memory ?? {}, ['worker', 'temporal', 'bench'], of(r)?.load.finishedWorkflows ?? 0) : '-'),
+    ],
+  ];
+}
+
 export function renderTable(runs: readonly ConcurrencyRun[]): string {
   const rows: [string, (run: ConcurrencyRun) => string][] = [
     ['complete transfers/s', (r) => num(r.ours.transfersPerSecond)],
-    ['baseline workflows/s', (r) => (r.baseline ? num(r.baseline.workflowsPerSecond) : '-')],
-    ['ours / baseline', (r) => (r.ratio === null ? '-' : `${num(r.ratio * 100)} %`)],
     ['create ms p50/p95/p99/max', (r) => latency(r.ours.latencyMs.create)],
     ['show ms p50/p95/p99/max', (r) => latency(r.ours.latencyMs.show)],
     ['list page ms p50/p95/p99/max', (r) => latency(r.ours.latencyMs.list)],
     ['accept ms p50/p95/p99/max', (r) => latency(r.ours.latencyMs.accept)],
     ['event lag ms p50/p99', (r) => `${num(r.ours.eventLagMs.p50)} / ${num(r.ours.eventLagMs.p99)}`],
-    ['baseline cycle ms p50/p99', (r) => (r.baseline ? `${num(r.baseline.cycleMs.p50)} / ${num(r.baseline.cycleMs.p99)}` : '-')],
-    [
-      'transfer history: events / workflow tasks / activities (local)',
-      (r) =>
-        r.transferShape
-          ? `${r.transferShape.historyEvents} / ${r.transferShape.workflowTasks} / ${r.transferShape.activities} (${r.transferShape.localActivities})`
-          : '-',
-    ],
     ['peak RSS MiB gateway', (r) => mib(r.memory.gateway)],
     ['peak RSS MiB worker', (r) => mib(r.memory.worker)],
     ['peak RSS MiB inventory', (r) => mib(r.memory.inventory)],
     ['peak RSS MiB temporal', (r) => mib(r.memory.temporal)],
+    [
+      'transfer history: events / workflow tasks / activities + local',
+      (r) =>
+        r.transferShape
+          ? `${r.transferShape.historyEvents} / ${r.transferShape.workflowTasks} / ${r.transferShape.activities} + ${r.transferShape.localActivities}`
+          : '-',
+    ],
+    ['CPU ms per transfer: gateway/worker/inventory', (r) => cpuPer(r.memory, ['gateway', 'worker', 'inventory'], r.ours.acceptedTransfers)],
+    ['CPU ms per transfer: temporal/kafka/bench', (r) => cpuPer(r.memory, ['temporal', 'kafka', 'bench'], r.ours.acceptedTransfers)],
     ['transfers complete (events missing)', (r) => `${r.ours.completeTransfers} (${r.ours.eventsMissing})`],
-    ['errors', (r) => `${errors(r.ours.errors)}${r.baseline ? `; baseline ${errors(r.baseline.errors)}` : ''}`],
+    ['errors', (r) => errors(r.ours.errors)],
+    ...baselineRows('regular', 'baseline'),
+    ...baselineRows('sameShape', 'same-shape baseline'),
+    [
+      'baseline errors',
+      (r) => [r.baselines.regular, r.baselines.sameShape].map((b) => (b ? errors(b.load.errors) : '-')).join('; '),
+    ],
   ];
   const header = ['', ...runs.map((r) => `${r.clients} client${r.clients === 1 ? '' : 's'}`)];
   const table = [header, ...rows.map(([label, cell]) => [label, ...runs.map(cell)])];

@@ -38,7 +38,10 @@ async function startBaselineWorker(): Promise<ChildProcess> {
 
 async function loadRuns(config: AppConfig, options: BenchOptions, client: Client): Promise<ConcurrencyRun[]> {
   const runDir = path.join(config.dataDir, 'run');
-  const pids = Object.fromEntries(['gateway', 'worker', 'inventory', 'temporal'].map((name) => [name, stackPid(runDir, name)]));
+  const pids: Record<string, number | null> = {
+    ...Object.fromEntries(['gateway', 'worker', 'inventory', 'temporal', 'kafka'].map((name) => [name, stackPid(runDir, name)])),
+    bench: process.pid,
+  };
   const baselineWorker = options.baseline ? await startBaselineWorker() : null;
   const watch = await EventWatch.start(config.kafka.brokers);
   const tenants = BenchTenants.open(config);
@@ -59,16 +62,29 @@ async function loadRuns(config: AppConfig, options: BenchOptions, client: Client
       const memory = sampler.stop();
       http.close();
       const shape = ours.sampleTransferId === null ? null : await transferShape(client, ours.sampleTransferId);
-      let baseline = null;
+      const baselines: ConcurrencyRun['baselines'] = { regular: null, sameShape: null };
       if (baselineWorker && shape !== null) {
-        log(`${clients} clients: baseline (${shape.activities} activities, ${shape.localActivities} local, as a transfer ran)`);
-        const baselineSampler = new MemorySampler({ baselineWorker: baselineWorker.pid ?? null }).start();
-        baseline = await runBaselineLoad(client, clients, { activities: shape.activities, localActivities: shape.localActivities }, window);
-        Object.assign(memory, baselineSampler.stop());
+        // As the issue defines it: as many steps as a transfer took, each an ordinary activity.
+        const regular = { activities: shape.activities + shape.localActivities, localActivities: 0 };
+        // And the stricter one: the same steps of the same kinds, local ones local.
+        const sameShape = { activities: shape.activities, localActivities: shape.localActivities };
+        for (const [kind, baselineShape] of [
+          ['regular', regular],
+          ['sameShape', sameShape],
+        ] as const) {
+          log(`${clients} clients: baseline ${kind} (${baselineShape.activities} activities, ${baselineShape.localActivities} local)`);
+          const baselineSampler = new MemorySampler({ worker: baselineWorker.pid ?? null, temporal: pids.temporal ?? null, bench: process.pid }).start();
+          const load = await runBaselineLoad(client, clients, baselineShape, window);
+          const ratio = load.workflowsPerSecond > 0 ? ours.transfersPerSecond / load.workflowsPerSecond : null;
+          baselines[kind] = { load, ratio, memory: baselineSampler.stop() };
+        }
       }
-      const ratio = baseline && baseline.workflowsPerSecond > 0 ? ours.transfersPerSecond / baseline.workflowsPerSecond : null;
-      runs.push({ clients, ours, baseline, ratio, memory, transferShape: shape });
-      log(`${clients} clients: ${ours.transfersPerSecond.toFixed(1)} transfers/s` + (baseline ? `, baseline ${baseline.workflowsPerSecond.toFixed(1)}/s` : ''));
+      runs.push({ clients, ours, baselines, memory, transferShape: shape });
+      log(
+        `${clients} clients: ${ours.transfersPerSecond.toFixed(1)} transfers/s` +
+          (baselines.regular ? `, baseline ${baselines.regular.load.workflowsPerSecond.toFixed(1)}/s` : '') +
+          (baselines.sameShape ? `, same-shape baseline ${baselines.sameShape.load.workflowsPerSecond.toFixed(1)}/s` : ''),
+      );
     }
   } finally {
     await watch.stop();

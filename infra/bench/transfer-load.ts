@@ -26,6 +26,8 @@ export interface TransferLoadResult {
   measuredMs: number;
   /** Accepted, with the accepted event readable, within the measured window. */
   completeTransfers: number;
+  /** Accepted over the whole phase, warm-up included: what the phase's CPU time was spent on. */
+  acceptedTransfers: number;
   transfersPerSecond: number;
   latencyMs: Record<Operation, LatencySummary>;
   /** Accept answered → accepted event readable (0 when the event was readable first). */
@@ -108,6 +110,7 @@ export async function runTransferLoad(
     clients: pairs.length,
     measuredMs: window.durationMs,
     completeTransfers: complete,
+    acceptedTransfers: accepted.size,
     transfersPerSecond: ratePerSecond(complete, window.durationMs),
     latencyMs: {
       create: summarise(latencies.create),

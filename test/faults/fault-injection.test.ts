@@ -80,7 +80,10 @@ const FAULTS = {
 type Fault = (typeof FAULTS)[keyof typeof FAULTS];
 
 /** Temporal's PendingActivityState.STARTED: a worker has the activity (here: its call is in flight). */
-const ACTIVITY_STARTED = 2;
+/** PendingWorkflowTaskState.STARTED: a worker has the workflow task in hand. */
+const WORKFLOW_TASK_STARTED = 2;
+/** Time for a worker holding a workflow task to have sent its local step's call. */
+const LOCAL_STEP_SETTLE_MS = 500;
 
 let events: KafkaCollector;
 let eventsRunning = false;
@@ -212,6 +215,12 @@ async function pendingActivity(transferId: string, type: string): Promise<{ atte
   const description = await (await stack.temporal()).workflow.getHandle(transferWorkflowId(transferId)).describe();
   const found = (description.raw.pendingActivities ?? []).find((a) => a.activityType?.name === type);
   return found ? { attempt: found.attempt ?? 0, state: Number(found.state ?? 0) } : null;
+}
+
+/** Whether a worker holds the transfer's workflow task (the inventory and read-model steps run inside it). */
+async function workflowTaskInHand(transferId: string): Promise<boolean> {
+  const description = await (await stack.temporal()).workflow.getHandle(transferWorkflowId(transferId)).describe();
+  return Number(description.raw.pendingWorkflowTask?.state ?? 0) === WORKFLOW_TASK_STARTED;
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
@@ -365,11 +374,8 @@ describe('worker kill -9', () => {
     let transferId = '';
     await waitUntil('disk locked, transfer not yet pending', async () => {
       transferId = (await workflowForDisk(disk.id)) ?? '';
-      return (
-        transferId !== '' &&
-        (await internal.getDisk(disk.id))?.transferId === transferId &&
-        (await pendingActivity(transferId, 'recordTransferPending')) !== null
-      );
+      // The read model's writes are held: a worker that locked the disk is inside the step that shows the transfer.
+      return transferId !== '' && (await internal.getDisk(disk.id))?.transferId === transferId;
     });
     expect(creating.answered()).toBe(false);
     expect((await a.showTransfer(transferId)).status).toBe(404);
@@ -403,7 +409,10 @@ describe('worker kill -9', () => {
 
     stack.freeze('inventory');
     const accepting = inFlight(b.acceptTransfer(transfer.id, transfer.auth_key));
-    await waitUntil('reassign in flight', async () => (await pendingActivity(transfer.id, 'reassignDisk'))?.state === ACTIVITY_STARTED);
+    // The reassign is a local activity: it runs inside the accept's workflow task, which the worker holds
+    // while its call waits at the frozen inventory.
+    await waitUntil('reassign in flight', async () => await workflowTaskInHand(transfer.id));
+    await new Promise((resolve) => setTimeout(resolve, LOCAL_STEP_SETTLE_MS));
     await stack.kill('worker');
     mark('killed in window');
     // The call the dead worker made is still queued at the inventory: it may land now, after its caller died.
@@ -428,7 +437,8 @@ describe('worker kill -9', () => {
     await waitUntil(
       'disk reassigned, ending not yet recorded',
       async () =>
-        (await internal.getDisk(disk.id))?.projectId === b.projectId && (await pendingActivity(transfer.id, 'recordTransferEnded')) !== null,
+        // The read model's writes are held: a worker that moved the disk is inside the step that records the ending.
+        (await internal.getDisk(disk.id))?.projectId === b.projectId,
     );
     expect(events.events.some((e) => e.id === `${transfer.id}/accepted`)).toBe(false);
     await stack.kill('worker');
