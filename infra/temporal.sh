@@ -9,6 +9,8 @@
 # and stop do nothing.
 # TEMPORAL_SQLITE_PRAGMAS (comma-separated PRAGMA=VALUE) tunes the server's
 # SQLite file; default journal_mode=wal,synchronous=normal (see below).
+# TEMPORAL_DYNAMIC_CONFIG (comma-separated KEY=VALUE, values in JSON) sets
+# the server's dynamic config; default history.transferProcessorMaxPollRPS=1000.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 EVS_LOG_TAG=temporal
@@ -101,6 +103,17 @@ start() {
     [[ -n "$pragma" ]] && pragma_flags+=(--sqlite-pragma "$pragma")
   done
 
+  # The server hands a workflow task to a worker through its transfer queue,
+  # which it reads at most 20 times a second by default: every workflow task
+  # then waited 25-50 ms before a worker could even see it, idle or not.
+  # Read on demand instead (docs/performance.md has the before and after).
+  local -a dynamic_flags=()
+  local setting
+  IFS=',' read -ra settings <<<"${TEMPORAL_DYNAMIC_CONFIG-history.transferProcessorMaxPollRPS=1000}"
+  for setting in "${settings[@]}"; do
+    [[ -n "$setting" ]] && dynamic_flags+=(--dynamic-config-value "$setting")
+  done
+
   mkdir -p "$DATA_DIR"
   evs_log "starting on $TEMPORAL_ADDRESS (UI $TEMPORAL_UI_URL), db $DB_FILE"
   evs_start_bg temporal "$cli" server start-dev \
@@ -111,6 +124,7 @@ start() {
     --namespace "$TEMPORAL_NAMESPACE" \
     --log-level "${TEMPORAL_LOG_LEVEL:-warn}" \
     ${pragma_flags[@]+"${pragma_flags[@]}"} \
+    ${dynamic_flags[@]+"${dynamic_flags[@]}"} \
     "${sa_flags[@]}"
   pid="$EVS_STARTED_PID"
   if ! evs_wait_until "$START_TIMEOUT" "temporal" "$pid" healthy; then
