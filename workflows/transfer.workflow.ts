@@ -10,6 +10,7 @@ import {
   CancellationScope,
   condition,
   proxyActivities,
+  patched,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
@@ -61,18 +62,29 @@ import {
 const LOCAL_RETRY_THRESHOLD = '1s';
 
 /**
+ * Transfers started before the steps became local activities ran them as
+ * ordinary ones, and their histories say so: they keep doing that to the
+ * end, or replaying them would fail. Started since, the marker says local.
+ */
+const LOCAL_STEPS_PATCH = 'inventory-and-read-model-steps-local';
+
+type StepActivities = InventoryActivities & ReadModelActivities;
+
+/**
  * Validation is bounded: create must give the caller a definite answer within
  * the gateway's deadline, so an unreachable inventory ends as a 503 rejection
  * rather than a transfer nobody holds the key to. The bound comes with the
  * workflow's options (default 20 s).
  */
-function validationActivities(timeoutMs: number) {
-  return proxyLocalActivities<InventoryActivities>({
+function validationSteps(local: boolean, timeoutMs: number): InventoryActivities {
+  const options = {
     startToCloseTimeout: '5s',
-    localRetryThreshold: LOCAL_RETRY_THRESHOLD,
     scheduleToCloseTimeout: timeoutMs,
     retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '2s' },
-  });
+  } as const;
+  return local
+    ? proxyLocalActivities<InventoryActivities>({ ...options, localRetryThreshold: LOCAL_RETRY_THRESHOLD })
+    : proxyActivities<InventoryActivities>(options);
 }
 
 /**
@@ -80,11 +92,15 @@ function validationActivities(timeoutMs: number) {
  * the decision is already taken and recorded, and every step is idempotent,
  * so the only way to be consistent is to finish.
  */
-const settling = proxyLocalActivities<InventoryActivities & ReadModelActivities>({
-  startToCloseTimeout: '10s',
-  localRetryThreshold: LOCAL_RETRY_THRESHOLD,
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
-});
+function settlingSteps(local: boolean): StepActivities {
+  const options = {
+    startToCloseTimeout: '10s',
+    retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
+  } as const;
+  return local
+    ? proxyLocalActivities<StepActivities>({ ...options, localRetryThreshold: LOCAL_RETRY_THRESHOLD })
+    : proxyActivities<StepActivities>(options);
+}
 
 /** Publishing waits out a broker outage the same way, without holding up the transfer. */
 const publishing = proxyActivities<EventActivities>({
@@ -105,6 +121,8 @@ export async function transferWorkflow(
   request: TransferRequest,
   options: TransferWorkflowOptions = {},
 ): Promise<TransferWorkflowResult> {
+  const localSteps = patched(LOCAL_STEPS_PATCH);
+  const settling = settlingSteps(localSteps);
   let state: TransferState = initialState(request);
   const outbox: OutgoingRecord[] = [];
   /** The create call answers once the read model shows the transfer, so show works at once. */
@@ -242,7 +260,7 @@ export async function transferWorkflow(
   })();
 
   showProgress();
-  await validate(request, run, validationActivities(options.validationTimeoutMs ?? DEFAULT_VALIDATION_TIMEOUT_MS));
+  await validate(request, run, validationSteps(localSteps, options.validationTimeoutMs ?? DEFAULT_VALIDATION_TIMEOUT_MS), settling);
 
   if (state.status === 'pending') {
     await settling.recordTransferPending({
@@ -326,6 +344,7 @@ async function validate(
   request: TransferRequest,
   run: (command: TransferCommand) => Decision,
   validation: InventoryActivities,
+  settling: StepActivities,
 ): Promise<void> {
   const lockInput = { diskId: request.volumeId, projectId: request.owner.projectId, transferId: request.transferId };
   try {
