@@ -32,6 +32,13 @@ export SKIP_BUILD=1
 if [[ "${args[*]:-}" == --help ]]; then
   exec node dist/infra/bench/run-bench.js --help
 fi
+# The read-model run needs no stack.
+for arg in ${args[@]+"${args[@]}"}; do
+  if [[ "$arg" == --read-model ]]; then
+    evs_load_env
+    exec node dist/infra/bench/run-bench.js "${args[@]}"
+  fi
+done
 
 stop_bench_stack() {
   local rc=$?

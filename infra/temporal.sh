@@ -107,10 +107,10 @@ start() {
   # The server hands a workflow task to a worker through its transfer queue,
   # which it reads at most 20 times a second by default: every workflow task
   # then waited 25-50 ms before a worker could even see it, idle or not.
-  # Read on demand instead. And one partition per task queue: with the
-  # default four, a new workflow's first task could wait in a partition no
-  # poller was on; at 50 clients create's p99 went from 6.3 s to 3.0 s and the
-  # server's CPU per transfer from 55 to 43 ms (docs/performance.md).
+  # Read on demand instead. And one partition per task queue (default four,
+  # which a single worker gains nothing from): at 50 clients create's p99 went
+  # from 6.3 s to 3.0 s and the server's CPU per transfer from 55 to 43 ms
+  # (docs/performance.md).
   local -a dynamic_flags=()
   local setting
   IFS=',' read -ra settings <<<"${TEMPORAL_DYNAMIC_CONFIG-history.transferProcessorMaxPollRPS=1000,matching.numTaskqueueReadPartitions=1,matching.numTaskqueueWritePartitions=1}"

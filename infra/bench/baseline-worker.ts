@@ -1,6 +1,6 @@
 /**
  * The baseline's worker, a process of its own like the transfer worker, on
- * the same Temporal server and with the same worker tuning, so the two
+ * the same Temporal server and with the same worker tuning (its cache size), so the two
  * differ only in what their workflows do.
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
@@ -17,6 +17,7 @@ async function main(): Promise<void> {
     taskQueue: BASELINE_TASK_QUEUE,
     workflowsPath: require.resolve('./baseline.workflow'),
     activities: { noop: async () => undefined },
+    maxCachedWorkflows: config.worker.maxCachedWorkflows,
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => worker.shutdown());
   const running = worker.run();

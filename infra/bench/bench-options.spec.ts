@@ -10,6 +10,7 @@ describe('parseBenchOptions', () => {
       baseline: true,
       scale: null,
       expiryBatch: 1000,
+      readModelRows: null,
       out: null,
     });
   });
@@ -17,6 +18,7 @@ describe('parseBenchOptions', () => {
   it('takes a list of client counts and a scale run', () => {
     const options = parseBenchOptions(['--clients', '1,10, 50', '--scale', '100000', '--no-baseline', '--warmup', '0']);
     expect(options).toMatchObject({ clients: [1, 10, 50], scale: 100_000, baseline: false, warmupMs: 0 });
+    expect(parseBenchOptions(['--read-model', '100000'])).toMatchObject({ readModelRows: 100_000 });
   });
 
   it('refuses what it cannot mean', () => {

@@ -8,6 +8,7 @@ export const BENCH_USAGE = `usage: npm run bench -- [options]
   --no-baseline         skip the baseline workflow
   --scale [10000]       instead: hold this many transfers pending and measure at that size
   --expiry-batch 1000   with --scale: transfers made to expire together
+  --read-model [100000] instead: only the read model's list queries at that many rows (no stack)
   --out <file>          where the JSON goes (default: $DATA_DIR/bench/bench-<time>.json)
 `;
 
@@ -19,6 +20,8 @@ export interface BenchOptions {
   /** Pending transfers to hold for a scale run; null for the load run. */
   scale: number | null;
   expiryBatch: number;
+  /** Rows for the read-model-only run; null otherwise. */
+  readModelRows: number | null;
   out: string | null;
 }
 
@@ -40,6 +43,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       'no-baseline': { type: 'boolean', default: false },
       scale: { type: 'string' },
       'expiry-batch': { type: 'string', default: '1000' },
+      'read-model': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -55,6 +59,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     baseline: !values['no-baseline'],
     scale: values.scale === undefined ? null : positiveInteger('--scale', values.scale),
     expiryBatch: positiveInteger('--expiry-batch', values['expiry-batch']),
+    readModelRows: values['read-model'] === undefined ? null : positiveInteger('--read-model', values['read-model']),
     out: values.out ?? null,
   };
 }

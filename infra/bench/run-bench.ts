@@ -16,6 +16,7 @@ import { EventWatch } from './event-watch';
 import { BenchHttpClient } from './http-client';
 import { MemorySampler, stackPid } from './memory';
 import { type ConcurrencyRun, renderTable } from './report';
+import { renderReadModel, runReadModel } from './read-model-run';
 import { runScale } from './scale-run';
 import { BenchTenants } from './tenants';
 import { runTransferLoad } from './transfer-load';
@@ -93,6 +94,14 @@ async function loadRuns(config: AppConfig, options: BenchOptions, client: Client
   return runs;
 }
 
+function writeReport(out: string, report: object): void {
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`\nJSON: ${out}\n`);
+}
+
+const defaultOut = (dataDir: string, startedAt: string) => path.join(dataDir, 'bench', `bench-${startedAt.replace(/[:.]/g, '-')}.json`);
+
 async function main(): Promise<void> {
   const options = parseBenchOptions(process.argv.slice(2));
   if (options === 'help') {
@@ -100,9 +109,16 @@ async function main(): Promise<void> {
     return;
   }
   const config = loadConfig();
+  const startedAt = new Date().toISOString();
+  const out = options.out ?? defaultOut(config.dataDir, startedAt);
+  if (options.readModelRows !== null) {
+    const readModel = runReadModel(options.readModelRows);
+    process.stdout.write(`\n${renderReadModel(readModel)}\n`);
+    writeReport(out, { startedAt, machine: machine(), settings: options, kind: 'read-model', readModel });
+    return;
+  }
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const startedAt = new Date().toISOString();
   try {
     const report =
       options.scale === null
@@ -112,11 +128,8 @@ async function main(): Promise<void> {
             return { kind: 'load', runs };
           })()
         : { kind: 'scale', scale: await runScale(config, options, client) };
-    const out = options.out ?? path.join(config.dataDir, 'bench', `bench-${startedAt.replace(/[:.]/g, '-')}.json`);
-    fs.mkdirSync(path.dirname(out), { recursive: true });
     const settings = { ...options, temporal: config.temporal.address, kafka: config.kafka.brokers };
-    fs.writeFileSync(out, `${JSON.stringify({ startedAt, machine: machine(), settings, ...report }, null, 2)}\n`);
-    process.stdout.write(`\nJSON: ${out}\n`);
+    writeReport(out, { startedAt, machine: machine(), settings, ...report });
   } finally {
     await connection.close();
   }

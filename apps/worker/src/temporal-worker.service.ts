@@ -49,6 +49,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, BeforeAppl
       taskQueue: TRANSFER_TASK_QUEUE,
       activities: this.activities,
       stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
+      maxCachedWorkflows: this.config.worker.maxCachedWorkflows,
       ...workflows,
     });
     this.running = this.worker.run().catch((err: unknown) => {

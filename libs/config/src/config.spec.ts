@@ -100,3 +100,15 @@ describe('consumer settings', () => {
     expect(() => loadConfig({ BILLING_CONSUMER_GROUP: '' })).toThrow(/BILLING_CONSUMER_GROUP/);
   });
 });
+
+describe('worker cache', () => {
+  it('keeps 250 workflows by default, so the worker’s memory does not grow with the pending transfers', () => {
+    expect(loadConfig({}).worker.maxCachedWorkflows).toBe(250);
+  });
+
+  it('takes 0 (no cache) or more, and refuses anything else naming the variable', () => {
+    expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '0' }).worker.maxCachedWorkflows).toBe(0);
+    expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '-1' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS/);
+    expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: 'lots' })).toThrow(ConfigError);
+  });
+});

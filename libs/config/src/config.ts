@@ -71,6 +71,13 @@ const schema = z.object({
   GATEWAY_TRUSTED_PROXIES: addressBlocks,
 
   WORKER_HEALTH_PORT: port.default(8082),
+  /**
+   * Transfer workflows a worker keeps in memory between their tasks (0: none). A cached one costs
+   * about 0.45 MiB; one not cached is replayed from its history on its next task, which costs an
+   * accept about 0.1 s. The SDK's own default follows the heap limit (2310 on a 4 GiB heap), which
+   * held a worker at 1.3 GiB with 10,000 transfers pending (docs/performance.md).
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
 
   INVENTORY_HOST: z.string().default('127.0.0.1'),
   INVENTORY_PORT: port.default(8081),
@@ -168,7 +175,7 @@ export interface AppConfig {
     acceptCallerLimit: { maxFailures: number; windowMs: number };
     trustedProxies: AddressBlock[];
   };
-  worker: { healthPort: number };
+  worker: { healthPort: number; maxCachedWorkflows: number };
   inventory: {
     host: string;
     port: number;
@@ -250,7 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       acceptCallerLimit: { maxFailures: c.ACCEPT_CALLER_MAX_FAILURES, windowMs: c.ACCEPT_CALLER_WINDOW_SECONDS * 1000 },
       trustedProxies: c.GATEWAY_TRUSTED_PROXIES,
     },
-    worker: { healthPort: c.WORKER_HEALTH_PORT },
+    worker: { healthPort: c.WORKER_HEALTH_PORT, maxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS },
     inventory: {
       host: c.INVENTORY_HOST,
       port: c.INVENTORY_PORT,
