@@ -33,6 +33,16 @@ skipped() {
   return 1
 }
 
+# The worker's heap is capped: V8 sizes its default from the machine's memory
+# (4 GiB here) and collects lazily below it, so the worker's memory followed
+# how many transfers it had ever handled, not what it holds (3,000 pending:
+# 512 MiB uncapped, 383 MiB capped at 384; docs/performance.md).
+node_flags() {
+  case "$1" in
+    worker) printf -- '--max-old-space-size=%s' "${WORKER_MAX_HEAP_MIB:-384}" ;;
+  esac
+}
+
 start_app() {
   local name="$1" entry url port pid owner
   entry="$(evs_app_entry "$name")"
@@ -55,7 +65,8 @@ start_app() {
     evs_die "$name: port $port is already in use by another process: $owner"
   fi
   evs_log "$name: starting (log $(evs_log_file "$name"))"
-  evs_start_bg "$name" node --enable-source-maps "$entry"
+  # shellcheck disable=SC2046 # the flags are words on purpose
+  evs_start_bg "$name" node --enable-source-maps $(node_flags "$name") "$entry"
   pid="$EVS_STARTED_PID"
   if ! evs_wait_until "$APP_START_TIMEOUT" "$name" "$pid" evs_http_ok "$url"; then
     evs_tail_log "$name"
