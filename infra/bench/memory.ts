@@ -61,6 +61,11 @@ export function stackPid(runDir: string, name: string): number | null {
   }
 }
 
+/** The recorded pids of several parts of the stack, by name (null where one is not running). */
+export function stackPids(runDir: string, names: readonly string[]): Record<string, number | null> {
+  return Object.fromEntries(names.map((name) => [name, stackPid(runDir, name)]));
+}
+
 const toMiB = (kib: number) => Math.round((kib / 1024) * 10) / 10;
 
 export class MemorySampler {

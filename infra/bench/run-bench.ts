@@ -14,7 +14,7 @@ import { BENCH_USAGE, type BenchOptions, BenchUsageError, parseBenchOptions } fr
 import { log, machine } from './bench-log';
 import { EventWatch } from './event-watch';
 import { BenchHttpClient } from './http-client';
-import { MemorySampler, stackPid } from './memory';
+import { MemorySampler, stackPids } from './memory';
 import { type ConcurrencyRun, renderTable } from './report';
 import { renderReadModel, runReadModel } from './read-model-run';
 import { runScale } from './scale-run';
@@ -39,10 +39,7 @@ async function startBaselineWorker(): Promise<ChildProcess> {
 
 async function loadRuns(config: AppConfig, options: BenchOptions, client: Client): Promise<ConcurrencyRun[]> {
   const runDir = path.join(config.dataDir, 'run');
-  const pids: Record<string, number | null> = {
-    ...Object.fromEntries(['gateway', 'worker', 'inventory', 'temporal', 'kafka'].map((name) => [name, stackPid(runDir, name)])),
-    bench: process.pid,
-  };
+  const pids: Record<string, number | null> = { ...stackPids(runDir, ['gateway', 'worker', 'inventory', 'temporal', 'kafka']), bench: process.pid };
   const baselineWorker = options.baseline ? await startBaselineWorker() : null;
   const watch = await EventWatch.start(config.kafka.brokers);
   const tenants = BenchTenants.open(config);
@@ -127,7 +124,7 @@ async function main(): Promise<void> {
             process.stdout.write(`\n${renderTable(runs)}\n`);
             return { kind: 'load', runs };
           })()
-        : { kind: 'scale', scale: await runScale(config, options, client) };
+        : { kind: 'scale', scale: await runScale(config, options) };
     const settings = { ...options, temporal: config.temporal.address, kafka: config.kafka.brokers };
     writeReport(out, { startedAt, machine: machine(), settings, ...report });
   } finally {

@@ -9,13 +9,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../../libs/config/src/config';
 import { CLOUD_EVENT_TYPES } from '../../libs/contracts/src/events';
 import type { BenchOptions } from './bench-options';
 import { EventWatch } from './event-watch';
 import { BenchHttpClient, createdTransfer, errorCodeOf } from './http-client';
-import { MemorySampler, type ProcessMemory, stackPid } from './memory';
+import { MemorySampler, type ProcessMemory, stackPids } from './memory';
 import { log } from './bench-log';
 import { type LatencySummary, round, summarise } from './stats';
 import { type BenchProject, BenchTenants, inParallel } from './tenants';
@@ -160,10 +159,9 @@ async function expireBatch(config: AppConfig, tenants: BenchTenants, watch: Even
   }
 }
 
-export async function runScale(config: AppConfig, options: BenchOptions, _client: Client): Promise<ScaleResult> {
+export async function runScale(config: AppConfig, options: BenchOptions): Promise<ScaleResult> {
   const count = options.scale ?? 0;
-  const runDir = path.join(config.dataDir, 'run');
-  const pids = Object.fromEntries(['gateway', 'worker', 'inventory', 'temporal'].map((name) => [name, stackPid(runDir, name)]));
+  const pids = stackPids(path.join(config.dataDir, 'run'), ['gateway', 'worker', 'inventory', 'temporal']);
   const sampler = new MemorySampler(pids).start(1000);
   const watch = await EventWatch.start(config.kafka.brokers);
   const tenants = BenchTenants.open(config);
