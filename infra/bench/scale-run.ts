@@ -217,24 +217,29 @@ export async function runScale(config: AppConfig, options: BenchOptions): Promis
   }
 }
 
+/** Wide enough for the longest label ("list default page (1000), with details"). */
+const LABEL_WIDTH = 44;
+
 export function renderScale(r: ScaleResult): string {
   const ms = (s: LatencySummary) => `p50 ${round(s.p50)}  p95 ${round(s.p95)}  p99 ${round(s.p99)}  max ${round(s.max)} ms`;
   const mem = (name: string) => `${r.memory[name]?.peakRssMiB ?? '-'} peak / ${r.memory[name]?.lastRssMiB ?? '-'} at rest MiB`;
+  const row = (label: string, value: string) => `${label.padEnd(LABEL_WIDTH)}${value}`;
   const lines = [
-    `pending transfers held            ${r.pending} (made in ${r.makeSeconds} s, ${r.madePerSecond}/s)`,
-    `worker RSS                        ${mem('worker')}`,
-    `temporal RSS                      ${mem('temporal')}`,
-    `gateway RSS                       ${mem('gateway')}`,
-    `inventory RSS                     ${mem('inventory')}`,
-    ...Object.entries(r.listPageMs).map(([page, s]) => `list ${page}`.padEnd(34) + ms(s)),
-    `accept one among them            ${ms(r.acceptAmongMs)}`,
+    row('pending transfers held', `${r.pending} (made in ${r.makeSeconds} s, ${r.madePerSecond}/s)`),
+    ...['worker', 'temporal', 'gateway', 'inventory'].map((name) => row(`${name} RSS`, mem(name))),
+    ...Object.entries(r.listPageMs).map(([page, s]) => row(`list ${page}`, ms(s))),
+    row('accept one among them', ms(r.acceptAmongMs)),
   ];
   if (r.expiry) {
     lines.push(
-      `expiry batch                      ${r.expiry.transfers} transfers due within ${r.expiry.instantsSpreadSeconds} s; all expired ${r.expiry.allExpiredAfterSeconds} s after the first was due; ${r.expiry.missing} missing`,
-      `expiry lag (due → event)          ${ms(r.expiry.lagMs)}`,
+      row(
+        'expiry batch',
+        `${r.expiry.transfers} transfers due within ${r.expiry.instantsSpreadSeconds} s; ` +
+          `all expired ${r.expiry.allExpiredAfterSeconds} s after the first was due; ${r.expiry.missing} missing`,
+      ),
+      row('expiry lag (due → event)', ms(r.expiry.lagMs)),
     );
   }
-  if (Object.keys(r.createErrors).length > 0) lines.push(`create errors                     ${JSON.stringify(r.createErrors)}`);
+  if (Object.keys(r.createErrors).length > 0) lines.push(row('create errors', JSON.stringify(r.createErrors)));
   return lines.join('\n');
 }
