@@ -43,14 +43,20 @@ import {
 } from '../libs/temporal/src/transfer.definitions';
 
 /*
- * The inventory and read-model steps are local activities: short calls the
- * worker makes itself, inside the workflow task that asked for them, so a
- * create or an accept takes one workflow task instead of one per step (each
- * a round trip through the server's queues, about 35 ms here even when idle;
- * docs/performance.md). A worker that dies mid-task leaves no trace of them
- * in history, and the next worker runs them again: every step is idempotent.
- * Publishing stays an ordinary activity: it is off the answer's path, and a
- * broker outage may make it wait for hours.
+ * The lock a create takes and the read-model writes are local activities:
+ * short calls the worker makes itself, inside the workflow task that asked
+ * for them, so a create takes one workflow task instead of three (each a
+ * round trip through the server's queues; docs/performance.md). A worker
+ * that dies mid-task leaves no trace of them in history, and the next worker
+ * runs them again with the same inputs: each is idempotent.
+ *
+ * Moving or releasing the disk stays an ordinary activity: it acts on a
+ * decision (this accept, that delete) that must be in history before the
+ * disk moves. A local activity would run inside the very workflow task that
+ * makes the decision, and when concurrent updates race, that task may not be
+ * the one the server keeps: the disk would have moved for a bidder the next
+ * task does not choose. Publishing stays ordinary too: it is off the answer's
+ * path, and a broker outage may make it wait for hours.
  */
 
 /**
@@ -62,13 +68,12 @@ import {
 const LOCAL_RETRY_THRESHOLD = '1s';
 
 /**
- * Transfers started before the steps became local activities ran them as
- * ordinary ones, and their histories say so: they keep doing that to the
- * end, or replaying them would fail. Started since, the marker says local.
+ * Transfers started before the lock and the read-model writes became local
+ * activities ran them as ordinary ones, and their histories say so: they
+ * keep doing that to the end, or replaying them would fail. Started since,
+ * the marker says local.
  */
-const LOCAL_STEPS_PATCH = 'inventory-and-read-model-steps-local';
-
-type StepActivities = InventoryActivities & ReadModelActivities;
+const LOCAL_STEPS_PATCH = 'lock-and-read-model-steps-local';
 
 /**
  * Validation is bounded: create must give the caller a definite answer within
@@ -92,14 +97,17 @@ function validationSteps(local: boolean, timeoutMs: number): InventoryActivities
  * the decision is already taken and recorded, and every step is idempotent,
  * so the only way to be consistent is to finish.
  */
-function settlingSteps(local: boolean): StepActivities {
-  const options = {
-    startToCloseTimeout: '10s',
-    retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
-  } as const;
+const SETTLING = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
+} as const;
+
+const moving = proxyActivities<InventoryActivities>(SETTLING);
+
+function recordingSteps(local: boolean): ReadModelActivities {
   return local
-    ? proxyLocalActivities<StepActivities>({ ...options, localRetryThreshold: LOCAL_RETRY_THRESHOLD })
-    : proxyActivities<StepActivities>(options);
+    ? proxyLocalActivities<ReadModelActivities>({ ...SETTLING, localRetryThreshold: LOCAL_RETRY_THRESHOLD })
+    : proxyActivities<ReadModelActivities>(SETTLING);
 }
 
 /** Publishing waits out a broker outage the same way, without holding up the transfer. */
@@ -122,7 +130,7 @@ export async function transferWorkflow(
   options: TransferWorkflowOptions = {},
 ): Promise<TransferWorkflowResult> {
   const localSteps = patched(LOCAL_STEPS_PATCH);
-  const settling = settlingSteps(localSteps);
+  const recording = recordingSteps(localSteps);
   let state: TransferState = initialState(request);
   const outbox: OutgoingRecord[] = [];
   /** The create call answers once the read model shows the transfer, so show works at once. */
@@ -260,10 +268,10 @@ export async function transferWorkflow(
   })();
 
   showProgress();
-  await validate(request, run, validationSteps(localSteps, options.validationTimeoutMs ?? DEFAULT_VALIDATION_TIMEOUT_MS), settling);
+  await validate(request, run, validationSteps(localSteps, options.validationTimeoutMs ?? DEFAULT_VALIDATION_TIMEOUT_MS));
 
   if (state.status === 'pending') {
-    await settling.recordTransferPending({
+    await recording.recordTransferPending({
       id: request.transferId,
       name: request.name,
       volumeId: request.volumeId,
@@ -287,14 +295,14 @@ export async function transferWorkflow(
     if (state.status === 'accepting' && state.recipient) {
       const recipient = state.recipient;
       const step = await unlessAbandoned(
-        () => settling.reassignDisk({ diskId: request.volumeId, transferId: request.transferId, toProjectId: recipient.projectId }),
+        () => moving.reassignDisk({ diskId: request.volumeId, transferId: request.transferId, toProjectId: recipient.projectId }),
         () => state.status !== 'accepting',
       );
       // Force-deleted while the move was retrying: releasing the lock (next round) finds out whether it had moved.
       if (!step.done) continue;
       const moved = step.value;
       if (moved.ok) {
-        await settling.recordTransferEnded({
+        await recording.recordTransferEnded({
           transferId: request.transferId,
           outcome: 'accepted',
           atMs: Date.now(),
@@ -309,7 +317,7 @@ export async function transferWorkflow(
     if (state.status === 'deleting' || state.status === 'expiring') {
       // Workflows whose release ran before this activity reported where the disk is have no answer in
       // their history: those were plain releases.
-      const release: ReleaseResult | undefined = await settling.releaseDiskTransferLock({
+      const release: ReleaseResult | undefined = await moving.releaseDiskTransferLock({
         diskId: request.volumeId,
         transferId: request.transferId,
       });
@@ -321,7 +329,7 @@ export async function transferWorkflow(
       };
       // The read model records the ending first (show must not outlive the transfer), so learn it now.
       const accepted = decide(state, found).events.find((e) => e.type === 'TransferAccepted');
-      await settling.recordTransferEnded({
+      await recording.recordTransferEnded({
         transferId: request.transferId,
         outcome: accepted ? 'accepted' : state.status === 'deleting' ? 'deleted' : 'expired',
         atMs: Date.now(),
@@ -344,7 +352,6 @@ async function validate(
   request: TransferRequest,
   run: (command: TransferCommand) => Decision,
   validation: InventoryActivities,
-  settling: StepActivities,
 ): Promise<void> {
   const lockInput = { diskId: request.volumeId, projectId: request.owner.projectId, transferId: request.transferId };
   try {
@@ -359,7 +366,7 @@ async function validate(
     // The inventory did not answer in time. It may have taken the lock on a
     // try whose answer was lost: give it back before saying no.
     run({ kind: 'RecordDiskLockRefused', reason: 'DependencyUnavailable', now: Date.now() });
-    await settling.releaseDiskTransferLock({ diskId: request.volumeId, transferId: request.transferId });
+    await moving.releaseDiskTransferLock({ diskId: request.volumeId, transferId: request.transferId });
   }
 }
 
