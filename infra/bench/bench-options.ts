@@ -3,9 +3,9 @@ import { parseArgs } from 'node:util';
 
 export const BENCH_USAGE = `usage: npm run bench -- [options]
   --clients 50          concurrent clients; a list such as 1,10,50,100 runs each in turn
-  --duration 30         seconds measured for each number of clients (ours, then the baseline)
+  --duration 30         seconds measured for each number of clients (ours, then each baseline)
   --warmup 5            seconds of load before measuring starts
-  --no-baseline         skip the baseline workflow
+  --no-baseline         skip both baselines
   --scale [10000]       instead: hold this many transfers pending and measure at that size
   --expiry-batch 1000   with --scale: transfers made to expire together
   --read-model [100000] instead: only the read model's list queries at that many rows (no stack)
