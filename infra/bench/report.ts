@@ -3,7 +3,7 @@
  * clients. The JSON written beside it holds the same runs, unrounded.
  */
 import type { BaselineLoadResult } from './baseline-load';
-import type { ProcessMemory } from './memory';
+import type { ProcessUsage } from './process-sampler';
 import { type LatencySummary, round } from './stats';
 import type { TransferLoadResult } from './transfer-load';
 import type { TransferShape } from './workflow-shape';
@@ -13,7 +13,7 @@ export interface BaselineRun {
   /** Our complete transfers per second over this baseline's workflows per second. */
   ratio: number | null;
   /** The baseline worker's, Temporal's and the benchmark's own, over the baseline's phase. */
-  memory: Record<string, ProcessMemory>;
+  memory: Record<string, ProcessUsage>;
 }
 
 export interface ConcurrencyRun {
@@ -26,19 +26,19 @@ export interface ConcurrencyRun {
     sameShape: BaselineRun | null;
   };
   /** Our processes (and Temporal's, Kafka's, the benchmark's) over our phase. */
-  memory: Record<string, ProcessMemory>;
+  memory: Record<string, ProcessUsage>;
   /** What one completed transfer cost Temporal, read from its history. */
   transferShape: TransferShape | null;
 }
 
 const num = (v: number, digits = 1) => (Number.isFinite(v) ? String(round(v, digits)) : '-');
 const latency = (s: LatencySummary) => `${num(s.p50)} / ${num(s.p95)} / ${num(s.p99)} / ${num(s.max)}`;
-const mib = (m: ProcessMemory | undefined) => (m?.peakRssMiB == null ? '-' : String(m.peakRssMiB));
+const mib = (m: ProcessUsage | undefined) => (m?.peakRssMiB == null ? '-' : String(m.peakRssMiB));
 const errors = (e: Record<string, number>) =>
   Object.keys(e).length === 0 ? 'none' : Object.entries(e).map(([k, n]) => `${k}: ${n}`).join(', ');
 
 /** CPU each process spent over a whole phase (warm-up and drain included), per cycle finished in it. */
-function cpuPer(memory: Record<string, ProcessMemory>, names: string[], done: number): string {
+function cpuPer(memory: Record<string, ProcessUsage>, names: string[], done: number): string {
   return names.map((n) => (memory[n]?.cpuSeconds == null || done === 0 ? '-' : num((memory[n].cpuSeconds * 1000) / done))).join(' / ');
 }
 

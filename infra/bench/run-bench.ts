@@ -14,7 +14,7 @@ import { BENCH_USAGE, type BenchOptions, BenchUsageError, parseBenchOptions } fr
 import { log, machine } from './bench-log';
 import { EventWatch } from './event-watch';
 import { BenchHttpClient } from './http-client';
-import { MemorySampler, stackPids } from './memory';
+import { ProcessSampler, stackPids } from './process-sampler';
 import { type ConcurrencyRun, renderTable } from './report';
 import { renderReadModel, runReadModel } from './read-model-run';
 import { runScale } from './scale-run';
@@ -55,7 +55,7 @@ async function loadRuns(config: AppConfig, options: BenchOptions, client: Client
       const http = new BenchHttpClient(gatewayUrl, clients);
       const window = { warmupMs: options.warmupMs, durationMs: options.durationMs };
       log(`${clients} clients: our service, ${options.warmupMs / 1000} s warm-up + ${options.durationMs / 1000} s`);
-      const sampler = new MemorySampler(pids).start();
+      const sampler = new ProcessSampler(pids).start();
       const ours = await runTransferLoad(http, watch, tenants, pairs, window);
       const memory = sampler.stop();
       http.close();
@@ -71,7 +71,7 @@ async function loadRuns(config: AppConfig, options: BenchOptions, client: Client
           ['sameShape', sameShape],
         ] as const) {
           log(`${clients} clients: baseline ${kind} (${baselineShape.activities} activities, ${baselineShape.localActivities} local)`);
-          const baselineSampler = new MemorySampler({ worker: baselineWorker.pid ?? null, temporal: pids.temporal ?? null, bench: process.pid }).start();
+          const baselineSampler = new ProcessSampler({ worker: baselineWorker.pid ?? null, temporal: pids.temporal ?? null, bench: process.pid }).start();
           const load = await runBaselineLoad(client, clients, baselineShape, window);
           const ratio = load.workflowsPerSecond > 0 ? ours.transfersPerSecond / load.workflowsPerSecond : null;
           baselines[kind] = { load, ratio, memory: baselineSampler.stop() };

@@ -14,10 +14,11 @@ import { CLOUD_EVENT_TYPES } from '../../libs/contracts/src/events';
 import type { BenchOptions } from './bench-options';
 import { EventWatch } from './event-watch';
 import { BenchHttpClient, createdTransfer, errorCodeOf } from './http-client';
-import { MemorySampler, type ProcessMemory, stackPids } from './memory';
+import { ProcessSampler, type ProcessUsage, stackPids } from './process-sampler';
 import { log } from './bench-log';
 import { type LatencySummary, round, summarise } from './stats';
-import { type BenchProject, BenchTenants, inParallel } from './tenants';
+import { inParallel } from './in-parallel';
+import { type BenchProject, BenchTenants } from './tenants';
 
 const CREATORS = 32;
 /** Samples per list-page measurement, and accepts of transfers among the many. */
@@ -33,7 +34,7 @@ export interface ScaleResult {
   madePerSecond: number;
   createErrors: Record<string, number>;
   /** Resident memory with every transfer pending: peak over the run and at rest afterwards. */
-  memory: Record<string, ProcessMemory>;
+  memory: Record<string, ProcessUsage>;
   listPageMs: Record<string, LatencySummary>;
   /** Accepting a transfer made early on (its workflow long out of the worker's cache). */
   acceptAmongMs: LatencySummary;
@@ -162,7 +163,7 @@ async function expireBatch(config: AppConfig, tenants: BenchTenants, watch: Even
 export async function runScale(config: AppConfig, options: BenchOptions): Promise<ScaleResult> {
   const count = options.scale ?? 0;
   const pids = stackPids(path.join(config.dataDir, 'run'), ['gateway', 'worker', 'inventory', 'temporal']);
-  const sampler = new MemorySampler(pids).start(1000);
+  const sampler = new ProcessSampler(pids).start(1000);
   const watch = await EventWatch.start(config.kafka.brokers);
   const tenants = BenchTenants.open(config);
   const http = new BenchHttpClient(`http://127.0.0.1:${config.gateway.port}`, CREATORS);

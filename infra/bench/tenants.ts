@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../../libs/config/src/config';
 import { LocalTokenIssuer } from '../../libs/auth/src/local-issuer';
 import { InventoryClient } from '../../libs/inventory-client/src/inventory.client';
+import { inParallel } from './in-parallel';
 
 export interface BenchProject {
   projectId: string;
@@ -72,16 +73,4 @@ export class BenchTenants {
   async makeDisk(projectId: string): Promise<string> {
     return (await this.inventory.createVolume(projectId, { size: 1, name: 'bench' })).id;
   }
-}
-
-/** Runs `work` over `items`, at most `parallel` at once. */
-export async function inParallel<T>(items: readonly T[], parallel: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(parallel, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      await work(items[index], index);
-    }
-  });
-  await Promise.all(lanes);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemorySampler, statCpuTicks, statusFieldKiB } from './memory';
+import { ProcessSampler, statCpuTicks, statusFieldKiB } from './process-sampler';
 
 const STATUS = ['Name:\tnode', 'VmHWM:\t  204800 kB', 'VmRSS:\t  102400 kB', 'Threads:\t11'].join('\n');
 
@@ -18,9 +18,9 @@ describe('statCpuTicks', () => {
   });
 });
 
-describe('MemorySampler', () => {
+describe('ProcessSampler', () => {
   it('reports this very process from /proc and nothing for a process it cannot see', () => {
-    const report = new MemorySampler({ self: process.pid, gone: null }).start(10).stop();
+    const report = new ProcessSampler({ self: process.pid, gone: null }).start(10).stop();
     expect(report.self?.peakRssMiB).toBeGreaterThan(10);
     expect(report.self?.peakRssMiB).toBeGreaterThanOrEqual(report.self?.lastRssMiB ?? Infinity);
     expect(report.self?.cpuSeconds).toBeGreaterThanOrEqual(0);

@@ -7,14 +7,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export interface ProcessMemory {
+/** What one process used while a phase ran. */
+export interface ProcessUsage {
   pid: number | null;
   /** Highest VmRSS seen while sampling, MiB. */
   peakRssMiB: number | null;
   /** VmRSS at the last sample, MiB. */
   lastRssMiB: number | null;
   /** CPU time (user + system) spent between start and stop, seconds. */
-  cpuSeconds?: number | null;
+  cpuSeconds: number | null;
 }
 
 /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks on every architecture Node runs on. */
@@ -68,7 +69,7 @@ export function stackPids(runDir: string, names: readonly string[]): Record<stri
 
 const toMiB = (kib: number) => Math.round((kib / 1024) * 10) / 10;
 
-export class MemorySampler {
+export class ProcessSampler {
   private readonly peaks = new Map<string, number>();
   private readonly last = new Map<string, number>();
   private readonly cpuAtStart = new Map<string, number>();
@@ -98,7 +99,7 @@ export class MemorySampler {
   }
 
   /** Stops sampling (after one last sample) and reports each process. */
-  stop(): Record<string, ProcessMemory> {
+  stop(): Record<string, ProcessUsage> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.sample();
