@@ -1,8 +1,8 @@
 /**
  * Resident memory and CPU time of the stack's processes, read from /proc
- * while the benchmark runs. The peak is the highest sample; VmHWM (the kernel's own
- * high-water mark) is read too, but it covers the whole life of a process,
- * start-up included, so it is only reported beside the sampled peak.
+ * while the benchmark runs. The peak is the highest VmRSS sampled, not the
+ * kernel's VmHWM: that covers a process's whole life, start-up and earlier
+ * phases included, where the benchmark wants the phase it measures.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -38,7 +38,7 @@ function readCpuTicks(pid: number): number | null {
   }
 }
 
-/** The kB value of one field (VmRSS, VmHWM) of /proc/<pid>/status text, or null. */
+/** The kB value of one field (VmRSS, ...) of /proc/<pid>/status text, or null. */
 export function statusFieldKiB(statusText: string, field: string): number | null {
   const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, 'm').exec(statusText);
   return match ? Number(match[1]) : null;

@@ -73,8 +73,8 @@ const schema = z.object({
   WORKER_HEALTH_PORT: port.default(8082),
   /**
    * Transfer workflows a worker keeps in memory between their tasks (0: none). A cached one costs
-   * about 0.45 MiB; one not cached is replayed from its history on its next task, which costs an
-   * accept about 0.1 s. The SDK's own default follows the heap limit (2310 on a 4 GiB heap), which
+   * about 0.45 MiB; one not cached is replayed from its history on its next task (an accept of one
+   * took about 50 ms in all). The SDK's own default follows the heap limit (2310 on a 4 GiB heap), which
    * held a worker at 1.3 GiB with 10,000 transfers pending (docs/performance.md).
    */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
