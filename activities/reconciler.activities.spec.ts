@@ -74,19 +74,27 @@ describe('reconciler activities', () => {
     const { activities, calls } = fakes({
       locks: [diskOf('d1', T1), diskOf('d2', T2)],
       workflows: { [T1]: running, [T2]: closed },
-      disks: { d2: diskOf('d2', null) },
+      disks: { d2: diskOf('d2', T2) },
     });
     const page = await activities.inspectTransferLocks({ marker: 'm', limit: 50 });
     expect(calls[0]).toBe('list-locks m 50');
     expect(calls.indexOf(`describe ${T2}`)).toBeLessThan(calls.indexOf('disk d2'));
     expect(calls).not.toContain('disk d1');
+    // d1's transfer runs and holds its lock: counted, not returned. d2's ended and still holds its lock.
     expect(page).toEqual({
       nextMarker: 'next',
-      checks: [
-        { diskId: 'd1', transferId: T1, workflow: running, disk: { id: 'd1', projectId: 'project-a', status: 'awaiting-transfer', transferId: T1 } },
-        { diskId: 'd2', transferId: T2, workflow: closed, disk: { id: 'd2', projectId: 'project-a', status: 'available', transferId: null } },
-      ],
+      checked: 2,
+      checks: [{ diskId: 'd2', transferId: T2, workflow: closed, disk: { id: 'd2', projectId: 'project-a', status: 'awaiting-transfer', transferId: T2 } }],
     });
+  });
+
+  it('returns no lock whose check finds nothing, however many were checked', async () => {
+    const { activities } = fakes({
+      locks: [diskOf('d1', T1), diskOf('d2', T2)],
+      workflows: { [T1]: running, [T2]: closed },
+      disks: { d2: diskOf('d2', null) },
+    });
+    expect(await activities.inspectTransferLocks({ marker: null, limit: 50 })).toEqual({ nextMarker: 'next', checked: 2, checks: [] });
   });
 
   it('adds what the read model recorded when a transfer has no workflow', async () => {
@@ -95,15 +103,18 @@ describe('reconciler activities', () => {
     expect(checks[0]?.workflow).toEqual({ found: false, recordedStatus: 'accepted' });
   });
 
-  it('reads a pending transfer’s disk before looking its workflow up again', async () => {
+  it('reads a pending transfer’s disk before looking its workflow up again, and returns it only when the lock is not its', async () => {
     const listed = { transferId: T1, diskId: 'd1', sourceProjectId: 'project-a' };
     const { activities, calls } = fakes({ pending: [listed], workflows: { [T1]: running }, disks: { d1: diskOf('d1', null) } });
     const page = await activities.inspectPendingTransfers({ pageToken: 'tok', limit: 10 });
     expect(calls).toEqual(['list-pending tok', 'disk d1', `describe ${T1}`]);
     expect(page).toEqual({
       nextPageToken: null,
+      checked: 1,
       checks: [{ ...listed, workflow: running, disk: { id: 'd1', projectId: 'project-a', status: 'available', transferId: null } }],
     });
+    const locked = fakes({ pending: [listed], workflows: { [T1]: running }, disks: { d1: diskOf('d1', T1) } });
+    expect(await locked.activities.inspectPendingTransfers({ pageToken: null, limit: 10 })).toEqual({ nextPageToken: null, checked: 1, checks: [] });
   });
 
   it('releases only when the transfer is still not running, and says what the inventory answered', async () => {

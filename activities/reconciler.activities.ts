@@ -2,9 +2,17 @@
  * The reconciler's reads, its one repair, and its publishing. Reads come back
  * as observations in the order they were made (the checks in libs/domain
  * depend on that order); the workflow decides what they mean.
+ *
+ * A page returns only the observations the checks find something in, and
+ * counts the rest: history keeps every activity's result, and with every
+ * observation in it a run at 100,000 pending transfers outgrew Temporal's
+ * history size limit and was terminated before it finished
+ * (docs/performance.md). The workflow judges what comes back again.
  */
 import type { OutgoingRecord } from '../libs/contracts/src/events';
 import {
+  checkLockedDisk,
+  checkPendingTransfer,
   diskLockView,
   type LockedDiskCheck,
   type PendingTransferCheck,
@@ -48,15 +56,21 @@ export interface FindingLedgerPort {
   markReported(ids: readonly string[], atMs: number): void;
 }
 
-/** One page of locks as inspectTransferLocks saw them. */
+/**
+ * One page of locks as inspectTransferLocks saw them: the checks that find
+ * something, and how many were checked. Runs started before pages were
+ * filtered have results without `checked`, and every check in `checks`.
+ */
 export interface LockInspection {
   checks: LockedDiskCheck[];
+  checked?: number;
   nextMarker: string | null;
 }
 
-/** One page of pending transfers as inspectPendingTransfers saw them. */
+/** One page of pending transfers as inspectPendingTransfers saw them, filtered the same way. */
 export interface PendingInspection {
   checks: PendingTransferCheck[];
+  checked?: number;
   nextPageToken: string | null;
 }
 
@@ -105,7 +119,7 @@ export function createReconcilerActivities(deps: {
         const disk = running ? listed : await deps.inventory.getDisk(listed.id);
         return { diskId: listed.id, transferId, workflow, disk: disk === null ? null : diskLockView(disk) };
       });
-      return { checks, nextMarker: page.nextMarker };
+      return { checks: checks.filter((check) => checkLockedDisk(check) !== null), checked: checks.length, nextMarker: page.nextMarker };
     },
 
     /** One page of pending transfers, each with its disk read and then its workflow looked up again. */
@@ -116,7 +130,11 @@ export function createReconcilerActivities(deps: {
         const workflow = await observe(listed.transferId);
         return { ...listed, disk: disk === null ? null : diskLockView(disk), workflow };
       });
-      return { checks, nextPageToken: page.nextPageToken };
+      return {
+        checks: checks.filter((check) => checkPendingTransfer(check) !== null),
+        checked: checks.length,
+        nextPageToken: page.nextPageToken,
+      };
     },
 
     /**

@@ -102,7 +102,7 @@ export async function reconcileRunWorkflow(options: ReconcileOptions = {}): Prom
     }
     // Page by page, so what this page released is published even if a later page fails the run.
     await announce(settled);
-    report.locksChecked += page.checks.length;
+    report.locksChecked += page.checked ?? page.checks.length;
     marker = page.nextMarker;
     showProgress();
   } while (marker !== null);
@@ -118,7 +118,7 @@ export async function reconcileRunWorkflow(options: ReconcileOptions = {}): Prom
       if (finding !== null) settled.push({ finding, outcome: settleFinding(finding, null) ?? 'reported' });
     }
     await announce(settled);
-    report.pendingTransfersChecked += page.checks.length;
+    report.pendingTransfersChecked += page.checked ?? page.checks.length;
     pageToken = page.nextPageToken;
     showProgress();
   } while (pageToken !== null);
