@@ -7,6 +7,7 @@ describe('parseBenchOptions', () => {
       clients: [50],
       durationMs: 30_000,
       warmupMs: 5_000,
+      rounds: 1,
       baseline: true,
       scale: null,
       expiryBatch: 1000,
@@ -16,14 +17,15 @@ describe('parseBenchOptions', () => {
   });
 
   it('takes a list of client counts and a scale run', () => {
-    const options = parseBenchOptions(['--clients', '1,10, 50', '--scale', '100000', '--no-baseline', '--warmup', '0']);
-    expect(options).toMatchObject({ clients: [1, 10, 50], scale: 100_000, baseline: false, warmupMs: 0 });
+    const options = parseBenchOptions(['--clients', '1,10, 50', '--scale', '100000', '--no-baseline', '--warmup', '0', '--rounds', '3']);
+    expect(options).toMatchObject({ clients: [1, 10, 50], scale: 100_000, baseline: false, warmupMs: 0, rounds: 3 });
     expect(parseBenchOptions(['--read-model', '100000'])).toMatchObject({ readModelRows: 100_000 });
   });
 
   it('refuses what it cannot mean', () => {
     expect(() => parseBenchOptions(['--clients', '0'])).toThrow(BenchUsageError);
     expect(() => parseBenchOptions(['--duration', '1.5'])).toThrow(/--duration/);
+    expect(() => parseBenchOptions(['--rounds', '0'])).toThrow(/--rounds/);
     expect(() => parseBenchOptions(['--bogus'])).toThrow();
   });
 });

@@ -5,6 +5,8 @@ export const BENCH_USAGE = `usage: npm run bench -- [options]
   --clients 50          concurrent clients; a list such as 1,10,50,100 runs each in turn
   --duration 30         seconds measured for each number of clients (ours, then each baseline)
   --warmup 5            seconds of load before measuring starts
+  --rounds 1            measure each number of clients this many times, ours and the baselines
+                        taking turns, and add the median and range of the ratios
   --no-baseline         skip both baselines
   --scale [10000]       instead: hold this many transfers pending and measure at that size
   --expiry-batch 1000   with --scale: transfers made to expire together
@@ -16,6 +18,8 @@ export interface BenchOptions {
   clients: number[];
   durationMs: number;
   warmupMs: number;
+  /** Times each number of clients is measured, ours and the baselines in turn, so drift hits both alike. */
+  rounds: number;
   baseline: boolean;
   /** Pending transfers to hold for a scale run; null for the load run. */
   scale: number | null;
@@ -40,6 +44,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       clients: { type: 'string', default: '50' },
       duration: { type: 'string', default: '30' },
       warmup: { type: 'string', default: '5' },
+      rounds: { type: 'string', default: '1' },
       'no-baseline': { type: 'boolean', default: false },
       scale: { type: 'string' },
       'expiry-batch': { type: 'string', default: '1000' },
@@ -56,6 +61,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     clients: values.clients.split(',').map((c) => positiveInteger('--clients', c.trim())),
     durationMs: positiveInteger('--duration', values.duration) * 1000,
     warmupMs: warmup * 1000,
+    rounds: positiveInteger('--rounds', values.rounds),
     baseline: !values['no-baseline'],
     scale: values.scale === undefined ? null : positiveInteger('--scale', values.scale),
     expiryBatch: positiveInteger('--expiry-batch', values['expiry-batch']),

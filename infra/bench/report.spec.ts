@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BaselineLoadResult } from './baseline-load';
-import { renderTable, type ConcurrencyRun } from './report';
+import { renderRounds, renderTable, summariseRounds, type ConcurrencyRun } from './report';
 import { summarise } from './stats';
 
 function baseline(clients: number, perSecond: number, activities: number, localActivities: number): BaselineLoadResult {
@@ -16,10 +16,11 @@ function baseline(clients: number, perSecond: number, activities: number, localA
   };
 }
 
-function run(clients: number, perSecond: number, baselinePerSecond: number | null): ConcurrencyRun {
+function run(clients: number, perSecond: number, baselinePerSecond: number | null, round = 1): ConcurrencyRun {
   const ms = summarise([10, 20, 30, 40]);
   return {
     clients,
+    round,
     ours: {
       clients,
       measuredMs: 10_000,
@@ -73,5 +74,35 @@ describe('renderTable', () => {
   it('gives latency as p50 / p95 / p99 / max and names every unexpected answer', () => {
     expect(line('create ms')).toContain('20 / 40 / 40 / 40');
     expect(line('errors')).toMatch(/none\s+accept 503 EVS\.5503: 2$/);
+  });
+});
+
+describe('rounds', () => {
+  const runs = [run(10, 8, 10, 1), run(10, 9, 10, 2), run(10, 6, 10, 3), run(50, 12, 15)];
+
+  it('labels each round of a number of clients measured more than once', () => {
+    expect(renderTable(runs).split('\n')[0]).toMatch(/10 clients #1\s+10 clients #2\s+10 clients #3\s+50 clients #1$/);
+  });
+
+  it('summarises only the numbers of clients measured more than once, each round in order', () => {
+    const [summary, ...others] = summariseRounds(runs);
+    expect(others).toEqual([]);
+    expect(summary).toMatchObject({ clients: 10, transfersPerSecond: [8, 9, 6] });
+    expect(summary?.baselines.regular?.ratios).toEqual([0.8, 0.9, 0.6]);
+    expect(summary?.baselines.sameShape?.workflowsPerSecond).toEqual([20, 20, 20]);
+    expect(summariseRounds([run(1, 8, 10), run(50, 12, 15)])).toEqual([]);
+  });
+
+  it('gives the median and the range of the ratios, and a dash for a baseline never measured', () => {
+    const table = renderRounds(summariseRounds([...runs, run(50, 12, null, 2)]));
+    const line = (label: string) => table.split('\n').find((l) => l.startsWith(label)) ?? '';
+    expect(line('baseline: ours / baseline, median')).toMatch(/80 % \(60-90\)\s+80 % \(80-80\)$/);
+    expect(line('baseline: ours / baseline %, each round')).toMatch(/80 \/ 90 \/ 60\s+80$/);
+    expect(line('complete transfers/s, each round')).toMatch(/8 \/ 9 \/ 6\s+12 \/ 12$/);
+  });
+
+  it('takes the mean of the middle two for an even number of rounds', () => {
+    const table = renderRounds(summariseRounds([run(10, 8, 10, 1), run(10, 7, 10, 2)]));
+    expect(table).toMatch(/ours \/ baseline, median \(range\)\s+75 % \(70-80\)/);
   });
 });

@@ -18,6 +18,8 @@ export interface BaselineRun {
 
 export interface ConcurrencyRun {
   clients: number;
+  /** Which measurement of this number of clients (from 1; --rounds). */
+  round: number;
   ours: TransferLoadResult;
   baselines: {
     /** As many ordinary activities as the transfer took steps (ordinary and local): the issue's baseline. */
@@ -31,6 +33,7 @@ export interface ConcurrencyRun {
   transferShape: TransferShape | null;
 }
 
+const clientsLabel = (clients: number) => `${clients} client${clients === 1 ? '' : 's'}`;
 const num = (v: number, digits = 1) => (Number.isFinite(v) ? String(round(v, digits)) : '-');
 const latency = (s: LatencySummary) => `${num(s.p50)} / ${num(s.p95)} / ${num(s.p99)} / ${num(s.max)}`;
 const mib = (m: ProcessUsage | undefined) => (m?.peakRssMiB == null ? '-' : String(m.peakRssMiB));
@@ -86,9 +89,64 @@ export function renderTable(runs: readonly ConcurrencyRun[]): string {
       (r) => [r.baselines.regular, r.baselines.sameShape].map((b) => (b ? errors(b.load.errors) : '-')).join('; '),
     ],
   ];
-  const header = ['', ...runs.map((r) => `${r.clients} client${r.clients === 1 ? '' : 's'}`)];
-  const table = [header, ...rows.map(([label, cell]) => [label, ...runs.map(cell)])];
+  const repeated = runs.some((r) => r.round > 1);
+  const header = ['', ...runs.map((r) => `${clientsLabel(r.clients)}${repeated ? ` #${r.round}` : ''}`)];
+  return renderColumns(header, rows.map(([label, cell]) => [label, ...runs.map(cell)]));
+}
+
+/** What repeating a number of clients gave: each round's rates and ratios, and the ratios' median and range. */
+export interface RoundsSummary {
+  clients: number;
+  transfersPerSecond: number[];
+  baselines: Record<'regular' | 'sameShape', { workflowsPerSecond: number[]; ratios: number[] } | null>;
+}
+
+/** One summary per number of clients measured more than once; none when every number was measured once. */
+export function summariseRounds(runs: readonly ConcurrencyRun[]): RoundsSummary[] {
+  const byClients = new Map<number, ConcurrencyRun[]>();
+  for (const run of runs) byClients.set(run.clients, [...(byClients.get(run.clients) ?? []), run]);
+  const baseline = (rounds: ConcurrencyRun[], kind: 'regular' | 'sameShape') => {
+    const measured = rounds.map((r) => r.baselines[kind]).filter((b): b is BaselineRun => b !== null && b.ratio !== null);
+    if (measured.length === 0) return null;
+    return { workflowsPerSecond: measured.map((b) => b.load.workflowsPerSecond), ratios: measured.map((b) => b.ratio ?? NaN) };
+  };
+  return [...byClients]
+    .filter(([, rounds]) => rounds.length > 1)
+    .map(([clients, rounds]) => ({
+      clients,
+      transfersPerSecond: rounds.map((r) => r.ours.transfersPerSecond),
+      baselines: { regular: baseline(rounds, 'regular'), sameShape: baseline(rounds, 'sameShape') },
+    }));
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? NaN) : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
+}
+
+export function renderRounds(summaries: readonly RoundsSummary[]): string {
+  const each = (values: readonly number[], scale = 1) => values.map((v) => num(v * scale)).join(' / ');
+  const spread = (ratios: readonly number[]) =>
+    `${num(median(ratios) * 100)} % (${num(Math.min(...ratios) * 100)}-${num(Math.max(...ratios) * 100)})`;
+  const baselineRows = (kind: 'regular' | 'sameShape', title: string): [string, (s: RoundsSummary) => string][] => [
+    [`${title}: workflows/s, each round`, (s) => (s.baselines[kind] ? each(s.baselines[kind].workflowsPerSecond) : '-')],
+    [`${title}: ours / baseline %, each round`, (s) => (s.baselines[kind] ? each(s.baselines[kind].ratios, 100) : '-')],
+    [`${title}: ours / baseline, median (range)`, (s) => (s.baselines[kind] ? spread(s.baselines[kind].ratios) : '-')],
+  ];
+  const rows: [string, (s: RoundsSummary) => string][] = [
+    ['complete transfers/s, each round', (s) => each(s.transfersPerSecond)],
+    ...baselineRows('regular', 'baseline'),
+    ...baselineRows('sameShape', 'same-shape baseline'),
+  ];
+  const header = ['rounds (ours and the baselines taking turns)', ...summaries.map((s) => clientsLabel(s.clients))];
+  return renderColumns(header, rows.map(([label, cell]) => [label, ...summaries.map(cell)]));
+}
+
+/** A plain-text table: labels left-aligned in the first column, every other column right-aligned. */
+function renderColumns(header: string[], body: string[][]): string {
+  const table = [header, ...body];
   const widths = header.map((_, col) => Math.max(...table.map((row) => (row[col] ?? '').length)));
   const line = (row: string[]) => row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col] ?? 0) : cell.padStart(widths[col] ?? 0))).join('  ');
-  return [line(table[0] ?? []), widths.map((w) => '-'.repeat(w)).join('  '), ...table.slice(1).map(line)].join('\n');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }

@@ -1,7 +1,8 @@
 /**
  * npm run bench: drives the running stack (infra/bench.sh starts it) with
  * the load of transfer-load.ts, then the baseline of baseline-load.ts on the
- * same Temporal server, for each number of clients asked; or, with --scale,
+ * same Temporal server, for each number of clients asked (--rounds times
+ * over, and then the ratios' median and range); or, with --scale,
  * the scale run of scale-run.ts. Prints one table and writes the JSON.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -15,7 +16,7 @@ import { log, machine } from './bench-log';
 import { EventWatch } from './event-watch';
 import { BenchHttpClient } from './http-client';
 import { ProcessSampler, stackPids } from './process-sampler';
-import { type ConcurrencyRun, renderTable } from './report';
+import { type ConcurrencyRun, renderRounds, renderTable, summariseRounds } from './report';
 import { renderReadModel, runReadModel } from './read-model-run';
 import { runScale } from './scale-run';
 import { BenchTenants } from './tenants';
@@ -37,52 +38,71 @@ async function startBaselineWorker(): Promise<ChildProcess> {
   return child;
 }
 
+/** What every measurement of a load run shares: the stack's processes, the watcher, the tenants, the baseline's worker. */
+interface LoadSetting {
+  options: BenchOptions;
+  client: Client;
+  pids: Record<string, number | null>;
+  baselineWorker: ChildProcess | null;
+  watch: EventWatch;
+  tenants: BenchTenants;
+  gatewayUrl: string;
+}
+
+/** One measurement of a number of clients: our service, then each baseline under the same load. */
+async function measure(setting: LoadSetting, clients: number, round: number): Promise<ConcurrencyRun> {
+  const { options, client, pids, baselineWorker, watch, tenants } = setting;
+  const name = `${clients} clients` + (options.rounds > 1 ? `, round ${round} of ${options.rounds}` : '');
+  const seconds = (options.warmupMs + options.durationMs) / 1000;
+  const perClient = Math.min(EXPECTED_PER_CLIENT_PER_SECOND, EXPECTED_IN_ALL_PER_SECOND / clients);
+  const disksEach = Math.ceil(seconds * perClient) + 2;
+  log(`${name}: preparing ${clients * disksEach} disks`);
+  const pairs = await tenants.pairs(`c${clients}r${round}-`, clients, disksEach);
+  const http = new BenchHttpClient(setting.gatewayUrl, clients);
+  const window = { warmupMs: options.warmupMs, durationMs: options.durationMs };
+  log(`${name}: our service, ${options.warmupMs / 1000} s warm-up + ${options.durationMs / 1000} s`);
+  const sampler = new ProcessSampler(pids).start();
+  const ours = await runTransferLoad(http, watch, tenants, pairs, window);
+  const memory = sampler.stop();
+  http.close();
+  const shape = ours.sampleTransferId === null ? null : await transferShape(client, ours.sampleTransferId);
+  const baselines: ConcurrencyRun['baselines'] = { regular: null, sameShape: null };
+  if (baselineWorker && shape !== null) {
+    // As the issue defines it: as many steps as a transfer took, each an ordinary activity.
+    const regular = { activities: shape.activities + shape.localActivities, localActivities: 0 };
+    // And the stricter one: the same steps of the same kinds, local ones local.
+    const sameShape = { activities: shape.activities, localActivities: shape.localActivities };
+    for (const [kind, baselineShape] of [
+      ['regular', regular],
+      ['sameShape', sameShape],
+    ] as const) {
+      log(`${name}: baseline ${kind} (${baselineShape.activities} activities, ${baselineShape.localActivities} local)`);
+      const baselineSampler = new ProcessSampler({ worker: baselineWorker.pid ?? null, temporal: pids.temporal ?? null, bench: process.pid }).start();
+      const load = await runBaselineLoad(client, clients, baselineShape, window);
+      const ratio = load.workflowsPerSecond > 0 ? ours.transfersPerSecond / load.workflowsPerSecond : null;
+      baselines[kind] = { load, ratio, memory: baselineSampler.stop() };
+    }
+  }
+  log(
+    `${name}: ${ours.transfersPerSecond.toFixed(1)} transfers/s` +
+      (baselines.regular ? `, baseline ${baselines.regular.load.workflowsPerSecond.toFixed(1)}/s` : '') +
+      (baselines.sameShape ? `, same-shape baseline ${baselines.sameShape.load.workflowsPerSecond.toFixed(1)}/s` : ''),
+  );
+  return { clients, round, ours, baselines, memory, transferShape: shape };
+}
+
 async function loadRuns(config: AppConfig, options: BenchOptions, client: Client): Promise<ConcurrencyRun[]> {
   const runDir = path.join(config.dataDir, 'run');
   const pids: Record<string, number | null> = { ...stackPids(runDir, ['gateway', 'worker', 'inventory', 'temporal', 'kafka']), bench: process.pid };
   const baselineWorker = options.baseline ? await startBaselineWorker() : null;
   const watch = await EventWatch.start(config.kafka.brokers);
   const tenants = BenchTenants.open(config);
-  const gatewayUrl = `http://127.0.0.1:${config.gateway.port}`;
+  const setting: LoadSetting = { options, client, pids, baselineWorker, watch, tenants, gatewayUrl: `http://127.0.0.1:${config.gateway.port}` };
   const runs: ConcurrencyRun[] = [];
   try {
     for (const clients of options.clients) {
-      const seconds = (options.warmupMs + options.durationMs) / 1000;
-      const perClient = Math.min(EXPECTED_PER_CLIENT_PER_SECOND, EXPECTED_IN_ALL_PER_SECOND / clients);
-      const disksEach = Math.ceil(seconds * perClient) + 2;
-      log(`${clients} clients: preparing ${clients * disksEach} disks`);
-      const pairs = await tenants.pairs(`c${clients}-`, clients, disksEach);
-      const http = new BenchHttpClient(gatewayUrl, clients);
-      const window = { warmupMs: options.warmupMs, durationMs: options.durationMs };
-      log(`${clients} clients: our service, ${options.warmupMs / 1000} s warm-up + ${options.durationMs / 1000} s`);
-      const sampler = new ProcessSampler(pids).start();
-      const ours = await runTransferLoad(http, watch, tenants, pairs, window);
-      const memory = sampler.stop();
-      http.close();
-      const shape = ours.sampleTransferId === null ? null : await transferShape(client, ours.sampleTransferId);
-      const baselines: ConcurrencyRun['baselines'] = { regular: null, sameShape: null };
-      if (baselineWorker && shape !== null) {
-        // As the issue defines it: as many steps as a transfer took, each an ordinary activity.
-        const regular = { activities: shape.activities + shape.localActivities, localActivities: 0 };
-        // And the stricter one: the same steps of the same kinds, local ones local.
-        const sameShape = { activities: shape.activities, localActivities: shape.localActivities };
-        for (const [kind, baselineShape] of [
-          ['regular', regular],
-          ['sameShape', sameShape],
-        ] as const) {
-          log(`${clients} clients: baseline ${kind} (${baselineShape.activities} activities, ${baselineShape.localActivities} local)`);
-          const baselineSampler = new ProcessSampler({ worker: baselineWorker.pid ?? null, temporal: pids.temporal ?? null, bench: process.pid }).start();
-          const load = await runBaselineLoad(client, clients, baselineShape, window);
-          const ratio = load.workflowsPerSecond > 0 ? ours.transfersPerSecond / load.workflowsPerSecond : null;
-          baselines[kind] = { load, ratio, memory: baselineSampler.stop() };
-        }
-      }
-      runs.push({ clients, ours, baselines, memory, transferShape: shape });
-      log(
-        `${clients} clients: ${ours.transfersPerSecond.toFixed(1)} transfers/s` +
-          (baselines.regular ? `, baseline ${baselines.regular.load.workflowsPerSecond.toFixed(1)}/s` : '') +
-          (baselines.sameShape ? `, same-shape baseline ${baselines.sameShape.load.workflowsPerSecond.toFixed(1)}/s` : ''),
-      );
+      // Rounds take turns with the baselines, so a drift of the machine or of Temporal's database over the run hits both alike.
+      for (let round = 1; round <= options.rounds; round++) runs.push(await measure(setting, clients, round));
     }
   } finally {
     await watch.stop();
@@ -122,7 +142,9 @@ async function main(): Promise<void> {
         ? await (async () => {
             const runs = await loadRuns(config, options, client);
             process.stdout.write(`\n${renderTable(runs)}\n`);
-            return { kind: 'load', runs };
+            const rounds = summariseRounds(runs);
+            if (rounds.length > 0) process.stdout.write(`\n${renderRounds(rounds)}\n`);
+            return { kind: 'load', runs, rounds };
           })()
         : { kind: 'scale', scale: await runScale(config, options) };
     const settings = { ...options, temporal: config.temporal.address, kafka: config.kafka.brokers };

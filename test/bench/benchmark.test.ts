@@ -31,13 +31,17 @@ function runBench(args: string[]): Promise<{ code: number | null; stdout: string
 describe('npm run bench', () => {
   it('completes transfers under load, runs both baselines, and writes the table and the JSON', async () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'evs-bench-')), 'bench.json');
-    const { code, stdout, stderr } = await runBench(['--clients', '2', '--duration', '4', '--warmup', '1', '--out', out]);
+    const { code, stdout, stderr } = await runBench(['--clients', '2', '--duration', '3', '--warmup', '1', '--rounds', '2', '--out', out]);
     expect(code, stderr).toBe(0);
 
     const report = JSON.parse(fs.readFileSync(out, 'utf8'));
     expect(report.kind).toBe('load');
     expect(report.machine.cpus).toBeGreaterThan(0);
-    const [run] = report.runs;
+    expect(report.runs.map((r: { clients: number; round: number }) => [r.clients, r.round])).toEqual([
+      [2, 1],
+      [2, 2],
+    ]);
+    const [run, second] = report.runs;
     expect(run.clients).toBe(2);
     expect(run.ours.errors).toEqual({});
     expect(run.ours.eventsMissing).toBe(0);
@@ -56,6 +60,13 @@ describe('npm run bench', () => {
     expect(run.baselines.regular.load.completeWorkflows).toBeGreaterThan(0);
     expect(run.baselines.regular.ratio).toBeGreaterThan(0);
     expect(run.memory.worker.peakRssMiB).toBeGreaterThan(0);
+
+    // Two rounds: each measured in full, and their ratios summarised.
+    expect(second.ours.completeTransfers).toBeGreaterThan(0);
+    expect(report.rounds).toHaveLength(1);
+    expect(report.rounds[0].baselines.regular.ratios).toEqual([run.baselines.regular.ratio, second.baselines.regular.ratio]);
+    expect(stdout).toMatch(/2 clients #1\s+2 clients #2/);
+    expect(stdout).toMatch(/baseline: ours \/ baseline, median \(range\)\s+\d+(\.\d)? % \(/);
 
     expect(stdout).toMatch(/complete transfers\/s\s+\d/);
     expect(stdout).toContain(`JSON: ${out}`);
