@@ -4,7 +4,7 @@
  */
 import type { BaselineLoadResult } from './baseline-load';
 import type { ProcessUsage } from './process-sampler';
-import { type LatencySummary, round } from './stats';
+import { type LatencySummary, median, round } from './stats';
 import type { TransferLoadResult } from './transfer-load';
 import type { TransferShape } from './workflow-shape';
 
@@ -117,12 +117,6 @@ export function summariseRounds(runs: readonly ConcurrencyRun[]): RoundsSummary[
       transfersPerSecond: rounds.map((r) => r.ours.transfersPerSecond),
       baselines: { regular: baseline(rounds, 'regular'), sameShape: baseline(rounds, 'sameShape') },
     }));
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? NaN) : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
 }
 
 export function renderRounds(summaries: readonly RoundsSummary[]): string {

@@ -31,6 +31,14 @@ export function summarise(samples: readonly number[]): LatencySummary {
   };
 }
 
+/** The middle value, or the mean of the middle two: for a handful of rounds, not for latencies (those are nearest-rank). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
 /** Events per second over a window; 0 for an empty window rather than a division by zero. */
 export function ratePerSecond(count: number, windowMs: number): number {
   return windowMs > 0 ? (count * 1000) / windowMs : 0;
