@@ -14,6 +14,8 @@ import {
   type PublicKeyAlgorithm,
   ROLES_CLAIM,
 } from '../../auth/src/token-rules';
+import { type DatabaseTarget, DatabaseUrlError, resolveStoreTarget } from '../../database/src/database-url';
+import { STORE_NAMES, STORES, type StoreName } from '../../database/src/stores';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveSeconds = z.coerce.number().positive();
@@ -45,8 +47,23 @@ const addressBlocks = z
     return blocks;
   });
 
+/** One optional URL per store (READ_MODEL_DATABASE_URL, ...): see libs/database/src/database-url.ts. */
+const storeUrls = Object.fromEntries(STORE_NAMES.map((store) => [STORES[store].env, z.string().default('')])) as Record<
+  (typeof STORES)[StoreName]['env'],
+  z.ZodDefault<z.ZodString>
+>;
+
 const schema = z.object({
   DATA_DIR: z.string().default('.data/dev'),
+  /**
+   * The database of every store: `postgres://user@host:port/db` puts each in
+   * its own schema there (what replicas on several hosts need); empty,
+   * `sqlite:` or `file:` keeps each in its own SQLite file in DATA_DIR.
+   */
+  DATABASE_URL: z.string().default(''),
+  ...storeUrls,
+  /** PostgreSQL connections one process may hold per store it opens. */
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(5),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
@@ -55,6 +72,8 @@ const schema = z.object({
 
   KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
   KAFKA_CLIENT_ID: z.string().default('evs-transfer'),
+  /** Copies of each topic's partitions that create-topics asks for: 1 on a single broker, 3 on a cluster. */
+  KAFKA_TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(1),
 
   GATEWAY_HOST: z.string().default('127.0.0.1'),
   GATEWAY_PORT: port.default(8080),
@@ -70,6 +89,7 @@ const schema = z.object({
    */
   GATEWAY_TRUSTED_PROXIES: addressBlocks,
 
+  WORKER_HEALTH_HOST: z.string().default('127.0.0.1'),
   WORKER_HEALTH_PORT: port.default(8082),
   /**
    * Transfer workflows a worker keeps in memory between their tasks (0: none). A cached one costs
@@ -161,9 +181,11 @@ export type RawConfig = z.infer<typeof schema>;
 
 export interface AppConfig {
   dataDir: string;
+  /** Where each store lives; a process opens only the stores it uses. */
+  databases: Record<StoreName, DatabaseTarget> & { poolMax: number };
   logLevel: RawConfig['LOG_LEVEL'];
   temporal: { address: string; namespace: string; uiUrl: string };
-  kafka: { brokers: string[]; clientId: string };
+  kafka: { brokers: string[]; clientId: string; topicReplicationFactor: number };
   gateway: {
     host: string;
     port: number;
@@ -175,7 +197,7 @@ export interface AppConfig {
     acceptCallerLimit: { maxFailures: number; windowMs: number };
     trustedProxies: AddressBlock[];
   };
-  worker: { healthPort: number; maxCachedWorkflows: number };
+  worker: { healthHost: string; healthPort: number; maxCachedWorkflows: number };
   inventory: {
     host: string;
     port: number;
@@ -184,7 +206,6 @@ export interface AppConfig {
     defaultQuota: { volumes: number; gigabytes: number };
     serviceSecretFile: string;
   };
-  readModel: { dbPath: string };
   reconciler: { intervalSeconds: number; dbPath: string };
   /** An event consumer's HTTP listener, SQLite file and Kafka group. */
   billing: ConsumerSettings;
@@ -237,8 +258,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const dataDir = path.resolve(c.DATA_DIR);
   const inData = (file: string) => path.join(dataDir, file);
+  // The *_DB_PATH settings of the SQLite-only releases still name each store's file.
+  const legacyFiles: Partial<Record<StoreName, string>> = {
+    readModel: c.READ_MODEL_DB_PATH,
+    gatewayOutbox: c.GATEWAY_OUTBOX_DB_PATH,
+    accessKeys: c.ACCESS_KEY_DB_PATH,
+    inventory: c.INVENTORY_DB_PATH,
+    reconciler: c.RECONCILER_DB_PATH,
+    billing: c.BILLING_DB_PATH,
+    audit: c.AUDIT_DB_PATH,
+  };
+  const databases = {} as Record<StoreName, DatabaseTarget>;
+  for (const store of STORE_NAMES) {
+    try {
+      databases[store] = resolveStoreTarget(store, {
+        own: c[STORES[store].env],
+        shared: c.DATABASE_URL,
+        legacyFile: legacyFiles[store] ? path.resolve(legacyFiles[store]) : '',
+        dataDir,
+      });
+    } catch (err) {
+      if (err instanceof DatabaseUrlError) throw new ConfigError(`Invalid configuration:\n  ${err.message}`);
+      throw err;
+    }
+  }
   return {
     dataDir,
+    databases: { ...databases, poolMax: c.DATABASE_POOL_MAX },
     logLevel: c.LOG_LEVEL,
     temporal: { address: c.TEMPORAL_ADDRESS, namespace: c.TEMPORAL_NAMESPACE, uiUrl: c.TEMPORAL_UI_URL },
     kafka: {
@@ -246,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         .map((b) => b.trim())
         .filter(Boolean),
       clientId: c.KAFKA_CLIENT_ID,
+      topicReplicationFactor: c.KAFKA_TOPIC_REPLICATION_FACTOR,
     },
     gateway: {
       host: c.GATEWAY_HOST,
@@ -257,7 +304,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       acceptCallerLimit: { maxFailures: c.ACCEPT_CALLER_MAX_FAILURES, windowMs: c.ACCEPT_CALLER_WINDOW_SECONDS * 1000 },
       trustedProxies: c.GATEWAY_TRUSTED_PROXIES,
     },
-    worker: { healthPort: c.WORKER_HEALTH_PORT, maxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS },
+    worker: { healthHost: c.WORKER_HEALTH_HOST, healthPort: c.WORKER_HEALTH_PORT, maxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS },
     inventory: {
       host: c.INVENTORY_HOST,
       port: c.INVENTORY_PORT,
@@ -266,7 +313,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       defaultQuota: { volumes: c.INVENTORY_DEFAULT_QUOTA_VOLUMES, gigabytes: c.INVENTORY_DEFAULT_QUOTA_GIGABYTES },
       serviceSecretFile: c.INVENTORY_SERVICE_SECRET_FILE || inData('keys/inventory-service-secret'),
     },
-    readModel: { dbPath: c.READ_MODEL_DB_PATH || inData('transfers.sqlite') },
     reconciler: {
       intervalSeconds: c.RECONCILER_INTERVAL_SECONDS,
       dbPath: c.RECONCILER_DB_PATH || inData('reconciler.sqlite'),
