@@ -10,7 +10,7 @@ export type TransferReadModelPort = Pick<TransferReadModel, 'recordPending' | 'r
 export function createReadModelActivities(deps: { readModel: TransferReadModelPort }) {
   return {
     async recordTransferPending(row: PendingTransferInput): Promise<void> {
-      deps.readModel.recordPending(row);
+      await deps.readModel.recordPending(row);
     },
 
     async recordTransferEnded(input: {
@@ -19,7 +19,7 @@ export function createReadModelActivities(deps: { readModel: TransferReadModelPo
       atMs: number;
       destinationProjectId: string | null;
     }): Promise<void> {
-      deps.readModel.recordEnded(input.transferId, input.outcome, input.atMs, input.destinationProjectId);
+      await deps.readModel.recordEnded(input.transferId, input.outcome, input.atMs, input.destinationProjectId);
     },
   };
 }

@@ -3,7 +3,7 @@ import type { OutgoingRecord } from '../libs/contracts/src/events';
 import type { DiskFacts } from '../libs/domain/src/disk';
 import { transferableDisk } from '../libs/domain/src/disk.fixtures';
 import type { RecordedTransferStatus } from '../libs/domain/src/reconciliation';
-import { createReconcilerActivities, type FoundWorkflow, type ListedPendingTransfer } from './reconciler.activities';
+import { createReconcilerActivities, type FindingLedgerPort, type FoundWorkflow, type ListedPendingTransfer } from './reconciler.activities';
 
 const T1 = '11111111-1111-4111-8111-111111111111';
 const T2 = '22222222-2222-4222-8222-222222222222';
@@ -11,6 +11,18 @@ const diskOf = (id: string, transferId: string | null, projectId = 'project-a'):
   transferableDisk({ id, projectId, status: transferId === null ? 'available' : 'awaiting-transfer', transferId });
 const running: FoundWorkflow = { found: true, run: 'running', state: 'pending', diskId: 'd1', sourceProjectId: 'project-a', destinationProjectId: null };
 const closed: FoundWorkflow = { ...running, run: 'terminated' };
+
+/** The ledger's contract over a set of reported ids: kept only once the announcement resolved. */
+function ledgerIn(reported: Set<string>): FindingLedgerPort {
+  return {
+    async announceOnce(ids, _atMs, announce) {
+      const fresh = ids.filter((id) => !reported.has(id));
+      await announce(fresh);
+      for (const id of fresh) reported.add(id);
+      return fresh;
+    },
+  };
+}
 
 /**
  * Ports that record every call in order, so a test can check what was read
@@ -53,11 +65,8 @@ function fakes(options: {
         return { transfers: options.pending ?? [], nextPageToken: null };
       },
     },
-    records: { recordedStatus: (id) => options.recorded?.[id] ?? null },
-    ledger: {
-      unreported: (ids) => ids.filter((id) => !ledger.has(id)),
-      markReported: (ids) => ids.forEach((id) => ledger.add(id)),
-    },
+    records: { recordedStatus: async (id) => options.recorded?.[id] ?? null },
+    ledger: ledgerIn(ledger),
     publisher: {
       async publish(records) {
         calls.push(`publish ${records.length}`);
@@ -142,8 +151,8 @@ describe('reconciler activities', () => {
     const activities = createReconcilerActivities({
       inventory: {} as never,
       workflows: {} as never,
-      records: { recordedStatus: () => null },
-      ledger: { unreported: (ids) => ids.filter((id) => !ledger.has(id)), markReported: (ids) => ids.forEach((id) => ledger.add(id)) },
+      records: { recordedStatus: async () => null },
+      ledger: ledgerIn(ledger),
       publisher: {
         async publish() {
           throw new Error('broker down');

@@ -47,13 +47,18 @@ export interface TransferWorkflowsPort {
 
 /** What the read model recorded of a transfer: the trace left once Temporal has deleted a closed workflow. */
 export interface TransferRecordsPort {
-  recordedStatus(transferId: string): RecordedTransferStatus | null;
+  recordedStatus(transferId: string): Promise<RecordedTransferStatus | null>;
 }
 
 /** Which finding ids were already published, so a finding that persists is announced once. */
 export interface FindingLedgerPort {
-  unreported(ids: readonly string[]): string[];
-  markReported(ids: readonly string[], atMs: number): void;
+  /**
+   * Hands `announce` the ids among `ids` never reported, in the order given,
+   * and remembers them as reported if and only if it resolves. Two callers
+   * at once with the same new id: one announces it, the other is handed
+   * none. Resolves to the ids announced.
+   */
+  announceOnce(ids: readonly string[], atMs: number, announce: (fresh: string[]) => Promise<void>): Promise<string[]>;
 }
 
 /**
@@ -101,7 +106,7 @@ export function createReconcilerActivities(deps: {
   const now = deps.now ?? Date.now;
 
   const observe = async (transferId: string): Promise<TransferWorkflowObservation> =>
-    (await deps.workflows.describe(transferId)) ?? { found: false, recordedStatus: deps.records.recordedStatus(transferId) };
+    (await deps.workflows.describe(transferId)) ?? { found: false, recordedStatus: await deps.records.recordedStatus(transferId) };
 
   return {
     /**
@@ -151,16 +156,22 @@ export function createReconcilerActivities(deps: {
     },
 
     /**
-     * Publishes the findings no earlier run published, then remembers them.
-     * A crash between the two publishes them again with the same ids, which
-     * consumers drop.
+     * Publishes the findings no earlier run published, and remembers them
+     * once Kafka acknowledged them. The ledger holds its claim on the ids
+     * while they are published, so an attempt running at the same time on
+     * another worker (a retry after a timeout) does not publish them too. A
+     * crash after the acknowledgement, before the claim is kept, publishes
+     * them again with the same ids, which consumers drop.
      */
     async publishFindings(records: OutgoingRecord[]): Promise<{ published: string[] }> {
-      const fresh = new Set(deps.ledger.unreported(records.map((r) => r.event.id)));
-      const toSend = records.filter((r) => fresh.has(r.event.id));
-      await deps.publisher.publish(toSend);
-      const published = toSend.map((r) => r.event.id);
-      deps.ledger.markReported(published, now());
+      const published = await deps.ledger.announceOnce(
+        records.map((r) => r.event.id),
+        now(),
+        async (fresh) => {
+          const toSend = new Set(fresh);
+          await deps.publisher.publish(records.filter((r) => toSend.has(r.event.id)));
+        },
+      );
       return { published };
     },
   };

@@ -22,24 +22,24 @@ export interface ReadModelResult {
   pagesMs: Record<string, LatencySummary>;
 }
 
-function timed(samples: number, query: () => unknown): LatencySummary {
+async function timed(samples: number, query: () => Promise<unknown>): Promise<LatencySummary> {
   const ms: number[] = [];
   for (let i = 0; i < samples; i++) {
     const started = performance.now();
-    query();
+    await query();
     ms.push(performance.now() - started);
   }
   return summarise(ms);
 }
 
-export function runReadModel(rows: number): ReadModelResult {
+export async function runReadModel(rows: number): Promise<ReadModelResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'evs-read-model-bench-'));
-  const model = TransferReadModel.open(path.join(dir, 'read-model.sqlite'));
+  const model = await TransferReadModel.open({ dialect: 'sqlite', file: path.join(dir, 'read-model.sqlite') });
   try {
     const started = performance.now();
     const now = Date.now();
     for (let i = 0; i < rows; i++) {
-      model.recordPending({
+      await model.recordPending({
         id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
         name: 'bench',
         volumeId: `10000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
@@ -51,17 +51,17 @@ export function runReadModel(rows: number): ReadModelResult {
     const fillSeconds = (performance.now() - started) / 1000;
     const page = (limit: number, offset: number) => () => model.listPending(PROJECT, { limit, offset });
     const pagesMs: Record<string, LatencySummary> = {
-      'limit=10, first page': timed(SAMPLES, page(10, 0)),
-      'limit=100, first page': timed(SAMPLES, page(100, 0)),
-      'limit=1000 (the default), first page': timed(SAMPLES / 10, page(1000, 0)),
-      [`limit=100, offset=${rows / 2}`]: timed(SAMPLES / 10, page(100, rows / 2)),
-      [`limit=100, offset=${rows - 100}`]: timed(SAMPLES / 10, page(100, rows - 100)),
-      'all projects, limit=100': timed(SAMPLES, () => model.listPendingAllProjects({ limit: 100, offset: 0 })),
-      'show (one transfer)': timed(SAMPLES, () => model.findPending(PROJECT, `00000000-0000-4000-8000-${String(rows - 1).padStart(12, '0')}`)),
+      'limit=10, first page': await timed(SAMPLES, page(10, 0)),
+      'limit=100, first page': await timed(SAMPLES, page(100, 0)),
+      'limit=1000 (the default), first page': await timed(SAMPLES / 10, page(1000, 0)),
+      [`limit=100, offset=${rows / 2}`]: await timed(SAMPLES / 10, page(100, rows / 2)),
+      [`limit=100, offset=${rows - 100}`]: await timed(SAMPLES / 10, page(100, rows - 100)),
+      'all projects, limit=100': await timed(SAMPLES, () => model.listPendingAllProjects({ limit: 100, offset: 0 })),
+      'show (one transfer)': await timed(SAMPLES, () => model.findPending(PROJECT, `00000000-0000-4000-8000-${String(rows - 1).padStart(12, '0')}`)),
     };
     return { rows, fillSeconds: round(fillSeconds), pagesMs };
   } finally {
-    model.close();
+    await model.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const out = options.out ?? defaultOut(config.dataDir, startedAt);
   if (options.readModelRows !== null) {
-    const readModel = runReadModel(options.readModelRows);
+    const readModel = await runReadModel(options.readModelRows);
     process.stdout.write(`\n${renderReadModel(readModel)}\n`);
     writeReport(out, { startedAt, machine: machine(), settings: options, kind: 'read-model', readModel });
     return;

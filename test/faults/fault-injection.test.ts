@@ -22,6 +22,7 @@
  *
  *   EVS_FAULT_REPETITIONS=10 EVS_FAULT_KAFKA_OUTAGE_SECONDS=60 npm run test:faults   # a soak run
  */
+import { sqliteFileOf } from '../../libs/database/src/database-url';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
@@ -166,7 +167,7 @@ async function audited(fault: Fault): Promise<void> {
  * released. Readers (show, list) are not blocked.
  */
 function holdReadModelWrites(): void {
-  const db = new Database(stack.config().readModel.dbPath, { timeout: 1000 });
+  const db = new Database(sqliteFileOf(stack.config().databases.readModel), { timeout: 1000 });
   db.exec('BEGIN IMMEDIATE');
   heldWrites = () => {
     db.exec('ROLLBACK');
@@ -520,11 +521,11 @@ describe('Kafka outage', () => {
       // The answers were seen, so their audit records were on disk before: a kill loses none.
       await stack.kill('gateway');
       mark('gateway killed');
-      const outbox = AuditOutbox.open(stack.config().gateway.outboxDbPath);
+      const outbox = await AuditOutbox.open(stack.config().databases.gatewayOutbox);
       try {
-        expect(outbox.oldest(1000).map((row) => row.record.event.id)).toEqual(expect.arrayContaining(requestIds.map((id) => `api/${id}`)));
+        expect((await outbox.oldest(1000)).map((row) => row.record.event.id)).toEqual(expect.arrayContaining(requestIds.map((id) => `api/${id}`)));
       } finally {
-        outbox.close();
+        await outbox.close();
       }
       // up.sh would start Kafka as well: this gateway, on the same data folder (the same outbox), comes up while
       // the broker is still down, and keeps trying.

@@ -24,9 +24,9 @@ export class WorkerHealthServer implements OnApplicationBootstrap, OnApplication
       res.writeHead(req.url === '/healthz' ? (healthy ? 200 : 503) : 404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: healthy ? 'ok' : 'unavailable' }));
     });
-    const { healthPort } = this.config.worker;
-    await new Promise<void>((resolve) => this.server!.listen(healthPort, '127.0.0.1', resolve));
-    this.logger.log(`health on http://127.0.0.1:${healthPort}/healthz`);
+    const { healthHost, healthPort } = this.config.worker;
+    await new Promise<void>((resolve) => this.server!.listen(healthPort, healthHost, resolve));
+    this.logger.log(`health on http://${healthHost}:${healthPort}/healthz`);
   }
 
   async onApplicationShutdown(): Promise<void> {

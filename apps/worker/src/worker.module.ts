@@ -4,6 +4,7 @@ import { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { loadOrCreateServiceSecret } from '../../../libs/auth/src/service-signature';
 import { loadConfig, type AppConfig } from '../../../libs/config/src/config';
+import { openOrExit } from '../../../libs/database/src/open-or-exit';
 import { InventoryClient } from '../../../libs/inventory-client/src/inventory.client';
 import { EVENT_PUBLISHER, type EventPublisher } from '../../../libs/kafka/src/event-publisher';
 import { KafkaModule } from '../../../libs/kafka/src/kafka.module';
@@ -27,12 +28,13 @@ const FINDING_LEDGER = Symbol('FINDING_LEDGER');
     {
       provide: READ_MODEL,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => TransferReadModel.open(config.readModel.dbPath),
+      useFactory: (config: AppConfig) =>
+        openOrExit(() => TransferReadModel.open(config.databases.readModel, { poolMax: config.databases.poolMax })),
     },
     {
       provide: FINDING_LEDGER,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => FindingLedger.open(config.reconciler.dbPath),
+      useFactory: (config: AppConfig) => openOrExit(() => FindingLedger.open(config.databases.reconciler, { poolMax: config.databases.poolMax })),
     },
     { provide: TEMPORAL_CONNECTION, inject: [APP_CONFIG], useFactory: (config: AppConfig) => connectTemporal(config) },
     {
@@ -50,7 +52,7 @@ const FINDING_LEDGER = Symbol('FINDING_LEDGER');
             serviceSecret: loadOrCreateServiceSecret(config.inventory.serviceSecretFile),
           }),
           readModel,
-          records: { recordedStatus: (transferId) => readModel.findAnyProject(transferId)?.status ?? null },
+          records: { recordedStatus: async (transferId) => (await readModel.findAnyProject(transferId))?.status ?? null },
           publisher,
           workflows: new TemporalTransferWorkflows(client, config.temporal.namespace),
           ledger,
@@ -70,8 +72,8 @@ export class WorkerModule implements OnApplicationShutdown {
 
   /** After the worker has drained (TemporalWorkerService, before shutdown): nothing uses these any more. */
   async onApplicationShutdown(): Promise<void> {
-    this.readModel.close();
-    this.ledger.close();
+    await this.readModel.close();
+    await this.ledger.close();
     await this.connection.close();
   }
 }

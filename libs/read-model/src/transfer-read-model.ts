@@ -1,16 +1,18 @@
 /**
  * The read side of transfers: what show and list answer from. The worker's
  * activities write it as the workflow moves (pending, then one ending); the
- * gateway only reads it. Both processes open the same SQLite file, so it runs
- * in WAL mode (readers never block the writer) with a busy timeout for the
- * rare moment two writers meet (migrations at start-up).
+ * gateway only reads it. Both reach it through its database (READ_MODEL_
+ * DATABASE_URL or DATABASE_URL): PostgreSQL when they run on several hosts,
+ * a SQLite file on one machine.
  *
  * The workflow stays the authority: this table is a projection that may lag
- * it by an activity, never lead it.
+ * it by an activity, never lead it. Each write is one statement whose guard
+ * only moves a row forward (pending, then its first ending), so writes from
+ * several workers, retried or overlapping, cannot take a transfer back.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import Database from 'better-sqlite3';
+import { type Kysely, sql } from 'kysely';
+import type { DatabaseTarget } from '../../database/src/database-url';
+import { StoreDatabase, type StoreMigration } from '../../database/src/store-database';
 
 export type TransferOutcome = 'accepted' | 'deleted' | 'expired';
 export type TransferRowStatus = 'pending' | TransferOutcome;
@@ -48,180 +50,189 @@ export interface ReadModelOptions {
    * the expiry (the workflow refuses it too), so reads hide it.
    */
   now?: () => number;
+  poolMax?: number;
 }
 
-/**
- * Ordered, append-only. Each entry runs once, in one transaction, and bumps
- * PRAGMA user_version; never edit an entry that has shipped, add a new one.
- */
-const MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE transfers (
-    id                     TEXT    PRIMARY KEY,
-    name                   TEXT,
-    volume_id              TEXT,
-    project_id             TEXT,
-    status                 TEXT    NOT NULL CHECK (status IN ('pending', 'accepted', 'deleted', 'expired')),
-    created_at             INTEGER,
-    expires_at             INTEGER,
-    ended_at               INTEGER,
-    destination_project_id TEXT,
-    -- An ending may be recorded before (or without) the pending row, in which
-    -- case only the id and the ending are known: the row is a tombstone that
-    -- stops a late recordPending from bringing the transfer back.
-    CHECK (status <> 'pending' OR (volume_id IS NOT NULL AND project_id IS NOT NULL
-                                   AND created_at IS NOT NULL AND expires_at IS NOT NULL))
-  ) STRICT;
-  CREATE INDEX transfers_by_project ON transfers (project_id, status, created_at, id);
-  `,
-  // The administrator's list of every project's pending transfers walks this
-  // in the list order, instead of sorting the whole table on each page.
-  `
-  CREATE INDEX transfers_by_status ON transfers (status, created_at, id);
-  `,
-];
-
-interface DbRow {
+interface TransfersTable {
   id: string;
   name: string | null;
-  volume_id: string;
-  project_id: string;
+  volume_id: string | null;
+  project_id: string | null;
   status: TransferRowStatus;
-  created_at: number;
-  expires_at: number;
+  created_at: number | null;
+  expires_at: number | null;
   ended_at: number | null;
   destination_project_id: string | null;
 }
 
-const COLUMNS = 'id, name, volume_id, project_id, status, created_at, expires_at, ended_at, destination_project_id';
+interface ReadModelSchema {
+  transfers: TransfersTable;
+}
 
-function toRow(r: DbRow): TransferRow {
+/**
+ * The first two steps are the SQLite release's own schema, created only if
+ * missing, so a file written by it is taken over as it is.
+ */
+export const READ_MODEL_MIGRATIONS: readonly StoreMigration[] = [
+  {
+    name: '0001_transfers',
+    async up(db, dialect) {
+      const epochMs = dialect === 'postgres' ? 'bigint' : 'integer';
+      await db.schema
+        .createTable('transfers')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text')
+        .addColumn('volume_id', 'text')
+        .addColumn('project_id', 'text')
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status IN ('pending', 'accepted', 'deleted', 'expired')`))
+        .addColumn('created_at', epochMs)
+        .addColumn('expires_at', epochMs)
+        .addColumn('ended_at', epochMs)
+        .addColumn('destination_project_id', 'text')
+        // An ending may be recorded before (or without) the pending row, in
+        // which case only the id and the ending are known: the row is a
+        // tombstone that stops a late recordPending from bringing it back.
+        .addCheckConstraint(
+          'pending_rows_are_complete',
+          sql`status <> 'pending' OR (volume_id IS NOT NULL AND project_id IS NOT NULL AND created_at IS NOT NULL AND expires_at IS NOT NULL)`,
+        )
+        .execute();
+      await db.schema.createIndex('transfers_by_project').ifNotExists().on('transfers').columns(['project_id', 'status', 'created_at', 'id']).execute();
+    },
+  },
+  {
+    // The administrator's list of every project's pending transfers walks
+    // this in the list order, instead of sorting the whole table on each page.
+    name: '0002_transfers_by_status',
+    async up(db) {
+      await db.schema.createIndex('transfers_by_status').ifNotExists().on('transfers').columns(['status', 'created_at', 'id']).execute();
+    },
+  },
+];
+
+const COLUMNS = ['id', 'name', 'volume_id', 'project_id', 'status', 'created_at', 'expires_at', 'ended_at', 'destination_project_id'] as const;
+
+function toRow(r: Pick<TransfersTable, (typeof COLUMNS)[number]>): TransferRow {
   return {
     id: r.id,
     name: r.name,
-    volumeId: r.volume_id,
-    projectId: r.project_id,
+    volumeId: r.volume_id as string,
+    projectId: r.project_id as string,
     status: r.status,
-    createdAtMs: r.created_at,
-    expiresAtMs: r.expires_at,
+    createdAtMs: r.created_at as number,
+    expiresAtMs: r.expires_at as number,
     endedAtMs: r.ended_at,
     destinationProjectId: r.destination_project_id,
   };
 }
 
-function migrate(db: Database.Database): void {
-  // IMMEDIATE takes the write lock before reading user_version, so two
-  // processes starting together cannot both apply the same migration.
-  db.transaction(() => {
-    const current = db.pragma('user_version', { simple: true }) as number;
-    for (let version = current; version < MIGRATIONS.length; version++) {
-      db.exec(MIGRATIONS[version]);
-    }
-    if (current < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
-  }).immediate();
-}
-
 export class TransferReadModel {
-  private readonly insertPending: Database.Statement;
-  private readonly markEnded: Database.Statement;
-  private readonly insertTombstone: Database.Statement;
-  private readonly selectPending: Database.Statement;
-  private readonly selectPendingPage: Database.Statement;
-  private readonly selectAllPendingPage: Database.Statement;
-  private readonly selectById: Database.Statement;
-  private readonly recordEndedTx: (id: string, outcome: TransferOutcome, atMs: number, dest: string | null) => void;
-
   private constructor(
-    private readonly db: Database.Database,
+    private readonly store: StoreDatabase<ReadModelSchema>,
     private readonly now: () => number,
-  ) {
-    // The pending row is written from the workflow's own facts, so a repeat
-    // carries the same values; it only ever refreshes a row still pending and
-    // never touches an ended one (no resurrection).
-    this.insertPending = db.prepare(`
-      INSERT INTO transfers (id, name, volume_id, project_id, status, created_at, expires_at)
-      VALUES (@id, @name, @volumeId, @projectId, 'pending', @createdAtMs, @expiresAtMs)
-      ON CONFLICT (id) DO UPDATE SET
-        name = excluded.name, volume_id = excluded.volume_id, project_id = excluded.project_id,
-        created_at = excluded.created_at, expires_at = excluded.expires_at
-      WHERE transfers.status = 'pending'`);
-    // Only the first ending counts: a workflow has exactly one, and a retried
-    // activity must not move ended_at.
-    this.markEnded = db.prepare(`
-      UPDATE transfers SET status = @outcome, ended_at = @atMs, destination_project_id = @dest
-      WHERE id = @id AND status = 'pending'`);
-    this.insertTombstone = db.prepare(`
-      INSERT INTO transfers (id, status, ended_at, destination_project_id)
-      VALUES (@id, @outcome, @atMs, @dest)
-      ON CONFLICT (id) DO NOTHING`);
-    this.selectPending = db.prepare(`
-      SELECT ${COLUMNS} FROM transfers
-      WHERE project_id = ? AND status = 'pending' AND id = ? AND expires_at > ?`);
-    this.selectPendingPage = db.prepare(`
-      SELECT ${COLUMNS} FROM transfers
-      WHERE project_id = ? AND status = 'pending' AND expires_at > ?
-      ORDER BY created_at ASC, id ASC
-      LIMIT ? OFFSET ?`);
-    this.selectAllPendingPage = db.prepare(`
-      SELECT ${COLUMNS} FROM transfers
-      WHERE status = 'pending' AND expires_at > ?
-      ORDER BY created_at ASC, id ASC
-      LIMIT ? OFFSET ?`);
-    this.selectById = db.prepare(`SELECT ${COLUMNS} FROM transfers WHERE id = ?`);
-    this.recordEndedTx = db.transaction((id: string, outcome: TransferOutcome, atMs: number, dest: string | null) => {
-      const params = { id, outcome, atMs, dest };
-      if (this.markEnded.run(params).changes === 0) this.insertTombstone.run(params);
+  ) {}
+
+  /** Opens the read model, creating its schema (and SQLite file and folder) if needed. */
+  static async open(target: DatabaseTarget, options: ReadModelOptions = {}): Promise<TransferReadModel> {
+    const store = await StoreDatabase.open<ReadModelSchema>({
+      store: 'readModel',
+      target,
+      migrations: READ_MODEL_MIGRATIONS,
+      poolMax: options.poolMax,
     });
+    return new TransferReadModel(store, options.now ?? Date.now);
   }
 
-  /** Opens (creating the file, its folder and the schema if needed) the read model at dbPath. */
-  static open(dbPath: string, options: ReadModelOptions = {}): TransferReadModel {
-    fs.mkdirSync(path.dirname(path.resolve(dbPath)), { recursive: true });
-    const db = new Database(dbPath, { timeout: 5000 });
-    try {
-      db.pragma('busy_timeout = 5000');
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      migrate(db);
-      return new TransferReadModel(db, options.now ?? Date.now);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
+  /**
+   * The transfer is pending. Idempotent: the row is written from the
+   * workflow's own facts, so a repeat carries the same values; it only
+   * refreshes a row still pending and never touches an ended one.
+   */
+  async recordPending(row: PendingTransferInput): Promise<void> {
+    await this.store.run((db) =>
+      db
+        .insertInto('transfers')
+        .values({
+          id: row.id,
+          name: row.name,
+          volume_id: row.volumeId,
+          project_id: row.projectId,
+          status: 'pending',
+          created_at: row.createdAtMs,
+          expires_at: row.expiresAtMs,
+        })
+        .onConflict((oc) =>
+          oc
+            .column('id')
+            .doUpdateSet((eb) => ({
+              name: eb.ref('excluded.name'),
+              volume_id: eb.ref('excluded.volume_id'),
+              project_id: eb.ref('excluded.project_id'),
+              created_at: eb.ref('excluded.created_at'),
+              expires_at: eb.ref('excluded.expires_at'),
+            }))
+            .where('transfers.status', '=', 'pending'),
+        )
+        .execute(),
+    );
   }
 
-  /** The transfer is pending. Idempotent; a transfer already ended stays ended. */
-  recordPending(row: PendingTransferInput): void {
-    this.insertPending.run({
-      id: row.id,
-      name: row.name,
-      volumeId: row.volumeId,
-      projectId: row.projectId,
-      createdAtMs: row.createdAtMs,
-      expiresAtMs: row.expiresAtMs,
-    });
-  }
-
-  /** The transfer ended. Idempotent: the first ending recorded is kept. */
-  recordEnded(id: string, outcome: TransferOutcome, atMs: number, destinationProjectId: string | null): void {
-    this.recordEndedTx(id, outcome, atMs, destinationProjectId);
+  /**
+   * The transfer ended. Idempotent: the first ending recorded is kept (a
+   * retried activity must not move ended_at). One upsert, so an ending that
+   * meets its own pending row half-written on another connection can
+   * neither be lost nor leave the row pending.
+   */
+  async recordEnded(id: string, outcome: TransferOutcome, atMs: number, destinationProjectId: string | null): Promise<void> {
+    await this.store.run((db) =>
+      db
+        .insertInto('transfers')
+        .values({ id, status: outcome, ended_at: atMs, destination_project_id: destinationProjectId })
+        .onConflict((oc) =>
+          oc
+            .column('id')
+            .doUpdateSet((eb) => ({
+              status: eb.ref('excluded.status'),
+              ended_at: eb.ref('excluded.ended_at'),
+              destination_project_id: eb.ref('excluded.destination_project_id'),
+            }))
+            .where('transfers.status', '=', 'pending'),
+        )
+        .execute(),
+    );
   }
 
   /** The project's pending transfer with this id, or null (also for another project's). */
-  findPending(projectId: string, id: string): TransferRow | null {
-    const row = this.selectPending.get(projectId, id, this.now()) as DbRow | undefined;
+  async findPending(projectId: string, id: string): Promise<TransferRow | null> {
+    const row = await this.store.run((db) =>
+      pendingFrom(db, this.now())
+        .where('project_id', '=', projectId)
+        .where('id', '=', id)
+        .executeTakeFirst(),
+    );
     return row ? toRow(row) : null;
   }
 
   /** The project's pending transfers, oldest first (created_at, then id). */
-  listPending(projectId: string, page: ListPage): TransferRow[] {
-    const rows = this.selectPendingPage.all(projectId, this.now(), page.limit, page.offset) as DbRow[];
+  async listPending(projectId: string, page: ListPage): Promise<TransferRow[]> {
+    const rows = await this.store.run((db) =>
+      pendingFrom(db, this.now())
+        .where('project_id', '=', projectId)
+        .orderBy('created_at', 'asc')
+        .orderBy('id', 'asc')
+        .limit(page.limit)
+        .offset(page.offset)
+        .execute(),
+    );
     return rows.map(toRow);
   }
 
   /** Every project's pending transfers, in the same order: the administrator's all_tenants list. */
-  listPendingAllProjects(page: ListPage): TransferRow[] {
-    const rows = this.selectAllPendingPage.all(this.now(), page.limit, page.offset) as DbRow[];
+  async listPendingAllProjects(page: ListPage): Promise<TransferRow[]> {
+    const rows = await this.store.run((db) =>
+      pendingFrom(db, this.now()).orderBy('created_at', 'asc').orderBy('id', 'asc').limit(page.limit).offset(page.offset).execute(),
+    );
     return rows.map(toRow);
   }
 
@@ -230,12 +241,16 @@ export class TransferReadModel {
    * an administrator's force-delete knows of its target before the workflow
    * answers (an ending recorded before the pending row has no project yet).
    */
-  findAnyProject(id: string): TransferRow | null {
-    const row = this.selectById.get(id) as DbRow | undefined;
+  async findAnyProject(id: string): Promise<TransferRow | null> {
+    const row = await this.store.run((db) => db.selectFrom('transfers').select(COLUMNS).where('id', '=', id).executeTakeFirst());
     return row ? toRow(row) : null;
   }
 
-  close(): void {
-    if (this.db.open) this.db.close();
+  async close(): Promise<void> {
+    await this.store.close();
   }
+}
+
+function pendingFrom(db: Kysely<ReadModelSchema>, nowMs: number) {
+  return db.selectFrom('transfers').select(COLUMNS).where('status', '=', 'pending').where('expires_at', '>', nowMs);
 }

@@ -2,70 +2,96 @@
  * The ids of reconciler findings already on Kafka. A disagreement the
  * reconciler only reports is found again on every run until someone fixes
  * it; this is what keeps it from being re-sent every few minutes. Ids are
- * deterministic, so losing this file costs one duplicate per finding, which
- * consumers drop by id.
+ * deterministic, so losing this store costs one duplicate per finding,
+ * which consumers drop by id.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import Database from 'better-sqlite3';
+import { sql } from 'kysely';
 import type { FindingLedgerPort } from '../../../../activities/reconciler.activities';
+import type { DatabaseTarget } from '../../../../libs/database/src/database-url';
+import { StoreDatabase, type StoreMigration } from '../../../../libs/database/src/store-database';
 
-/** Ordered, append-only; each entry bumps PRAGMA user_version once. */
-const MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE reported_findings (
-    id               TEXT    PRIMARY KEY,
-    first_reported_at INTEGER NOT NULL
-  ) STRICT;
-  `,
+interface LedgerSchema {
+  reported_findings: { id: string; first_reported_at: number };
+}
+
+/**
+ * The first step is the SQLite release's own table (its PRAGMA user_version
+ * 1), created only if missing, so a file written by it is taken over as it
+ * is; user_version is left as it was and no longer read.
+ */
+export const FINDING_LEDGER_MIGRATIONS: readonly StoreMigration[] = [
+  {
+    name: '0001_reported_findings',
+    async up(db, dialect) {
+      let table = db.schema
+        .createTable('reported_findings')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('first_reported_at', dialect === 'postgres' ? 'bigint' : 'integer', (c) => c.notNull());
+      // STRICT as the SQLite release made it; PostgreSQL columns are typed anyway.
+      if (dialect === 'sqlite') table = table.modifyEnd(sql`STRICT`);
+      await table.execute();
+    },
+  },
 ];
 
 export class FindingLedger implements FindingLedgerPort {
-  private readonly selectUnreported: Database.Statement<[string], string>;
-  private readonly insertReported: Database.Statement<[string, number]>;
-  private readonly markAll: (ids: readonly string[], atMs: number) => void;
+  private constructor(private readonly store: StoreDatabase<LedgerSchema>) {}
 
-  private constructor(private readonly db: Database.Database) {
-    this.selectUnreported = db
-      .prepare<[string], string>(
-        `SELECT value FROM json_each(?) WHERE value NOT IN (SELECT id FROM reported_findings) ORDER BY key`,
-      )
-      .pluck();
-    this.insertReported = db.prepare('INSERT INTO reported_findings (id, first_reported_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING');
-    this.markAll = db.transaction((ids: readonly string[], atMs: number) => {
-      for (const id of ids) this.insertReported.run(id, atMs);
+  /** Opens the ledger, creating its schema (and SQLite file and folder) if needed. */
+  static async open(target: DatabaseTarget, options: { poolMax?: number } = {}): Promise<FindingLedger> {
+    const store = await StoreDatabase.open<LedgerSchema>({
+      store: 'reconciler',
+      target,
+      migrations: FINDING_LEDGER_MIGRATIONS,
+      poolMax: options.poolMax,
+    });
+    return new FindingLedger(store);
+  }
+
+  /**
+   * The claim and the announcement share one transaction: the insert (ON
+   * CONFLICT DO NOTHING) returns only the ids no one had, and they stay
+   * claimed only if `announce` resolves and the transaction commits. A
+   * second worker inserting the same id meanwhile waits on the first's
+   * uncommitted row, then inserts nothing and announces nothing; if the
+   * first's announcement failed, its rows are rolled back and the second
+   * claims them. Ids are claimed in sorted order, so two claimers of
+   * overlapping sets wait on one another rather than deadlock.
+   *
+   * Not run through the store's retry: that would run `announce` again on
+   * what it takes for a transient database error (a Kafka "Connection
+   * timeout" reads like one); the activity's Temporal retry covers both.
+   */
+  async announceOnce(ids: readonly string[], atMs: number, announce: (fresh: string[]) => Promise<void>): Promise<string[]> {
+    const asked = [...new Set(ids)];
+    if (asked.length === 0) {
+      await announce([]);
+      return [];
+    }
+    return this.store.db.transaction().execute(async (trx) => {
+      const claimed = await trx
+        .insertInto('reported_findings')
+        .values([...asked].sort().map((id) => ({ id, first_reported_at: atMs })))
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .execute();
+      const won = new Set(claimed.map((row) => row.id));
+      const fresh = asked.filter((id) => won.has(id));
+      await announce(fresh);
+      return fresh;
     });
   }
 
-  /** Opens (creating the file, its folder and the table if needed) the ledger at dbPath. */
-  static open(dbPath: string): FindingLedger {
-    fs.mkdirSync(path.dirname(path.resolve(dbPath)), { recursive: true });
-    const db = new Database(dbPath, { timeout: 5000 });
-    try {
-      db.pragma('journal_mode = WAL');
-      db.transaction(() => {
-        const current = db.pragma('user_version', { simple: true }) as number;
-        for (let version = current; version < MIGRATIONS.length; version++) db.exec(MIGRATIONS[version]);
-        if (current < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
-      }).immediate();
-      return new FindingLedger(db);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
-  }
-
-  /** The ids among `ids` never marked reported, in the order given. */
-  unreported(ids: readonly string[]): string[] {
+  /** The ids among `ids` never reported, in the order given. */
+  async unreported(ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return [];
-    return this.selectUnreported.all(JSON.stringify(ids));
+    const rows = await this.store.run((db) => db.selectFrom('reported_findings').select('id').where('id', 'in', [...new Set(ids)]).execute());
+    const reported = new Set(rows.map((row) => row.id));
+    return ids.filter((id) => !reported.has(id));
   }
 
-  markReported(ids: readonly string[], atMs: number): void {
-    this.markAll(ids, atMs);
-  }
-
-  close(): void {
-    if (this.db.open) this.db.close();
+  async close(): Promise<void> {
+    await this.store.close();
   }
 }
