@@ -9,9 +9,10 @@
  * stored encrypted and cannot be shown again. list never prints a secret.
  * A revocation holds from the gateway's next request on.
  *
- * Runs through infra/run-script.sh, so the store is the one of EVS_ENV's
- * data folder (ACCESS_KEY_DB_PATH and ACCESS_KEY_MASTER_KEY_FILE through
- * loadConfig, like the gateway), and works whether or not the gateway runs.
+ * Runs through infra/run-script.sh, so the store is the gateway's own
+ * (ACCESS_KEY_DATABASE_URL or DATABASE_URL, else the file in EVS_ENV's data
+ * folder, and ACCESS_KEY_MASTER_KEY_FILE, through loadConfig), and works
+ * whether or not the gateway runs.
  */
 import { parseArgs } from 'node:util';
 import { AccessKeyStore, type AccessKeyRecord } from '../../libs/auth/src/access-key-store';
@@ -43,7 +44,7 @@ function print(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
@@ -66,7 +67,9 @@ function main(): void {
     throw new UsageError(command === undefined ? 'a command is required' : `unknown command ${command}`);
   }
 
-  const store = AccessKeyStore.open(loadConfig().auth);
+  const { databases, auth } = loadConfig();
+  // One command, one statement at a time: a single connection is enough.
+  const store = await AccessKeyStore.open(databases.accessKeys, { masterKeyFile: auth.accessKeyMasterKeyFile, poolMax: 1 });
   try {
     if (command === 'create') {
       if (!values.project || !values.user) throw new UsageError('create needs --project and --user');
@@ -74,29 +77,28 @@ function main(): void {
         .split(',')
         .map((r) => r.trim())
         .filter(Boolean);
-      const { record, secretKey } = store.create({ projectId: values.project, userId: values.user, roles, description: values.description });
+      const { record, secretKey } = await store.create({ projectId: values.project, userId: values.user, roles, description: values.description });
       const { revoked_at: _never, ...created } = shown(record);
       print({ ...created, secret_key: secretKey });
     } else if (command === 'list') {
       if (!values.project) throw new UsageError('list needs --project');
-      print({ access_keys: store.list(values.project).map(shown) });
+      print({ access_keys: (await store.list(values.project)).map(shown) });
     } else {
       const accessKeyId = values['access-key'];
       if (!accessKeyId) throw new UsageError('revoke needs --access-key');
-      const record = store.revoke(accessKeyId);
+      const record = await store.revoke(accessKeyId);
       if (record === null) throw new RefusedError(`no access key ${accessKeyId}`);
       print(shown(record));
     }
   } finally {
-    store.close();
+    // Until its connections are closed, the process would not exit.
+    await store.close();
   }
 }
 
-try {
-  main();
-} catch (err) {
+main().catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
   const usage = err instanceof UsageError || (err instanceof TypeError && 'code' in err);
   process.stderr.write(`access-keys: ${message}\n${usage ? USAGE : ''}`);
   process.exit(err instanceof RefusedError ? 1 : 2);
-}
+});

@@ -466,7 +466,7 @@ describe('spoofable headers', () => {
 
 describe('the read model never sees a malformed id', () => {
   it('looks up only UUIDs', async () => {
-    const readModel = TransferReadModel.open(gateway.config.readModel.dbPath);
+    const readModel = await TransferReadModel.open(gateway.config.databases.readModel);
     const findPending = vi.spyOn(TransferReadModel.prototype, 'findPending');
     try {
       await get(`${collection}/${encodeURIComponent("x' OR '1'='1")}`);
@@ -476,7 +476,7 @@ describe('the read model never sees a malformed id', () => {
       expect(findPending).toHaveBeenCalledWith(PROJECT, TRANSFER);
     } finally {
       findPending.mockRestore();
-      readModel.close();
+      await readModel.close();
     }
   });
 });

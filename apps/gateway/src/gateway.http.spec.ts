@@ -152,7 +152,7 @@ function expectError(reply: Reply, status: number, code: string): void {
   expect(reply.headers.get('x-request-id')).toMatch(REQUEST_ID);
 }
 
-function pendingRow(projectId: string, overrides: Partial<Parameters<TransferReadModel['recordPending']>[0]> = {}) {
+async function pendingRow(projectId: string, overrides: Partial<Parameters<TransferReadModel['recordPending']>[0]> = {}) {
   const row = {
     id: uuid(),
     name: 'seeded',
@@ -162,7 +162,7 @@ function pendingRow(projectId: string, overrides: Partial<Parameters<TransferRea
     expiresAtMs: Date.now() + 3_600_000,
     ...overrides,
   };
-  readModel.recordPending(row);
+  await readModel.recordPending(row);
   return row;
 }
 
@@ -176,11 +176,11 @@ beforeAll(async () => {
   adminToken = await issuer.issueToken({ projectId: ADMIN_PROJECT, userId: 'root', roles: ['admin'], ttlSeconds: 600 });
 
   ({ app, url: baseUrl } = await listenGateway(config, workflows, publisher));
-  readModel = TransferReadModel.open(config.readModel.dbPath);
+  readModel = await TransferReadModel.open(config.databases.readModel);
 });
 
 afterAll(async () => {
-  readModel?.close();
+  await readModel?.close();
   await app?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -377,8 +377,8 @@ describe('create with an Idempotency-Key', () => {
     const volumeId = uuid();
     const first = await create(volumeId, 'order-ended');
     const { id } = (first.body as { transfer: { id: string } }).transfer;
-    readModel.recordPending({ id, name: 't1', volumeId, projectId: OWNER, createdAtMs: Date.now(), expiresAtMs: Date.now() + 60_000 });
-    readModel.recordEnded(id, 'accepted', Date.now(), RECIPIENT);
+    await readModel.recordPending({ id, name: 't1', volumeId, projectId: OWNER, createdAtMs: Date.now(), expiresAtMs: Date.now() + 60_000 });
+    await readModel.recordEnded(id, 'accepted', Date.now(), RECIPIENT);
     workflows.created = [];
 
     const ended = await create(volumeId, 'order-ended');
@@ -461,9 +461,9 @@ describe('authentication and project scope', () => {
 
 describe('access-key signing (SDK-HMAC-SHA256)', () => {
   let keys: AccessKeyStore;
-  beforeAll(() => {
+  beforeAll(async () => {
     // A second handle on the gateway's store, as the access-keys command would open it.
-    keys = AccessKeyStore.open(config.auth);
+    keys = await AccessKeyStore.open(config.databases.accessKeys, { masterKeyFile: config.auth.accessKeyMasterKeyFile });
   });
   afterAll(() => keys.close());
 
@@ -481,13 +481,13 @@ describe('access-key signing (SDK-HMAC-SHA256)', () => {
     return { ...headers, authorization: `SDK-HMAC-SHA256 Access=${key.accessKeyId}, SignedHeaders=${signedHeaders.join(';')}, Signature=${signature}` };
   }
 
-  function newKey(projectId = OWNER) {
-    const { record, secretKey } = keys.create({ projectId, userId: 'carol', roles: ['member'] });
+  async function newKey(projectId = OWNER) {
+    const { record, secretKey } = await keys.create({ projectId, userId: 'carol', roles: ['member'] });
     return { accessKeyId: record.accessKeyId, secretKey };
   }
 
   it('creates a transfer as the key’s user: the body is both signed and parsed', async () => {
-    const key = newKey();
+    const key = await newKey();
     const body = JSON.stringify({ transfer: { volume_id: uuid('33333333'), name: 'signed' } });
     const reply = await call('POST', collection(), { token: null, rawBody: body, headers: signed('POST', collection(), key, body) });
     expect(reply.status).toBe(202);
@@ -496,12 +496,12 @@ describe('access-key signing (SDK-HMAC-SHA256)', () => {
   });
 
   it('answers 401 to a body changed after signing, to a revoked key, and to another project’s path 403', async () => {
-    const key = newKey();
+    const key = await newKey();
     const body = JSON.stringify({ transfer: { volume_id: uuid('33333333') } });
     const tampered = body.replace('}}', ', "name": "x"}}');
     expectError(await call('POST', collection(), { token: null, rawBody: tampered, headers: signed('POST', collection(), key, body) }), 401, 'EVS.5401');
     expectError(await call('GET', collection('v2', RECIPIENT), { token: null, headers: signed('GET', collection('v2', RECIPIENT), key) }), 403, 'EVS.5403');
-    keys.revoke(key.accessKeyId);
+    await keys.revoke(key.accessKeyId);
     expectError(await call('GET', collection(), { token: null, headers: signed('GET', collection(), key) }), 401, 'EVS.5401');
     expect(workflows.created).toEqual([]);
   });
@@ -592,7 +592,7 @@ describe('accept', () => {
 
 describe('show, list and delete (read model)', () => {
   it('shows a pending transfer of the project with exactly the show fields', async () => {
-    const row = pendingRow(OWNER);
+    const row = await pendingRow(OWNER);
     const reply = await call('GET', `${collection('v3')}/${row.id}`);
     expect(reply.status).toBe(200);
     expectConforms('showTransfer', reply);
@@ -611,9 +611,9 @@ describe('show, list and delete (read model)', () => {
   });
 
   it('answers 404 for another project’s transfer, an ended one, an unknown one and a malformed id', async () => {
-    const foreign = pendingRow(RECIPIENT);
-    const ended = pendingRow(OWNER);
-    readModel.recordEnded(ended.id, 'accepted', Date.now(), RECIPIENT);
+    const foreign = await pendingRow(RECIPIENT);
+    const ended = await pendingRow(OWNER);
+    await readModel.recordEnded(ended.id, 'accepted', Date.now(), RECIPIENT);
     for (const id of [foreign.id, ended.id, uuid(), 'nope']) {
       const reply = await call('GET', `${collection()}/${id}`);
       expectError(reply, 404, 'EVS.5404');
@@ -625,12 +625,12 @@ describe('show, list and delete (read model)', () => {
     const project = `list-${seq}`;
     const token = await issuer.issueToken({ projectId: project, userId: 'carol', roles: ['reader'], ttlSeconds: 600 });
     const t0 = Date.UTC(2026, 0, 1);
-    const b = pendingRow(project, { createdAtMs: t0 + 2, name: null });
-    const a = pendingRow(project, { createdAtMs: t0 + 1 });
-    const c = pendingRow(project, { createdAtMs: t0 + 3 });
-    const gone = pendingRow(project, { createdAtMs: t0 });
-    readModel.recordEnded(gone.id, 'deleted', Date.now(), null);
-    pendingRow(OWNER);
+    const b = await pendingRow(project, { createdAtMs: t0 + 2, name: null });
+    const a = await pendingRow(project, { createdAtMs: t0 + 1 });
+    const c = await pendingRow(project, { createdAtMs: t0 + 3 });
+    const gone = await pendingRow(project, { createdAtMs: t0 });
+    await readModel.recordEnded(gone.id, 'deleted', Date.now(), null);
+    await pendingRow(OWNER);
 
     const all = await call('GET', collection('v2', project), { token });
     expect(all.status).toBe(200);
@@ -667,7 +667,7 @@ describe('show, list and delete (read model)', () => {
   });
 
   it('deletes a pending transfer of the project: 202, empty body, the workflow asked', async () => {
-    const row = pendingRow(OWNER);
+    const row = await pendingRow(OWNER);
     const reply = await call('DELETE', `${collection()}/${row.id}`);
     expect(reply.status).toBe(202);
     expect(reply.text).toBe('');
@@ -678,7 +678,7 @@ describe('show, list and delete (read model)', () => {
   });
 
   it('answers 404 to deleting another project’s transfer without asking the workflow', async () => {
-    const foreign = pendingRow(RECIPIENT);
+    const foreign = await pendingRow(RECIPIENT);
     const reply = await call('DELETE', `${collection()}/${foreign.id}`);
     expectError(reply, 404, 'EVS.5404');
     expectConforms('deleteTransfer', reply);
@@ -686,7 +686,7 @@ describe('show, list and delete (read model)', () => {
   });
 
   it('passes the workflow’s refusal through (accept won the race: 409)', async () => {
-    const row = pendingRow(OWNER);
+    const row = await pendingRow(OWNER);
     workflows.failure = new DomainError('TransferBusy');
     const reply = await call('DELETE', `${collection()}/${row.id}`);
     expectError(reply, 409, 'EVS.5410');
@@ -696,7 +696,7 @@ describe('show, list and delete (read model)', () => {
 
 describe('policy (roles)', () => {
   it('lets a reader list and show but refuses it create, accept and delete with 403 EVS.5403, before any workflow call', async () => {
-    const row = pendingRow(OWNER);
+    const row = await pendingRow(OWNER);
     expect((await call('GET', collection(), { token: readerToken })).status).toBe(200);
     expect((await call('GET', `${collection()}/detail`, { token: readerToken })).status).toBe(200);
     expect((await call('GET', `${collection()}/${row.id}`, { token: readerToken })).status).toBe(200);
@@ -741,8 +741,8 @@ describe('administrators: every project’s transfers (all_tenants)', () => {
   let earliest = Date.UTC(2020, 0, 1);
 
   it('lists every project’s pending transfers, v2 and v3, list and detail, with links naming each transfer’s project', async () => {
-    const mine = pendingRow(OWNER, { createdAtMs: --earliest });
-    const theirs = pendingRow(RECIPIENT, { createdAtMs: --earliest });
+    const mine = await pendingRow(OWNER, { createdAtMs: --earliest });
+    const theirs = await pendingRow(RECIPIENT, { createdAtMs: --earliest });
     for (const [suffix, op] of [['', 'listTransfers'], ['/detail', 'listTransfersDetail']] as const) {
       for (const v of ['v2', 'v3']) {
         const reply = await call('GET', `${admins(v)}${suffix}?all_tenants=1&limit=2`, { token: adminToken });
@@ -757,13 +757,13 @@ describe('administrators: every project’s transfers (all_tenants)', () => {
   });
 
   it.each(['all_tenants', 'all_tenants=true', 'all_tenants=True', 'all_tenants=yes'])('takes ?%s as a yes', async (query) => {
-    const row = pendingRow(RECIPIENT, { createdAtMs: --earliest });
+    const row = await pendingRow(RECIPIENT, { createdAtMs: --earliest });
     const reply = await call('GET', `${admins()}?${query}&limit=1`, { token: adminToken });
     expect((reply.body as { transfers: { id: string }[] }).transfers.map((t) => t.id)).toEqual([row.id]);
   });
 
   it('lists only the administrator’s own project without all_tenants, or with a no', async () => {
-    pendingRow(RECIPIENT);
+    await pendingRow(RECIPIENT);
     for (const query of ['', '?all_tenants=0', '?all_tenants=false']) {
       const reply = await call('GET', `${admins()}${query}`, { token: adminToken });
       expect(reply.body).toEqual({ transfers: [] });
@@ -796,7 +796,7 @@ describe('administrators: force-delete (os-force_delete)', () => {
   it.each([{ 'os-force_delete': {} }, { 'os-force_delete': null }])(
     'asks the workflow to force-delete any project’s transfer, as the administrator: 202, empty body (%j)',
     async (body) => {
-      const foreign = pendingRow(RECIPIENT);
+      const foreign = await pendingRow(RECIPIENT);
       const reply = await call('POST', actionPath(foreign.id.toUpperCase()), { token: adminToken, body });
       expect(reply.status).toBe(202);
       expect(reply.text).toBe('');
@@ -808,7 +808,7 @@ describe('administrators: force-delete (os-force_delete)', () => {
   );
 
   it('refuses it to a member, even on its own transfer, with 403 and no workflow call', async () => {
-    const row = pendingRow(OWNER);
+    const row = await pendingRow(OWNER);
     const reply = await call('POST', actionPath(row.id, OWNER), { body: { 'os-force_delete': {} } });
     expectError(reply, 403, 'EVS.5403');
     expectConforms('transferAction', reply);
@@ -840,7 +840,7 @@ describe('administrators: force-delete (os-force_delete)', () => {
   });
 
   it('keeps a plain DELETE the tenant’s own: an administrator’s DELETE of another project’s transfer is 404', async () => {
-    const foreign = pendingRow(RECIPIENT);
+    const foreign = await pendingRow(RECIPIENT);
     expectError(await call('DELETE', `/v3/${ADMIN_PROJECT}/os-volume-transfer/${foreign.id}`, { token: adminToken }), 404, 'EVS.5404');
     expect(workflows.deleted).toEqual([]);
   });
@@ -1002,7 +1002,7 @@ describe('API audit', () => {
 
   it('audits an administrator’s all-projects list and force-delete, naming the administrator and the target', async () => {
     const list = await call('GET', `/v3/${ADMIN_PROJECT}/os-volume-transfer/detail?all_tenants=1`, { token: adminToken });
-    const foreign = pendingRow(RECIPIENT);
+    const foreign = await pendingRow(RECIPIENT);
     const force = await call('POST', `/v3/${ADMIN_PROJECT}/os-volume-transfer/${foreign.id}/action`, {
       token: adminToken,
       body: { 'os-force_delete': {} },
@@ -1032,7 +1032,7 @@ describe('API audit', () => {
   });
 
   it('names the disk in the record of a refused force-delete from what the read model knows', async () => {
-    const foreign = pendingRow(RECIPIENT);
+    const foreign = await pendingRow(RECIPIENT);
     workflows.failure = new DomainError('TransferBusy');
     const force = await call('POST', `/v3/${ADMIN_PROJECT}/os-volume-transfer/${foreign.id}/action`, {
       token: adminToken,
@@ -1049,7 +1049,7 @@ describe('API audit', () => {
 
   it('answers at once while Kafka is away, and publishes once it is back', async () => {
     publisher.failuresLeft = 2;
-    const row = pendingRow(OWNER);
+    const row = await pendingRow(OWNER);
     const reply = await call('DELETE', `${collection()}/${row.id}`);
     expect(reply.status).toBe(202);
     await vi.waitFor(() => expect(auditOf(reply.headers.get('x-request-id'))).toBeDefined(), { timeout: 5000 });

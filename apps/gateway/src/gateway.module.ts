@@ -1,3 +1,4 @@
+import { openOrExit } from '../../../libs/database/src/open-or-exit';
 import {
   type BeforeApplicationShutdown,
   type DynamicModule,
@@ -18,6 +19,7 @@ import { APP_CONFIG } from './gateway.tokens';
 import { HealthController } from './health/health.controller';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { temporalProviders } from './temporal/temporal.providers';
+import { guardsProviders } from './guards/guards.providers';
 import { readModelProviders } from './transfers/read-model.providers';
 import { TransferController } from './transfers/transfer.controller';
 import { TransferService } from './transfers/transfer.service';
@@ -49,8 +51,8 @@ export class GatewayShutdown implements BeforeApplicationShutdown, OnApplication
   }
 
   /** Closes the audit outbox once nothing writes to it any more. */
-  onApplicationShutdown(): void {
-    this.outbox.close();
+  async onApplicationShutdown(): Promise<void> {
+    await this.outbox.close();
   }
 
   private async stopServing(graceMs: number): Promise<void> {
@@ -83,11 +85,15 @@ export class GatewayModule {
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: API_AUDIT_OPTIONS, useValue: DEFAULT_API_AUDIT_OPTIONS },
-        { provide: AUDIT_OUTBOX, useFactory: () => AuditOutbox.open(config.gateway.outboxDbPath) },
+        {
+          provide: AUDIT_OUTBOX,
+          useFactory: () => openOrExit(() => AuditOutbox.open(config.databases.gatewayOutbox, { poolMax: config.databases.poolMax })),
+        },
         ApiAuditService,
         TransferService,
         ...authProviders,
         ...readModelProviders,
+        ...guardsProviders,
         ...temporalProviders,
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         GatewayShutdown,

@@ -11,3 +11,5 @@ export const CREDENTIAL_VERIFIER = 'CREDENTIAL_VERIFIER';
 export const ACCESS_KEY_STORE = 'ACCESS_KEY_STORE';
 /** The server secret (Buffer) that keys auth-key hashes. */
 export const AUTH_KEY_SECRET = 'AUTH_KEY_SECRET';
+/** The security limits every gateway replica shares (GatewayGuards): accept attempts, used signatures. */
+export const GATEWAY_GUARDS = 'GATEWAY_GUARDS';

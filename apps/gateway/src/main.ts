@@ -4,7 +4,7 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { loadConfig } from '../../../libs/config/src/config';
+import { ConfigError, loadConfig } from '../../../libs/config/src/config';
 import { nestLogger } from '../../../libs/config/src/nest-log-levels';
 import { GatewayModule } from './gateway.module';
 import { configureGateway, GATEWAY_APP_OPTIONS } from './gateway.setup';
@@ -22,6 +22,6 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((err: unknown) => {
-  new Logger('Gateway').fatal(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  new Logger('Gateway').fatal(err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err));
   process.exit(1);
 });

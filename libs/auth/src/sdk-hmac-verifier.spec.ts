@@ -21,7 +21,7 @@ class Keys implements AccessKeyLookup {
     return this;
   }
 
-  findActive(accessKeyId: string): ActiveAccessKey | null {
+  async findActive(accessKeyId: string): Promise<ActiveAccessKey | null> {
     this.lookups++;
     return this.revoked.has(accessKeyId) ? null : (this.keys.get(accessKeyId) ?? null);
   }

@@ -10,9 +10,10 @@
  *
  * A signature of a request that changes something (any method but GET and
  * HEAD) is accepted once within the date window; a copy sent again is
- * refused. The memory of used signatures is this process's own: several
- * gateways behind one address need a shared one (e.g. Redis SET NX with the
- * same expiry), or a replay can land on another gateway.
+ * refused. Where used signatures are remembered is the caller's choice
+ * (ReplayGuard): the gateway keeps them in the database its replicas share,
+ * so a copy replayed to another gateway is refused there too; without one,
+ * this process's memory.
  */
 import type { AccessKeyLookup } from './access-key-store';
 import { DomainError } from '../../domain/src/errors';
@@ -48,10 +49,17 @@ export interface SdkHmacVerifierOptions {
   windowMs: number;
   now?: () => number;
   replayCacheCapacity?: number;
+  /** Where used signatures are remembered; default: this process's memory. */
+  replays?: ReplayGuard;
 }
 
-/** Signatures already used, each until its request's date leaves the window. */
-export class ReplayCache {
+/** Remembers a used signature until its date leaves the window; 'full' when it cannot (the request is refused). */
+export interface ReplayGuard {
+  remember(key: string, expiresAtMs: number, nowMs: number): Promise<'fresh' | 'replayed' | 'full'> | 'fresh' | 'replayed' | 'full';
+}
+
+/** Signatures already used, each until its request's date leaves the window, in this process's memory. */
+export class ReplayCache implements ReplayGuard {
   private readonly expiries = new Map<string, number>();
   private nextSweepMs = 0;
 
@@ -87,14 +95,14 @@ export class ReplayCache {
 
 export class SdkHmacVerifier implements CredentialVerifier {
   private readonly now: () => number;
-  private readonly replays: ReplayCache;
+  private readonly replays: ReplayGuard;
 
   constructor(
     private readonly keys: AccessKeyLookup,
     private readonly options: SdkHmacVerifierOptions,
   ) {
     this.now = options.now ?? Date.now;
-    this.replays = new ReplayCache(options.replayCacheCapacity ?? DEFAULT_REPLAY_CACHE_CAPACITY, options.windowMs);
+    this.replays = options.replays ?? new ReplayCache(options.replayCacheCapacity ?? DEFAULT_REPLAY_CACHE_CAPACITY, options.windowMs);
   }
 
   async verify(request: CredentialRequest): Promise<Principal | null> {
@@ -118,7 +126,7 @@ export class SdkHmacVerifier implements CredentialVerifier {
       throw new InvalidCredentialsError('unsigned payload');
     }
 
-    const key = this.keys.findActive(auth.accessKeyId);
+    const key = await this.keys.findActive(auth.accessKeyId);
     if (key === null) throw new InvalidCredentialsError('unknown or revoked access key');
     // The SDK names the project in X-Project-Id; a key acts for its own project only.
     const claimedProject = headerValue(request.headers, PROJECT_ID_HEADER)?.trim();
@@ -141,7 +149,7 @@ export class SdkHmacVerifier implements CredentialVerifier {
     }
 
     if (!REPEATABLE_METHODS.has(request.method.toUpperCase())) {
-      const outcome = this.replays.remember(`${auth.accessKeyId}:${auth.signature}`, signedAtMs + this.options.windowMs, this.now());
+      const outcome = await this.replays.remember(`${auth.accessKeyId}:${auth.signature}`, signedAtMs + this.options.windowMs, this.now());
       if (outcome === 'replayed') throw new InvalidCredentialsError('signature already used');
       if (outcome === 'full') {
         throw new DomainError('DependencyUnavailable', { message: 'Too many signed requests to check for replays; retry shortly.' });

@@ -71,19 +71,46 @@ export function signServiceRequest(
   return `${SERVICE_AUTH_SCHEME} Date=${date}, Nonce=${nonce}, Signature=${signature(secret, parts, date, nonce)}`;
 }
 
+/** Claims a nonce until `untilMs`: true the first time, false for a replay. */
+export interface NonceGuard {
+  claim(nonce: string, untilMs: number, nowMs: number): Promise<boolean>;
+}
+
 /**
- * Checks service signatures and remembers the nonces of accepted requests
- * until their dates leave the window. Only requests that carry a valid
- * signature are remembered, so the memory is bounded by the services' own
- * traffic over twice the window; an inventory restart forgets them, which
- * reopens a replay for at most that window.
+ * Nonces in this process's memory: for a single inventory process and for
+ * tests. A restart forgets them, which reopens a replay for at most the
+ * window; replicas need the shared one (the inventory's database).
  */
-export class ServiceRequestVerifier {
+export class MemoryNonceGuard implements NonceGuard {
   private readonly seenNonces = new Map<string, number>();
 
+  async claim(nonce: string, untilMs: number, nowMs: number): Promise<boolean> {
+    this.forgetExpired(nowMs);
+    if (this.seenNonces.has(nonce)) return false;
+    this.seenNonces.set(nonce, untilMs);
+    return true;
+  }
+
+  /** Nonces go in roughly in date order, so sweeping from the oldest until a live one is enough. */
+  private forgetExpired(now: number): void {
+    for (const [nonce, until] of this.seenNonces) {
+      if (until >= now) return;
+      this.seenNonces.delete(nonce);
+    }
+  }
+}
+
+/**
+ * Checks service signatures and has the nonces of accepted requests
+ * remembered until their dates leave the window. Only requests that carry a
+ * valid signature are remembered, so the memory is bounded by the services'
+ * own traffic over twice the window.
+ */
+export class ServiceRequestVerifier {
   constructor(
     private readonly secret: Buffer,
     private readonly now: () => number = Date.now,
+    private readonly nonces: NonceGuard = new MemoryNonceGuard(),
   ) {
     if (secret.length !== SERVICE_SECRET_BYTES) throw new Error(`The service secret must be ${SERVICE_SECRET_BYTES} bytes`);
   }
@@ -109,17 +136,9 @@ export class ServiceRequestVerifier {
     if (!crypto.timingSafeEqual(expected, Buffer.from(claimed, 'hex'))) {
       throw new InvalidCredentialsError('signature does not match');
     }
-    this.forgetExpired(now);
-    if (this.seenNonces.has(nonce)) throw new InvalidCredentialsError('nonce already used');
-    this.seenNonces.set(nonce, dateMs + SERVICE_SIGNATURE_MAX_SKEW_MS);
-    return true;
-  }
-
-  /** Nonces go in roughly in date order, so sweeping from the oldest until a live one is enough. */
-  private forgetExpired(now: number): void {
-    for (const [nonce, until] of this.seenNonces) {
-      if (until >= now) return;
-      this.seenNonces.delete(nonce);
+    if (!(await this.nonces.claim(nonce, dateMs + SERVICE_SIGNATURE_MAX_SKEW_MS, now))) {
+      throw new InvalidCredentialsError('nonce already used');
     }
+    return true;
   }
 }

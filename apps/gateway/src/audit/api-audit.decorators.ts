@@ -8,7 +8,7 @@ import {
   SetMetadata,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { type Observable, tap } from 'rxjs';
+import { concatMap, type Observable } from 'rxjs';
 import type { ApiAction } from '../../../../libs/contracts/src/events';
 import type { HttpRequest, HttpResponse } from '../http/http.types';
 import { requestContext } from '../http/request-context';
@@ -64,7 +64,9 @@ export class RouteActionGuard implements CanActivate {
 /**
  * Records successful audited calls; failures are recorded by the exception
  * filter, which every error passes through. Nest has set the route's status
- * (@HttpCode) on the response before interceptors run.
+ * (@HttpCode) on the response before interceptors run. The answer waits for
+ * the record to be committed, so no client sees an answer whose record
+ * could still be lost.
  */
 @Injectable()
 export class ApiAuditInterceptor implements NestInterceptor {
@@ -74,6 +76,11 @@ export class ApiAuditInterceptor implements NestInterceptor {
     const http = execution.switchToHttp();
     const context = requestContext(http.getRequest<HttpRequest>());
     const res = http.getResponse<HttpResponse>();
-    return next.handle().pipe(tap({ next: () => this.audit.recordOutcome(context, res.statusCode, null) }));
+    return next.handle().pipe(
+      concatMap(async (body: unknown) => {
+        await this.audit.recordOutcome(context, res.statusCode, null);
+        return body;
+      }),
+    );
   }
 }

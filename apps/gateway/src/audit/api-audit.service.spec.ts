@@ -9,10 +9,14 @@ import { createRequestContext, type RequestContext } from '../http/request-conte
 import { ApiAuditService } from './api-audit.service';
 import { AuditOutbox } from './audit-outbox';
 
-const options = { batchSize: 2, minBackoffMs: 5, maxBackoffMs: 20 };
+const options = { batchSize: 2, minBackoffMs: 5, maxBackoffMs: 20, pollMs: 20 };
 
-function service(publisher: EventPublisher, outbox = AuditOutbox.open(':memory:')): ApiAuditService {
-  return new ApiAuditService(publisher, options, outbox);
+async function service(publisher: EventPublisher, outbox?: Promise<AuditOutbox>): Promise<ApiAuditService> {
+  return new ApiAuditService(publisher, options, await (outbox ?? AuditOutbox.open({ dialect: 'sqlite', file: ':memory:' })));
+}
+
+function outboxIn(file: string): Promise<AuditOutbox> {
+  return AuditOutbox.open({ dialect: 'sqlite', file });
 }
 
 function context(action: RequestContext['action'] = API_ACTIONS.delete): RequestContext {
@@ -28,8 +32,13 @@ class Publisher implements EventPublisher {
   sent: OutgoingRecord[][] = [];
   fail = 0;
   hang = false;
+  /** Publishes wait for this first, when set. */
+  gate: Promise<void> | null = null;
+  attempts = 0;
   async publish(records: readonly OutgoingRecord[]): Promise<void> {
+    this.attempts += 1;
     if (this.hang) return new Promise(() => undefined);
+    await this.gate;
     if (this.fail > 0) {
       this.fail -= 1;
       throw new Error('down');
@@ -45,12 +54,17 @@ describe('ApiAuditService', () => {
 
   it('publishes one record per audited request, once, in batches, from the request facts', async () => {
     const publisher = new Publisher();
-    const audit = service(publisher);
+    let open!: () => void;
+    // The first batch stays in flight until every record is stored, so the batches are [first] and [the next two].
+    publisher.gate = new Promise((resolve) => (open = resolve));
+    const audit = await service(publisher);
     const a = context();
-    audit.recordOutcome(a, 202, null);
-    audit.recordOutcome(a, 500, 'EVS.5500');
-    audit.recordOutcome(context(), 404, 'EVS.5404');
-    audit.recordOutcome(context(), 202, null);
+    await audit.recordOutcome(a, 202, null);
+    await vi.waitFor(() => expect(publisher.attempts).toBe(1));
+    await audit.recordOutcome(a, 500, 'EVS.5500');
+    await audit.recordOutcome(context(), 404, 'EVS.5404');
+    await audit.recordOutcome(context(), 202, null);
+    open();
     await audit.drain(1000);
     expect(publisher.sent.map((b) => b.length)).toEqual([1, 2]);
     const [first] = publisher.sent[0];
@@ -60,19 +74,19 @@ describe('ApiAuditService', () => {
 
   it('ignores requests that are not audited: unknown routes and a project’s reads of its own transfers', async () => {
     const publisher = new Publisher();
-    const audit = service(publisher);
-    audit.recordOutcome(context(null), 200, null);
-    audit.recordOutcome(context(API_ACTIONS.list), 200, null);
-    audit.recordOutcome(context(API_ACTIONS.get), 404, 'EVS.5404');
+    const audit = await service(publisher);
+    await audit.recordOutcome(context(null), 200, null);
+    await audit.recordOutcome(context(API_ACTIONS.list), 200, null);
+    await audit.recordOutcome(context(API_ACTIONS.get), 404, 'EVS.5404');
     await audit.drain(100);
     expect(publisher.sent).toEqual([]);
   });
 
   it('audits an administrator’s actions, the all-projects list included, with their action names', async () => {
     const publisher = new Publisher();
-    const audit = service(publisher);
-    audit.recordOutcome(context(API_ACTIONS.listAllProjects), 200, null);
-    audit.recordOutcome(context(API_ACTIONS.forceDelete), 202, null);
+    const audit = await service(publisher);
+    await audit.recordOutcome(context(API_ACTIONS.listAllProjects), 200, null);
+    await audit.recordOutcome(context(API_ACTIONS.forceDelete), 202, null);
     await audit.drain(1000);
     expect(publisher.sent.flat().map((r) => r.event.data)).toEqual([
       expect.objectContaining({ action: 'evs:transfers:list_all_projects', outcome: 'success' }),
@@ -83,10 +97,10 @@ describe('ApiAuditService', () => {
   it('retries with back-off until the publisher takes the records', async () => {
     const publisher = new Publisher();
     publisher.fail = 3;
-    const audit = service(publisher);
-    audit.recordOutcome(context(), 202, null);
+    const audit = await service(publisher);
+    await audit.recordOutcome(context(), 202, null);
     await vi.waitFor(() => expect(publisher.sent.flat()).toHaveLength(1));
-    expect(audit.pending).toBe(0);
+    await vi.waitFor(async () => expect(await audit.pending()).toBe(0));
   });
 
   it('keeps what it could not send in the outbox, and a restarted service sends it at boot', async () => {
@@ -95,17 +109,17 @@ describe('ApiAuditService', () => {
       const file = path.join(dir, 'outbox.sqlite');
       const down = new Publisher();
       down.hang = true;
-      const first = service(down, AuditOutbox.open(file));
+      const first = await service(down, outboxIn(file));
       const a = context();
       const b = context();
-      first.recordOutcome(a, 202, null);
-      first.recordOutcome(b, 404, 'EVS.5404');
+      await first.recordOutcome(a, 202, null);
+      await first.recordOutcome(b, 404, 'EVS.5404');
       // No drain, no close: as if the gateway had been killed.
       const publisher = new Publisher();
-      const second = service(publisher, AuditOutbox.open(file));
-      expect(second.pending).toBe(2);
-      second.onApplicationBootstrap();
-      await vi.waitFor(() => expect(second.pending).toBe(0));
+      const second = await service(publisher, outboxIn(file));
+      expect(await second.pending()).toBe(2);
+      await second.onApplicationBootstrap();
+      await vi.waitFor(async () => expect(await second.pending()).toBe(0));
       expect(publisher.sent.flat().map((r) => r.event.id)).toEqual([`api/${a.requestId}`, `api/${b.requestId}`]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -115,11 +129,11 @@ describe('ApiAuditService', () => {
   it('stops waiting at the drain deadline, keeping what was not sent for the next start', async () => {
     const publisher = new Publisher();
     publisher.hang = true;
-    const audit = service(publisher);
-    audit.recordOutcome(context(), 202, null);
+    const audit = await service(publisher);
+    await audit.recordOutcome(context(), 202, null);
     const started = Date.now();
     await audit.drain(50);
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(audit.pending).toBe(1);
+    expect(await audit.pending()).toBe(1);
   });
 });

@@ -18,16 +18,16 @@ let guard: AuthGuard;
 let issuer: LocalTokenIssuer;
 let store: AccessKeyStore;
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'auth-guard-'));
-  const { auth } = loadConfig({ DATA_DIR: dir });
-  store = AccessKeyStore.open(auth);
+  const { auth, databases } = loadConfig({ DATA_DIR: dir });
+  store = await AccessKeyStore.open(databases.accessKeys, { masterKeyFile: auth.accessKeyMasterKeyFile });
   // The gateway creates the local issuer's keys when the public key is missing.
   guard = new AuthGuard(createCredentialVerifier(auth, store));
   issuer = LocalTokenIssuer.open(auth);
 });
-afterAll(() => {
-  store.close();
+afterAll(async () => {
+  await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

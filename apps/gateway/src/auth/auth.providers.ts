@@ -14,33 +14,35 @@
  * inventory builds its token verifier the same way (openJwtTokenVerifier).
  *
  * Signatures are checked against the access-key store, which the gateway
- * opens (creating database and master key on first start) and the
+ * opens (creating its schema and master key on first start) and the
  * access-keys command fills.
  */
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { openOrExit } from '../../../../libs/database/src/open-or-exit';
 import { AccessKeyStore, type AccessKeyLookup } from '../../../../libs/auth/src/access-key-store';
 import { loadOrCreateSecret } from '../../../../libs/auth/src/auth-key';
 import { openJwtTokenVerifier } from '../../../../libs/auth/src/jwt-verifier.setup';
-import { SdkHmacVerifier } from '../../../../libs/auth/src/sdk-hmac-verifier';
+import { type ReplayGuard, SdkHmacVerifier } from '../../../../libs/auth/src/sdk-hmac-verifier';
 import { type CredentialVerifier, CredentialVerifierChain } from '../../../../libs/auth/src/token-verifier';
 import type { AppConfig } from '../../../../libs/config/src/config';
-import { ACCESS_KEY_STORE, APP_CONFIG, AUTH_KEY_SECRET, CREDENTIAL_VERIFIER } from '../gateway.tokens';
+import type { GatewayGuards } from '../guards/gateway-guards.store';
+import { ACCESS_KEY_STORE, APP_CONFIG, AUTH_KEY_SECRET, CREDENTIAL_VERIFIER, GATEWAY_GUARDS } from '../gateway.tokens';
 
-export function createCredentialVerifier(auth: AppConfig['auth'], accessKeys: AccessKeyLookup): CredentialVerifier {
+export function createCredentialVerifier(auth: AppConfig['auth'], accessKeys: AccessKeyLookup, replays?: ReplayGuard): CredentialVerifier {
   const jwt = openJwtTokenVerifier(auth, (file) =>
     new Logger('Auth').warn(`${file} does not exist: creating the local token issuer's key pair`),
   );
-  const signed = new SdkHmacVerifier(accessKeys, { windowMs: auth.signatureWindowMs });
+  const signed = new SdkHmacVerifier(accessKeys, { windowMs: auth.signatureWindowMs, replays });
   return new CredentialVerifierChain([jwt, signed]);
 }
 
-/** Closes the access-key database after the HTTP server has stopped. */
+/** Closes the access-key store's connections after the HTTP server has stopped. */
 @Injectable()
 export class AccessKeyStoreLifecycle implements OnApplicationShutdown {
   constructor(@Inject(ACCESS_KEY_STORE) private readonly store: AccessKeyStore) {}
 
-  onApplicationShutdown(): void {
-    this.store.close();
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
   }
 }
 
@@ -48,13 +50,22 @@ export const authProviders: Provider[] = [
   {
     provide: ACCESS_KEY_STORE,
     inject: [APP_CONFIG],
-    useFactory: (config: AppConfig) => AccessKeyStore.open(config.auth),
+    useFactory: (config: AppConfig) =>
+      openOrExit(() =>
+        AccessKeyStore.open(config.databases.accessKeys, {
+          masterKeyFile: config.auth.accessKeyMasterKeyFile,
+          poolMax: config.databases.poolMax,
+        }),
+      ),
   },
   AccessKeyStoreLifecycle,
   {
     provide: CREDENTIAL_VERIFIER,
-    inject: [APP_CONFIG, ACCESS_KEY_STORE],
-    useFactory: (config: AppConfig, store: AccessKeyStore) => createCredentialVerifier(config.auth, store),
+    inject: [APP_CONFIG, ACCESS_KEY_STORE, GATEWAY_GUARDS],
+    useFactory: (config: AppConfig, store: AccessKeyStore, guards: GatewayGuards) =>
+      createCredentialVerifier(config.auth, store, {
+        remember: async (key, expiresAtMs, nowMs) => ((await guards.signatures.claim(key, expiresAtMs, nowMs)) ? 'fresh' : 'replayed'),
+      }),
   },
   {
     provide: AUTH_KEY_SECRET,

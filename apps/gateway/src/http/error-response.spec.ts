@@ -1,3 +1,4 @@
+import { DatabaseUnavailableError } from '../../../../libs/database/src/transient';
 import { BadRequestException, HttpException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 import { DomainError, ERROR_CATALOGUE, type ErrorName } from '../../../../libs/domain/src/errors';
@@ -36,11 +37,20 @@ describe('toErrorResponse', () => {
   });
 
   it('answers anything else with 500 and the catalogue message only', () => {
-    const response = toErrorResponse(new Error('ECONNREFUSED 10.0.0.1:5432'));
+    const response = toErrorResponse(new Error('constraint failed: secret 10.0.0.1:5432'));
     expect(response).toEqual({
       status: 500,
       body: { error: { code: 'EVS.5500', message: ERROR_CATALOGUE.Internal.message } },
       unexpected: true,
     });
+  });
+
+  it('answers a database that is away with 503, saying nothing about it', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    for (const err of [new DatabaseUnavailableError('readModel', refused), refused]) {
+      const response = toErrorResponse(err);
+      expect(response).toMatchObject({ status: 503, unexpected: false });
+      expect(JSON.stringify(response.body)).not.toMatch(/5432|ECONNREFUSED|readModel/);
+    }
   });
 });

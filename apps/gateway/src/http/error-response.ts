@@ -2,10 +2,12 @@
  * The one mapping from anything thrown to the public error shape
  * {"error": {"code", "message"}} and its HTTP status. Domain errors map
  * through ERROR_CATALOGUE; Nest's own HTTP errors (unknown route, ...) map to
- * the catalogue entry of their status; everything else is a 500 that says
- * nothing about internals.
+ * the catalogue entry of their status; a database that is away (after the
+ * stores' bounded retries) is a 503 the client may retry; everything else
+ * is a 500 that says nothing about internals.
  */
 import { HttpException } from '@nestjs/common';
+import { DatabaseUnavailableError, isTransientDatabaseError } from '../../../../libs/database/src/transient';
 import { DomainError, ERROR_CATALOGUE, type ErrorName } from '../../../../libs/domain/src/errors';
 
 export interface ErrorResponse {
@@ -54,6 +56,9 @@ export function toErrorResponse(err: unknown): ErrorResponse {
     // Nest's messages ("Cannot GET /x") are accurate but not ours; the
     // catalogue's are the contract.
     return { ...fromName(name), unexpected: name === 'Internal' };
+  }
+  if (err instanceof DatabaseUnavailableError || isTransientDatabaseError(err)) {
+    return { ...fromName('DependencyUnavailable'), unexpected: false };
   }
   return { ...fromName('Internal'), unexpected: true };
 }

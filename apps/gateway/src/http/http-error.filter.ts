@@ -18,14 +18,18 @@ export function logSafe(value: string, maxChars = LOGGED_CHARS): string {
   return escaped.length > maxChars ? `${escaped.slice(0, maxChars)}…(${escaped.length - maxChars} more)` : escaped;
 }
 
-/** The gateway's only exception filter: every error leaves through here. */
+/**
+ * The gateway's only exception filter: every error leaves through here. Nest
+ * does not await a filter, so catch() must never reject; the error is written
+ * once the audit record is committed (recordOutcome never rejects).
+ */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpErrorFilter');
 
   constructor(@Inject(ApiAuditService) private readonly audit: ApiAuditService) {}
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
     const http = host.switchToHttp();
     const req = http.getRequest<HttpRequest>();
     const res = http.getResponse<HttpResponse>();
@@ -38,7 +42,7 @@ export class HttpErrorFilter implements ExceptionFilter {
       const lines = detail.split('\n').map((line) => logSafe(line));
       this.logger.error(`${context.requestId} ${req.method} ${logSafe(req.originalUrl ?? req.url ?? '')}: ${lines.slice(0, 50).join('\n    | ')}`);
     }
-    this.audit.recordOutcome(context, response.status, response.body.error.code);
+    await this.audit.recordOutcome(context, response.status, response.body.error.code);
 
     if (res.headersSent) {
       res.destroy();

@@ -9,11 +9,11 @@ import { generateAuthKey, hashAuthKey, idempotentCreateIds } from '../../../../l
 import type { AppConfig } from '../../../../libs/config/src/config';
 import { API_ACTIONS } from '../../../../libs/contracts/src/events';
 import { DomainError, type ErrorName } from '../../../../libs/domain/src/errors';
-import { FailureWindow } from '../../../../libs/domain/src/failure-window';
 import { type CreationFacts, retriedCreationRefusal, sameCreation } from '../../../../libs/domain/src/idempotent-create';
 import type { Actor, TransferRequest } from '../../../../libs/domain/src/transfer';
 import type { TransferReadModel, TransferRow } from '../../../../libs/read-model/src/transfer-read-model';
-import { APP_CONFIG, AUTH_KEY_SECRET, TRANSFER_READ_MODEL } from '../gateway.tokens';
+import type { GatewayGuards } from '../guards/gateway-guards.store';
+import { APP_CONFIG, AUTH_KEY_SECRET, GATEWAY_GUARDS, TRANSFER_READ_MODEL } from '../gateway.tokens';
 import { TRANSFER_WORKFLOWS, type TransferWorkflows } from '../temporal/transfer-workflows.port';
 import type { Caller } from './caller.decorator';
 import {
@@ -51,21 +51,15 @@ const facts = (row: TransferRow): TransferFacts => ({
  */
 const GUESSING_OUTCOMES: ReadonlySet<ErrorName> = new Set(['InvalidAuthKey', 'TransferNotFound', 'TooManyFailedAttempts']);
 
-/** Callers remembered by the accept rate limit; each costs at most maxFailures numbers. */
-const MAX_RATE_LIMITED_CALLERS = 100_000;
-
 @Injectable()
 export class TransferService {
-  private readonly acceptFailures: FailureWindow;
-
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(TRANSFER_WORKFLOWS) private readonly workflows: TransferWorkflows,
     @Inject(TRANSFER_READ_MODEL) private readonly readModel: TransferReadModel,
     @Inject(AUTH_KEY_SECRET) private readonly authKeySecret: Buffer,
-  ) {
-    this.acceptFailures = new FailureWindow({ ...config.gateway.acceptCallerLimit, maxCallers: MAX_RATE_LIMITED_CALLERS });
-  }
+    @Inject(GATEWAY_GUARDS) private readonly guards: GatewayGuards,
+  ) {}
 
   /**
    * Without an Idempotency-Key, a new transfer with a random id and key.
@@ -83,7 +77,7 @@ export class TransferService {
         ? { transferId: randomUUID(), authKey: generateAuthKey() }
         : idempotentCreateIds(this.authKeySecret, caller.principal.projectId, idempotencyKey);
     caller.context.target = { transferId, volumeId: input.volumeId };
-    if (idempotencyKey !== null) this.refuseRetryOfEnded(transferId, input);
+    if (idempotencyKey !== null) await this.refuseRetryOfEnded(transferId, input);
     const request: TransferRequest = {
       transferId,
       volumeId: input.volumeId,
@@ -103,8 +97,8 @@ export class TransferService {
    * of its workflow (namespace retention): without this look, a key retried
    * that late would start a second life under a spent transfer id.
    */
-  private refuseRetryOfEnded(transferId: string, asked: CreationFacts): void {
-    const row = this.readModel.findAnyProject(transferId);
+  private async refuseRetryOfEnded(transferId: string, asked: CreationFacts): Promise<void> {
+    const row = await this.readModel.findAnyProject(transferId);
     if (row === null || row.status === 'pending') return;
     // A tombstone written before its pending row (an ending recorded first) has no disk to compare.
     if (row.volumeId !== null && !sameCreation({ volumeId: row.volumeId, name: row.name }, asked)) {
@@ -118,16 +112,16 @@ export class TransferService {
    * Straight to the workflow: the acceptor cannot see the owner's transfer
    * in the read model, and the workflow checks the key, the projects and
    * the lock-out. The calling project's failures over all transfers are
-   * limited here first (per gateway process).
+   * limited here first, in the database every gateway shares.
    */
   async accept(caller: Caller, rawTransferId: string | undefined, body: unknown): Promise<{ transfer: TransferSummaryView }> {
     const { authKey } = parseAcceptTransfer(body);
     const transferId = parseTransferId(rawTransferId);
     caller.context.target.transferId = transferId;
     const callerKey = caller.principal.projectId;
-    const verdict = this.acceptFailures.check(callerKey, Date.now());
-    if (!verdict.allowed) {
-      throw new DomainError('CallerRateLimited', { retryAfterSeconds: Math.ceil(verdict.retryAfterMs / 1000) });
+    const attempt = await this.guards.reserveAccept(callerKey, Date.now());
+    if (!attempt.allowed) {
+      throw new DomainError('CallerRateLimited', { retryAfterSeconds: Math.ceil(attempt.retryAfterMs / 1000) });
     }
     let outcome: Awaited<ReturnType<TransferWorkflows['accept']>>;
     try {
@@ -136,9 +130,11 @@ export class TransferService {
         authKeyHash: hashAuthKey(this.authKeySecret, transferId, authKey),
       });
     } catch (err) {
-      if (err instanceof DomainError && GUESSING_OUTCOMES.has(err.errorName)) this.acceptFailures.recordFailure(callerKey, Date.now());
+      // A guess keeps its attempt counted; anything else gives it back.
+      if (!(err instanceof DomainError && GUESSING_OUTCOMES.has(err.errorName))) await this.giveBack(callerKey, attempt.attemptId);
       throw err;
     }
+    await this.giveBack(callerKey, attempt.attemptId);
     caller.context.target.volumeId = outcome.volumeId;
     const transfer = { id: transferId, name: outcome.name, volumeId: outcome.volumeId };
     return { transfer: summaryView(this.linkBase(caller), transfer) };
@@ -160,7 +156,7 @@ export class TransferService {
   async forceDelete(caller: Caller, rawTransferId: string | undefined, body: unknown): Promise<void> {
     parseTransferAction(body);
     const transferId = parseTransferId(rawTransferId);
-    caller.context.target = { transferId, volumeId: this.readModel.findAnyProject(transferId)?.volumeId ?? null };
+    caller.context.target = { transferId, volumeId: (await this.readModel.findAnyProject(transferId))?.volumeId ?? null };
     const outcome = await this.workflows.forceDelete(transferId, { actor: this.actor(caller) });
     caller.context.target.volumeId = outcome.volumeId;
   }
@@ -168,25 +164,25 @@ export class TransferService {
   async delete(caller: Caller, rawTransferId: string | undefined): Promise<void> {
     const transferId = parseTransferId(rawTransferId);
     caller.context.target.transferId = transferId;
-    const row = this.readModel.findPending(caller.projectId, transferId);
+    const row = await this.readModel.findPending(caller.projectId, transferId);
     if (row === null) throw new DomainError('TransferNotFound');
     caller.context.target.volumeId = row.volumeId;
     await this.workflows.delete(transferId, { actor: this.actor(caller) });
   }
 
-  show(caller: Caller, rawTransferId: string | undefined): { transfer: TransferDetailView } {
+  async show(caller: Caller, rawTransferId: string | undefined): Promise<{ transfer: TransferDetailView }> {
     const transferId = parseTransferId(rawTransferId);
-    const row = this.readModel.findPending(caller.projectId, transferId);
+    const row = await this.readModel.findPending(caller.projectId, transferId);
     if (row === null) throw new DomainError('TransferNotFound');
     return { transfer: detailView(this.linkBase(caller), facts(row)) };
   }
 
-  list(caller: Caller, query: Record<string, unknown>): { transfers: TransferSummaryView[] } {
-    return { transfers: this.pendingPage(caller, query).map((r) => summaryView(this.linkBase(caller, r.projectId), facts(r))) };
+  async list(caller: Caller, query: Record<string, unknown>): Promise<{ transfers: TransferSummaryView[] }> {
+    return { transfers: (await this.pendingPage(caller, query)).map((r) => summaryView(this.linkBase(caller, r.projectId), facts(r))) };
   }
 
-  listDetail(caller: Caller, query: Record<string, unknown>): { transfers: TransferDetailView[] } {
-    return { transfers: this.pendingPage(caller, query).map((r) => detailView(this.linkBase(caller, r.projectId), facts(r))) };
+  async listDetail(caller: Caller, query: Record<string, unknown>): Promise<{ transfers: TransferDetailView[] }> {
+    return { transfers: (await this.pendingPage(caller, query)).map((r) => detailView(this.linkBase(caller, r.projectId), facts(r))) };
   }
 
   /**
@@ -195,13 +191,22 @@ export class TransferService {
    * all_tenants, and the policy table let only admins through). The body
    * has no field for a transfer's project, so the links name it.
    */
-  private pendingPage(caller: Caller, query: Record<string, unknown>): TransferRow[] {
+  private async pendingPage(caller: Caller, query: Record<string, unknown>): Promise<TransferRow[]> {
     const page = parseListPage(query);
     if (caller.context.action !== API_ACTIONS.listAllProjects) return this.readModel.listPending(caller.projectId, page);
     if (parseAllTenants(query) === null) {
       throw new DomainError('BadRequest', { message: 'Query parameter all_tenants must be a boolean such as 1, 0, true or false.' });
     }
     return this.readModel.listPendingAllProjects(page);
+  }
+
+  /**
+   * The accept's answer is already decided: a database that fails now must
+   * not turn it into an error. The attempt then stays counted until its
+   * window passes, which errs towards refusing.
+   */
+  private async giveBack(projectId: string, attemptId: string): Promise<void> {
+    await this.guards.releaseAccept(projectId, attemptId).catch(() => undefined);
   }
 
   private actor(caller: Caller): Actor {
