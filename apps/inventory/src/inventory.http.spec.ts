@@ -58,7 +58,7 @@ describe('inventory over HTTP', () => {
     issuer = LocalTokenIssuer.open(keys);
     app = await createInventoryApp(
       {
-        store: { dbPath: path.join(dir, 'inventory.sqlite'), defaultQuota: { volumes: 20, gigabytes: 2000 }, clock: () => NOW },
+        store: { target: { dialect: 'sqlite', file: path.join(dir, 'inventory.sqlite') }, defaultQuota: { volumes: 20, gigabytes: 2000 }, clock: () => NOW },
         auth: { serviceSecret, tokenVerifier },
       },
       { logger: capturingLogger },

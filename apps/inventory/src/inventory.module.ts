@@ -9,6 +9,7 @@ import { ServiceCredentialsGuard, TENANT_TOKEN_VERIFIER, TenantAccessGuard } fro
 import { QuotaController } from './quotas/quota.controller';
 import { QuotaService } from './quotas/quota.service';
 import { InventoryStoreModule, type InventoryStoreSettings } from './store/inventory-store.module';
+import { InventoryStore } from './store/inventory.store';
 import { TransferLocksController } from './transfer/transfer-locks.controller';
 import { TransferStepsController } from './transfer/transfer-steps.controller';
 import { TransferStepsService } from './transfer/transfer-steps.service';
@@ -47,7 +48,11 @@ export class InventoryModule {
         QuotaController,
       ],
       providers: [
-        { provide: ServiceRequestVerifier, useFactory: () => new ServiceRequestVerifier(auth.serviceSecret, auth.clock) },
+        {
+          provide: ServiceRequestVerifier,
+          inject: [InventoryStore],
+          useFactory: (store: InventoryStore) => new ServiceRequestVerifier(auth.serviceSecret, auth.clock, store.nonceGuard()),
+        },
         { provide: TENANT_TOKEN_VERIFIER, useValue: auth.tokenVerifier },
         ServiceCredentialsGuard,
         TenantAccessGuard,

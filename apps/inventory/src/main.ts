@@ -3,11 +3,13 @@ import { openJwtTokenVerifier } from '../../../libs/auth/src/jwt-verifier.setup'
 import { loadOrCreateServiceSecret } from '../../../libs/auth/src/service-signature';
 import { loadConfig } from '../../../libs/config/src/config';
 import { nestLogger } from '../../../libs/config/src/nest-log-levels';
+import { describeTarget } from '../../../libs/database/src/database-url';
 import { createInventoryApp } from './inventory.app';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
-  const { host, port, dbPath, defaultQuota, serviceSecretFile } = config.inventory;
+  const { host, port, defaultQuota, serviceSecretFile } = config.inventory;
+  const target = config.databases.inventory;
   const logger = new Logger('Inventory');
   const auth = {
     serviceSecret: loadOrCreateServiceSecret(serviceSecretFile),
@@ -15,7 +17,10 @@ async function bootstrap(): Promise<void> {
       logger.warn(`${file} does not exist: creating the local token issuer's key pair`),
     ),
   };
-  const app = await createInventoryApp({ store: { dbPath, defaultQuota }, auth }, { logger: nestLogger(config.logLevel) });
+  const app = await createInventoryApp(
+    { store: { target, poolMax: config.databases.poolMax, defaultQuota }, auth },
+    { logger: nestLogger(config.logLevel) },
+  );
   app.enableShutdownHooks();
   try {
     await app.listen(port, host);
@@ -23,7 +28,7 @@ async function bootstrap(): Promise<void> {
     await app.close();
     throw err;
   }
-  logger.log(`Listening on http://${host}:${port} (database ${dbPath}, service secret file ${serviceSecretFile})`);
+  logger.log(`Listening on http://${host}:${port} (database ${describeTarget(target)}, service secret file ${serviceSecretFile})`);
 }
 
 bootstrap().catch((err: unknown) => {

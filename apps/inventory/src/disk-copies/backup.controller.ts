@@ -14,21 +14,21 @@ export class BackupController {
 
   @Post()
   @HttpCode(202)
-  create(
+  async create(
     @ProjectId() projectId: string,
     @Body(new ZodBodyPipe(createBackupBody)) body: CreateBackupBody,
-  ): { backup: BackupView } {
-    return { backup: this.backups.create(projectId, body.backup) };
+  ): Promise<{ backup: BackupView }> {
+    return { backup: await this.backups.create(projectId, body.backup) };
   }
 
   @Get(':backup_id')
-  show(@ProjectId() projectId: string, @Param('backup_id', backupId) id: string): { backup: BackupView } {
-    return { backup: this.backups.show(projectId, id) };
+  async show(@ProjectId() projectId: string, @Param('backup_id', backupId) id: string): Promise<{ backup: BackupView }> {
+    return { backup: await this.backups.show(projectId, id) };
   }
 
   @Delete(':backup_id')
   @HttpCode(202)
-  delete(@ProjectId() projectId: string, @Param('backup_id', backupId) id: string): void {
-    this.backups.delete(projectId, id);
+  delete(@ProjectId() projectId: string, @Param('backup_id', backupId) id: string): Promise<void> {
+    return this.backups.delete(projectId, id);
   }
 }

@@ -25,20 +25,20 @@ function toDiskCopyView(c: DiskCopyRecord): DiskCopyView {
 abstract class DiskCopyService {
   protected constructor(private readonly copies: DiskCopyRepository) {}
 
-  create(projectId: string, attrs: DiskCopyAttrs): DiskCopyView {
-    const outcome = this.copies.create(projectId, attrs.volume_id, attrs.name ?? null);
+  async create(projectId: string, attrs: DiskCopyAttrs): Promise<DiskCopyView> {
+    const outcome = await this.copies.create(projectId, attrs.volume_id, attrs.name ?? null);
     if (!outcome.ok) throw tenantHttpError(outcome.refusal);
     return toDiskCopyView(outcome.value);
   }
 
-  show(projectId: string, id: string): DiskCopyView {
-    const copy = this.copies.find(projectId, id);
+  async show(projectId: string, id: string): Promise<DiskCopyView> {
+    const copy = await this.copies.find(projectId, id);
     if (copy === null) throw tenantHttpError({ name: 'NotFound' });
     return toDiskCopyView(copy);
   }
 
-  delete(projectId: string, id: string): void {
-    const outcome = this.copies.delete(projectId, id);
+  async delete(projectId: string, id: string): Promise<void> {
+    const outcome = await this.copies.delete(projectId, id);
     if (!outcome.ok) throw tenantHttpError(outcome.refusal);
   }
 }

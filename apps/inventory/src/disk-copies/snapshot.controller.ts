@@ -14,21 +14,21 @@ export class SnapshotController {
 
   @Post()
   @HttpCode(202)
-  create(
+  async create(
     @ProjectId() projectId: string,
     @Body(new ZodBodyPipe(createSnapshotBody)) body: CreateSnapshotBody,
-  ): { snapshot: SnapshotView } {
-    return { snapshot: this.snapshots.create(projectId, body.snapshot) };
+  ): Promise<{ snapshot: SnapshotView }> {
+    return { snapshot: await this.snapshots.create(projectId, body.snapshot) };
   }
 
   @Get(':snapshot_id')
-  show(@ProjectId() projectId: string, @Param('snapshot_id', snapshotId) id: string): { snapshot: SnapshotView } {
-    return { snapshot: this.snapshots.show(projectId, id) };
+  async show(@ProjectId() projectId: string, @Param('snapshot_id', snapshotId) id: string): Promise<{ snapshot: SnapshotView }> {
+    return { snapshot: await this.snapshots.show(projectId, id) };
   }
 
   @Delete(':snapshot_id')
   @HttpCode(202)
-  delete(@ProjectId() projectId: string, @Param('snapshot_id', snapshotId) id: string): void {
-    this.snapshots.delete(projectId, id);
+  delete(@ProjectId() projectId: string, @Param('snapshot_id', snapshotId) id: string): Promise<void> {
+    return this.snapshots.delete(projectId, id);
   }
 }

@@ -7,9 +7,9 @@ export class HealthController {
   constructor(@Inject(InventoryStore) private readonly store: InventoryStore) {}
 
   @Get()
-  check(): { status: 'ok' } {
-    if (!this.store.isHealthy()) {
-      throw new InventoryHttpError('DependencyUnavailable', 503, 'The database is not open.');
+  async check(): Promise<{ status: 'ok' }> {
+    if (!(await this.store.isHealthy())) {
+      throw new InventoryHttpError('DependencyUnavailable', 503, 'The database does not answer.');
     }
     return { status: 'ok' };
   }

@@ -1,5 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
+import { DatabaseUnavailableError } from '../../../../libs/database/src/transient';
 import { errorForStatus, InventoryHttpError } from './inventory-http.error';
 
 /** What the JSON body parser throws (http-errors): a status and a type, no HttpException. */
@@ -24,8 +25,13 @@ const BODY_PARSER_MESSAGES: Record<string, string> = {
   'charset.unsupported': 'The request body charset is not supported.',
 };
 
-/** Another connection held the write lock past busy_timeout: nothing was written, a retry may succeed. */
-function isDatabaseBusy(e: unknown): boolean {
+/**
+ * The store kept failing with transient errors through its retries (a SQLite
+ * lock held past busy_timeout, a PostgreSQL server gone or a race lost each
+ * time): nothing was written, a retry later may succeed.
+ */
+function isDatabaseUnavailable(e: unknown): boolean {
+  if (e instanceof DatabaseUnavailableError) return true;
   const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
   return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
@@ -61,9 +67,9 @@ export class InventoryExceptionFilter implements ExceptionFilter {
     if (isBodyParserError(exception) && exception.status < 500) {
       return errorForStatus(exception.status, bodyParserMessage(exception));
     }
-    if (isDatabaseBusy(exception)) {
-      this.logger.warn('Database busy beyond busy_timeout; answered 503');
-      return new InventoryHttpError('DependencyUnavailable', 503, 'The inventory database is busy; retry.');
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn(`Database unavailable; answered 503: ${exception instanceof Error ? exception.message : String(exception)}`);
+      return new InventoryHttpError('DependencyUnavailable', 503, 'The inventory database is busy or unreachable; retry.');
     }
     this.logger.error('Unexpected error', exception instanceof Error ? exception.stack : String(exception));
     return errorForStatus(500);

@@ -23,7 +23,7 @@ export class QuotaController {
   show(
     @ProjectId() projectId: string,
     @Param('target_project_id', targetProjectId) target: string,
-  ): { quota_set: QuotaSetView } {
+  ): Promise<{ quota_set: QuotaSetView }> {
     return this.quotas.show(ownQuota(projectId, target));
   }
 
@@ -32,7 +32,7 @@ export class QuotaController {
     @ProjectId() projectId: string,
     @Param('target_project_id', targetProjectId) target: string,
     @Body(new ZodBodyPipe(updateQuotaBody)) body: UpdateQuotaBody,
-  ): { quota_set: QuotaSetView } {
+  ): Promise<{ quota_set: QuotaSetView }> {
     return this.quotas.update(ownQuota(projectId, target), body);
   }
 }

@@ -7,9 +7,8 @@ import type { UpdateQuotaBody } from './quota.schemas';
 export class QuotaService {
   constructor(@Inject(QuotaRepository) private readonly quotas: QuotaRepository) {}
 
-  show(targetProjectId: string): { quota_set: QuotaSetView } {
-    const limits = this.quotas.limits(targetProjectId);
-    const used = this.quotas.usage(targetProjectId);
+  async show(targetProjectId: string): Promise<{ quota_set: QuotaSetView }> {
+    const [limits, used] = await Promise.all([this.quotas.limits(targetProjectId), this.quotas.usage(targetProjectId)]);
     return {
       quota_set: {
         id: targetProjectId,
@@ -19,8 +18,8 @@ export class QuotaService {
     };
   }
 
-  update(targetProjectId: string, { quota_set: change }: UpdateQuotaBody): { quota_set: QuotaSetView } {
-    this.quotas.setLimits(targetProjectId, {
+  async update(targetProjectId: string, { quota_set: change }: UpdateQuotaBody): Promise<{ quota_set: QuotaSetView }> {
+    await this.quotas.setLimits(targetProjectId, {
       ...(change.volumes === undefined ? {} : { volumes: change.volumes }),
       ...(change.gigabytes === undefined ? {} : { gigabytes: change.gigabytes }),
     });

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import type { DiskRepository } from './disk.repository';
-import type { Sql } from './sql';
+import type { DiskCopiesTable, InventorySchema } from './inventory.schema';
+import type { InventoryStore } from './inventory.store';
 import { refused, success, type Clock, type Outcome } from './store.types';
 
 /** A snapshot or a backup: a copy of a disk's data that blocks the disk's transfer. */
@@ -13,16 +15,7 @@ export interface DiskCopyRecord {
   createdAtMs: number;
 }
 
-interface DiskCopyRow {
-  id: string;
-  disk_id: string;
-  project_id: string;
-  name: string | null;
-  size_gb: number;
-  created_at: number;
-}
-
-const fromRow = (r: DiskCopyRow): DiskCopyRecord => ({
+const fromRow = (r: DiskCopiesTable): DiskCopyRecord => ({
   id: r.id,
   diskId: r.disk_id,
   projectId: r.project_id,
@@ -41,42 +34,43 @@ export abstract class DiskCopyRepository {
 
   protected constructor(
     private readonly kind: 'snapshot' | 'backup',
-    private readonly sql: Sql,
+    private readonly store: InventoryStore,
     private readonly disks: DiskRepository,
     private readonly clock: Clock,
   ) {
     this.table = kind === 'snapshot' ? 'snapshots' : 'backups';
   }
 
-  find(projectId: string, id: string): DiskCopyRecord | null {
-    const row = this.sql.get<DiskCopyRow>(`SELECT * FROM ${this.table} WHERE id = ? AND project_id = ?`, id, projectId);
+  /** The project's copy, or null; `db` is the transaction to read in, if any. */
+  async find(projectId: string, id: string, db?: Kysely<InventorySchema>): Promise<DiskCopyRecord | null> {
+    const read = (on: Kysely<InventorySchema>) =>
+      on.selectFrom(this.table).selectAll().where('id', '=', id).where('project_id', '=', projectId).executeTakeFirst();
+    const row = await (db === undefined ? this.store.run(read) : read(db));
     return row === undefined ? null : fromRow(row);
   }
 
-  create(projectId: string, diskId: string, name: string | null): Outcome<DiskCopyRecord> {
-    return this.disks.withDisk(projectId, diskId, this.kind, (disk) => {
+  create(projectId: string, diskId: string, name: string | null): Promise<Outcome<DiskCopyRecord>> {
+    return this.disks.withDisk(projectId, diskId, this.kind, async (disk, trx) => {
       if (disk.status !== 'available' && disk.status !== 'in-use') {
         return refused('DiskStatusNotAvailable', `Volume ${diskId} is ${disk.status}; a ${this.kind} cannot be taken.`);
       }
       const id = randomUUID();
-      this.sql.run(
-        `INSERT INTO ${this.table} (id, disk_id, project_id, name, size_gb, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-        id,
-        diskId,
-        projectId,
-        name,
-        disk.sizeGb,
-        this.clock(),
-      );
-      const created = this.find(projectId, id);
+      await trx
+        .insertInto(this.table)
+        .values({ id, disk_id: diskId, project_id: projectId, name, size_gb: disk.sizeGb, created_at: this.clock() })
+        .execute();
+      const created = await this.find(projectId, id, trx);
       if (created === null) throw new Error(`${this.kind} ${id} vanished inside its own transaction`);
       return success(created);
     });
   }
 
-  delete(projectId: string, id: string): Outcome<void> {
-    const changed = this.sql.run(`DELETE FROM ${this.table} WHERE id = ? AND project_id = ?`, id, projectId);
-    if (changed === 0) {
+  /** One DELETE: its row count says whether the project had that copy. */
+  async delete(projectId: string, id: string): Promise<Outcome<void>> {
+    const result = await this.store.run((db) =>
+      db.deleteFrom(this.table).where('id', '=', id).where('project_id', '=', projectId).executeTakeFirst(),
+    );
+    if (Number(result.numDeletedRows) === 0) {
       const what = this.kind === 'snapshot' ? 'Snapshot' : 'Backup';
       return refused('NotFound', `${what} ${id} not found.`);
     }
@@ -85,13 +79,13 @@ export abstract class DiskCopyRepository {
 }
 
 export class SnapshotRepository extends DiskCopyRepository {
-  constructor(sql: Sql, disks: DiskRepository, clock: Clock) {
-    super('snapshot', sql, disks, clock);
+  constructor(store: InventoryStore, disks: DiskRepository, clock: Clock) {
+    super('snapshot', store, disks, clock);
   }
 }
 
 export class BackupRepository extends DiskCopyRepository {
-  constructor(sql: Sql, disks: DiskRepository, clock: Clock) {
-    super('backup', sql, disks, clock);
+  constructor(store: InventoryStore, disks: DiskRepository, clock: Clock) {
+    super('backup', store, disks, clock);
   }
 }

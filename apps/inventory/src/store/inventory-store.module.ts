@@ -1,4 +1,6 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { openOrExit } from '../../../../libs/database/src/open-or-exit';
+import type { DatabaseTarget } from '../../../../libs/database/src/database-url';
 import { BackupRepository, SnapshotRepository } from './disk-copy.repository';
 import { DiskRepository } from './disk.repository';
 import { createInventoryRepositories, type InventoryRepositories } from './inventory.repositories';
@@ -8,7 +10,10 @@ import type { Clock } from './store.types';
 import { TransferLockRepository } from './transfer-lock.repository';
 
 export interface InventoryStoreSettings {
-  dbPath: string;
+  /** Where the inventory's tables live: config.databases.inventory, or a test's own. */
+  target: DatabaseTarget;
+  /** PostgreSQL connections this process may hold: config.databases.poolMax. */
+  poolMax?: number;
   defaultQuota: QuotaLimits;
   /** Epoch milliseconds; tests may pass their own. */
   clock?: Clock;
@@ -24,7 +29,7 @@ function repositoryProvider<K extends keyof InventoryRepositories>(
   return { provide: token, useFactory: (repos: InventoryRepositories) => repos[key], inject: [REPOSITORIES] };
 }
 
-/** The open database (closed at shutdown) and the repositories over it. */
+/** The open, migrated store (closed at shutdown) and the repositories over it. */
 @Module({})
 export class InventoryStoreModule {
   static forRoot(settings: InventoryStoreSettings): DynamicModule {
@@ -38,11 +43,11 @@ export class InventoryStoreModule {
     return {
       module: InventoryStoreModule,
       providers: [
-        { provide: InventoryStore, useFactory: () => InventoryStore.open(settings.dbPath) },
+        { provide: InventoryStore, useFactory: () => openOrExit(() => InventoryStore.open(settings.target, { poolMax: settings.poolMax })) },
         {
           provide: REPOSITORIES,
           useFactory: (store: InventoryStore) =>
-            createInventoryRepositories(store.db, { defaultQuota: settings.defaultQuota, clock: settings.clock }),
+            createInventoryRepositories(store, { defaultQuota: settings.defaultQuota, clock: settings.clock }),
           inject: [InventoryStore],
         },
         ...repositories,

@@ -1,124 +1,140 @@
 /**
- * The inventory schema as ordered, numbered migrations. A migration is never
- * edited once released: a change is a new entry with the next number. Literal
- * value lists in CHECK constraints are therefore history, not a copy of
- * libs/domain that must track it.
+ * The inventory schema as ordered steps, run by the store's migrator on
+ * SQLite and PostgreSQL alike. A step is never edited once released: a
+ * change is a new step whose name sorts after the last. Literal value lists
+ * in CHECK constraints are therefore history, not a copy of libs/domain that
+ * must track it.
+ *
+ * The SQLite-only releases kept their own list, numbered 1, 2, 3... in a
+ * `schema_migrations` table, and shipped only number 1. Step 0001 is that
+ * schema, created only where missing, so a file written by such a release is
+ * taken over as it is; its `schema_migrations` row stays, so that release can
+ * still open the file after a rollback. A file that an unknown newer
+ * release of that line numbered beyond 1 is refused, as the old code did.
  */
-import type { Database } from 'better-sqlite3';
+import { seenKeysMigration } from '../../../../libs/database/src/seen-keys';
+import { sql, type Kysely } from 'kysely';
+import type { SqlDialect, StoreMigration } from '../../../../libs/database/src/store-database';
 
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
-
-export const INVENTORY_MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'disks, snapshots, backups, quotas',
-    sql: `
-      CREATE TABLE disks (
-        id                  TEXT PRIMARY KEY,
-        project_id          TEXT NOT NULL,
-        name                TEXT,
-        status              TEXT NOT NULL CHECK (status IN
-                              ('creating', 'available', 'in-use', 'error', 'awaiting-transfer', 'deleting')),
-        size_gb             INTEGER NOT NULL CHECK (size_gb >= 1),
-        volume_type         TEXT NOT NULL,
-        bootable            INTEGER NOT NULL CHECK (bootable IN (0, 1)),
-        encrypted           INTEGER NOT NULL CHECK (encrypted IN (0, 1)),
-        backup_policy_id    TEXT,
-        replication_pair_id TEXT,
-        billing_mode        TEXT NOT NULL CHECK (billing_mode IN ('postpaid', 'prepaid')),
-        frozen              INTEGER NOT NULL CHECK (frozen IN (0, 1)),
-        storage_kind        TEXT NOT NULL CHECK (storage_kind IN ('shared', 'dss', 'dess')),
-        -- the transfer holding the lock; set exactly while awaiting transfer
-        transfer_id         TEXT,
-        -- the transfer that last moved the disk to another project (idempotent reassign)
-        last_transfer_id    TEXT,
-        attached_to         TEXT,
-        created_at          INTEGER NOT NULL,
-        updated_at          INTEGER NOT NULL,
-        -- deleted disks stay as tombstones so their ids are never reused
-        deleted_at          INTEGER,
-        CHECK ((status = 'awaiting-transfer') = (transfer_id IS NOT NULL)),
-        CHECK ((status = 'in-use') = (attached_to IS NOT NULL)),
-        CHECK ((status = 'deleting') = (deleted_at IS NOT NULL))
-      ) STRICT;
-      CREATE INDEX disks_by_project ON disks (project_id, created_at, id) WHERE deleted_at IS NULL;
-
-      CREATE TABLE snapshots (
-        id         TEXT PRIMARY KEY,
-        disk_id    TEXT NOT NULL REFERENCES disks (id),
-        project_id TEXT NOT NULL,
-        name       TEXT,
-        size_gb    INTEGER NOT NULL,
-        created_at INTEGER NOT NULL
-      ) STRICT;
-      CREATE INDEX snapshots_by_disk ON snapshots (disk_id);
-
-      CREATE TABLE backups (
-        id         TEXT PRIMARY KEY,
-        disk_id    TEXT NOT NULL REFERENCES disks (id),
-        project_id TEXT NOT NULL,
-        name       TEXT,
-        size_gb    INTEGER NOT NULL,
-        created_at INTEGER NOT NULL
-      ) STRICT;
-      CREATE INDEX backups_by_disk ON backups (disk_id);
-
-      -- a project without a row has the configured default limits; -1 = unlimited
-      CREATE TABLE quotas (
-        project_id TEXT PRIMARY KEY,
-        volumes    INTEGER NOT NULL CHECK (volumes >= -1),
-        gigabytes  INTEGER NOT NULL CHECK (gigabytes >= -1),
-        updated_at INTEGER NOT NULL
-      ) STRICT;
-    `,
-  },
-];
+/** The newest schema the SQLite-only releases knew how to take over. */
+export const LEGACY_SCHEMA_VERSION = 1;
 
 /**
- * Applies the migrations not yet recorded, in order, each in its own
- * IMMEDIATE transaction that re-reads schema_migrations first: two processes
- * starting together on one file apply each migration once. Returns the
- * versions applied by this call (empty when the schema was current).
+ * The version a SQLite-only release recorded in the file, or null where there
+ * is none (a fresh file, or any PostgreSQL database: that release never used
+ * one).
  */
-export function migrate(
-  db: Database,
-  migrations: readonly Migration[] = INVENTORY_MIGRATIONS,
-  now: () => number = Date.now,
-): number[] {
-  migrations.forEach((m, i) => {
-    if (m.version !== i + 1) {
-      throw new Error(`Migration "${m.name}" has version ${m.version}; expected ${i + 1} (1, 2, 3... in order)`);
-    }
-  });
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version    INTEGER PRIMARY KEY,
-    name       TEXT NOT NULL,
-    applied_at INTEGER NOT NULL
-  ) STRICT`);
-
-  const newest = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null };
-  if (newest.v !== null && newest.v > migrations.length) {
-    throw new Error(
-      `The inventory database is at schema version ${newest.v}, newer than this build knows ` +
-        `(${migrations.length}); refusing to run an older build against it`,
-    );
-  }
-
-  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').pluck();
-  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-  const applied: number[] = [];
-  for (const m of migrations) {
-    const apply = db.transaction((): boolean => {
-      if (isApplied.get(m.version) !== undefined) return false;
-      db.exec(m.sql);
-      record.run(m.version, m.name, now());
-      return true;
-    });
-    if (apply.immediate()) applied.push(m.version);
-  }
-  return applied;
+export async function legacySchemaVersion(db: Kysely<unknown>, dialect: SqlDialect): Promise<number | null> {
+  if (dialect !== 'sqlite') return null;
+  const table = await sql`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`.execute(db);
+  if (table.rows.length === 0) return null;
+  const { rows } = await sql<{ version: number | null }>`SELECT max(version) AS version FROM schema_migrations`.execute(db);
+  return rows[0]?.version ?? null;
 }
+
+/** SQLite's STRICT keeps a file's values of the declared types, as the SQLite release's tables did. */
+const strictOn = (dialect: SqlDialect) => sql.raw(dialect === 'sqlite' ? 'STRICT' : '');
+
+export const INVENTORY_MIGRATIONS: readonly StoreMigration[] = [
+  {
+    name: '0001_disks_snapshots_backups_quotas',
+    async up(db, dialect) {
+      const legacy = await legacySchemaVersion(db, dialect);
+      if (legacy !== null && legacy > LEGACY_SCHEMA_VERSION) {
+        throw new Error(
+          `The inventory database is at schema version ${legacy}, newer than this build knows ` +
+            `(${LEGACY_SCHEMA_VERSION}); refusing to run an older build against it`,
+        );
+      }
+      const epochMs = dialect === 'postgres' ? 'bigint' : 'integer';
+      const flag = (column: string) => sql`${sql.ref(column)} IN (0, 1)`;
+
+      await db.schema
+        .createTable('disks')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('project_id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text')
+        .addColumn('status', 'text', (c) =>
+          c.notNull().check(sql`status IN ('creating', 'available', 'in-use', 'error', 'awaiting-transfer', 'deleting')`),
+        )
+        .addColumn('size_gb', 'integer', (c) => c.notNull().check(sql`size_gb >= 1`))
+        .addColumn('volume_type', 'text', (c) => c.notNull())
+        .addColumn('bootable', 'integer', (c) => c.notNull().check(flag('bootable')))
+        .addColumn('encrypted', 'integer', (c) => c.notNull().check(flag('encrypted')))
+        .addColumn('backup_policy_id', 'text')
+        .addColumn('replication_pair_id', 'text')
+        .addColumn('billing_mode', 'text', (c) => c.notNull().check(sql`billing_mode IN ('postpaid', 'prepaid')`))
+        .addColumn('frozen', 'integer', (c) => c.notNull().check(flag('frozen')))
+        .addColumn('storage_kind', 'text', (c) => c.notNull().check(sql`storage_kind IN ('shared', 'dss', 'dess')`))
+        // The transfer holding the lock; set exactly while awaiting transfer.
+        .addColumn('transfer_id', 'text')
+        // The transfer that last moved the disk to another project (idempotent reassign).
+        .addColumn('last_transfer_id', 'text')
+        .addColumn('attached_to', 'text')
+        .addColumn('created_at', epochMs, (c) => c.notNull())
+        .addColumn('updated_at', epochMs, (c) => c.notNull())
+        // Deleted disks stay as tombstones so their ids are never reused.
+        .addColumn('deleted_at', epochMs)
+        .addCheckConstraint('locked_exactly_while_awaiting_transfer', sql`(status = 'awaiting-transfer') = (transfer_id IS NOT NULL)`)
+        .addCheckConstraint('attached_exactly_while_in_use', sql`(status = 'in-use') = (attached_to IS NOT NULL)`)
+        .addCheckConstraint('deleted_exactly_while_deleting', sql`(status = 'deleting') = (deleted_at IS NOT NULL)`)
+        .modifyEnd(strictOn(dialect))
+        .execute();
+      await db.schema
+        .createIndex('disks_by_project')
+        .ifNotExists()
+        .on('disks')
+        .columns(['project_id', 'created_at', 'id'])
+        .where(sql.ref('deleted_at'), 'is', null)
+        .execute();
+
+      for (const table of ['snapshots', 'backups'] as const) {
+        await db.schema
+          .createTable(table)
+          .ifNotExists()
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('disk_id', 'text', (c) => c.notNull().references('disks.id'))
+          .addColumn('project_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text')
+          .addColumn('size_gb', 'integer', (c) => c.notNull())
+          .addColumn('created_at', epochMs, (c) => c.notNull())
+          .modifyEnd(strictOn(dialect))
+          .execute();
+        await db.schema.createIndex(`${table}_by_disk`).ifNotExists().on(table).column('disk_id').execute();
+      }
+
+      // A project without a row has the configured default limits; -1 = unlimited.
+      await db.schema
+        .createTable('quotas')
+        .ifNotExists()
+        .addColumn('project_id', 'text', (c) => c.primaryKey())
+        .addColumn('volumes', 'integer', (c) => c.notNull().check(sql`volumes >= -1`))
+        .addColumn('gigabytes', 'integer', (c) => c.notNull().check(sql`gigabytes >= -1`))
+        .addColumn('updated_at', epochMs, (c) => c.notNull())
+        .modifyEnd(strictOn(dialect))
+        .execute();
+    },
+  },
+  {
+    // One row per project whose usage has been checked against its quota.
+    // Its row lock is what serialises two quota checks of one project on
+    // PostgreSQL, where READ COMMITTED would let both count the same usage
+    // and both write. It is kept apart from quotas so that a project without
+    // limits of its own keeps following the configured default. Created on
+    // both databases for one schema; SQLite's transactions need no row lock,
+    // so there it stays empty.
+    name: '0002_quota_guards',
+    async up(db, dialect) {
+      await db.schema
+        .createTable('quota_guards')
+        .ifNotExists()
+        .addColumn('project_id', 'text', (c) => c.primaryKey())
+        .modifyEnd(strictOn(dialect))
+        .execute();
+    },
+  },
+  // Request nonces of the internal API, shared by the inventory's replicas
+  // so that a signed call replayed to another replica is refused there too.
+  seenKeysMigration('0003_seen_keys'),
+];

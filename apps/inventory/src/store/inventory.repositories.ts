@@ -1,8 +1,7 @@
-import type { Database } from 'better-sqlite3';
 import { BackupRepository, SnapshotRepository } from './disk-copy.repository';
 import { DiskRepository } from './disk.repository';
+import type { InventoryStore } from './inventory.store';
 import { QuotaRepository, type QuotaLimits } from './quota.repository';
-import { Sql } from './sql';
 import type { Clock } from './store.types';
 import { TransferLockRepository } from './transfer-lock.repository';
 
@@ -14,20 +13,19 @@ export interface InventoryRepositories {
   backups: BackupRepository;
 }
 
-/** Wires the repositories over one connection, so they can share a transaction. */
+/** Wires the repositories over one store, so they can share a transaction. */
 export function createInventoryRepositories(
-  db: Database,
+  store: InventoryStore,
   options: { defaultQuota: QuotaLimits; clock?: Clock },
 ): InventoryRepositories {
   const clock = options.clock ?? Date.now;
-  const sql = new Sql(db);
-  const quotas = new QuotaRepository(sql, options.defaultQuota, clock);
-  const disks = new DiskRepository(sql, quotas, clock);
+  const quotas = new QuotaRepository(store, options.defaultQuota, clock);
+  const disks = new DiskRepository(store, quotas, clock);
   return {
     disks,
     quotas,
-    transferLocks: new TransferLockRepository(sql, disks, quotas, clock),
-    snapshots: new SnapshotRepository(sql, disks, clock),
-    backups: new BackupRepository(sql, disks, clock),
+    transferLocks: new TransferLockRepository(store, disks, quotas, clock),
+    snapshots: new SnapshotRepository(store, disks, clock),
+    backups: new BackupRepository(store, disks, clock),
   };
 }

@@ -1,4 +1,6 @@
-import type { Sql } from './sql';
+import type { Kysely, Transaction } from 'kysely';
+import type { InventorySchema } from './inventory.schema';
+import type { InventoryStore } from './inventory.store';
 import type { Clock, Refusal } from './store.types';
 
 /** Per-project limits; -1 means unlimited, as in Cinder. */
@@ -12,6 +14,19 @@ export interface QuotaUsage {
   gigabytes: number;
 }
 
+/** Why `used` plus one more disk of `sizeGb` does not fit `limits`, or null if it does. */
+export function quotaRefusal(projectId: string, limits: QuotaLimits, used: QuotaUsage, sizeGb: number): Refusal | null {
+  const over: string[] = [];
+  if (limits.volumes !== -1 && used.volumes + 1 > limits.volumes) {
+    over.push(`volumes ${used.volumes + 1} > limit ${limits.volumes}`);
+  }
+  if (limits.gigabytes !== -1 && used.gigabytes + sizeGb > limits.gigabytes) {
+    over.push(`gigabytes ${used.gigabytes + sizeGb} > limit ${limits.gigabytes}`);
+  }
+  if (over.length === 0) return null;
+  return { name: 'QuotaExceeded', message: `The quota of project ${projectId} would be exceeded: ${over.join(', ')}.` };
+}
+
 /**
  * Limits are stored only where a project differs from the configured
  * default. Usage is computed from live disks, never counted separately, so
@@ -20,60 +35,73 @@ export interface QuotaUsage {
  */
 export class QuotaRepository {
   constructor(
-    private readonly sql: Sql,
+    private readonly store: InventoryStore,
     private readonly defaults: QuotaLimits,
     private readonly clock: Clock,
   ) {}
 
-  limits(projectId: string): QuotaLimits {
-    const row = this.sql.get<QuotaLimits>('SELECT volumes, gigabytes FROM quotas WHERE project_id = ?', projectId);
-    return row ?? { ...this.defaults };
+  /** The project's limits; `db` is the transaction to read in, if any. */
+  async limits(projectId: string, db?: Kysely<InventorySchema>): Promise<QuotaLimits> {
+    const read = (on: Kysely<InventorySchema>) =>
+      on.selectFrom('quotas').select(['volumes', 'gigabytes']).where('project_id', '=', projectId).executeTakeFirst();
+    const row = await (db === undefined ? this.store.run(read) : read(db));
+    return row === undefined ? { ...this.defaults } : { volumes: row.volumes, gigabytes: row.gigabytes };
   }
 
   /** Live disks of the project, leaving out `exceptDiskId` (a disk being moved or resized). */
-  usage(projectId: string, exceptDiskId = ''): QuotaUsage {
-    const row = this.sql.get<QuotaUsage>(
-      `SELECT count(*) AS volumes, coalesce(sum(size_gb), 0) AS gigabytes
-         FROM disks WHERE project_id = ? AND deleted_at IS NULL AND id <> ?`,
-      projectId,
-      exceptDiskId,
-    );
-    return row ?? { volumes: 0, gigabytes: 0 };
+  async usage(projectId: string, exceptDiskId = '', db?: Kysely<InventorySchema>): Promise<QuotaUsage> {
+    const read = (on: Kysely<InventorySchema>) =>
+      on
+        .selectFrom('disks')
+        .select((eb) => [eb.fn.countAll<number>().as('volumes'), eb.fn.coalesce(eb.fn.sum<number>('size_gb'), eb.lit(0)).as('gigabytes')])
+        .where('project_id', '=', projectId)
+        .where('deleted_at', 'is', null)
+        .where('id', '<>', exceptDiskId)
+        .executeTakeFirst();
+    const row = await (db === undefined ? this.store.run(read) : read(db));
+    // SQLite's count and sum are numbers already; Number() also covers a driver handing back text.
+    return row === undefined ? { volumes: 0, gigabytes: 0 } : { volumes: Number(row.volumes), gigabytes: Number(row.gigabytes) };
   }
 
-  setLimits(projectId: string, change: Partial<QuotaLimits>): QuotaLimits {
-    return this.sql.immediate(() => {
-      const next = { ...this.limits(projectId), ...change };
-      this.sql.run(
-        `INSERT INTO quotas (project_id, volumes, gigabytes, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (project_id) DO UPDATE
-           SET volumes = excluded.volumes, gigabytes = excluded.gigabytes, updated_at = excluded.updated_at`,
-        projectId,
-        next.volumes,
-        next.gigabytes,
-        this.clock(),
-      );
-      return next;
-    });
+  /**
+   * One upsert that writes only the limits named in `change`, so two
+   * administrators setting different limits at once both keep theirs; a
+   * project's first row starts from the defaults for the rest.
+   */
+  async setLimits(projectId: string, change: Partial<QuotaLimits>): Promise<QuotaLimits> {
+    const now = this.clock();
+    const row = await this.store.run((db) =>
+      db
+        .insertInto('quotas')
+        .values({
+          project_id: projectId,
+          volumes: change.volumes ?? this.defaults.volumes,
+          gigabytes: change.gigabytes ?? this.defaults.gigabytes,
+          updated_at: now,
+        })
+        .onConflict((oc) =>
+          oc.column('project_id').doUpdateSet((eb) => ({
+            ...(change.volumes === undefined ? {} : { volumes: eb.ref('excluded.volumes') }),
+            ...(change.gigabytes === undefined ? {} : { gigabytes: eb.ref('excluded.gigabytes') }),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
+        .returning(['volumes', 'gigabytes'])
+        .executeTakeFirstOrThrow(),
+    );
+    return { volumes: row.volumes, gigabytes: row.gigabytes };
   }
 
   /**
    * Why `projectId` cannot hold one more disk of `sizeGb` besides its disks
-   * other than `exceptDiskId`, or null if it can. Call it inside the
-   * transaction that then writes, so the answer still holds at the write.
+   * other than `exceptDiskId`, or null if it can. Runs inside the transaction
+   * that then writes, after holding the project's quota, so the answer still
+   * holds at the write.
    */
-  refusalToHold(projectId: string, sizeGb: number, exceptDiskId = ''): Refusal | null {
-    const limits = this.limits(projectId);
-    const used = this.usage(projectId, exceptDiskId);
-    const over: string[] = [];
-    if (limits.volumes !== -1 && used.volumes + 1 > limits.volumes) {
-      over.push(`volumes ${used.volumes + 1} > limit ${limits.volumes}`);
-    }
-    if (limits.gigabytes !== -1 && used.gigabytes + sizeGb > limits.gigabytes) {
-      over.push(`gigabytes ${used.gigabytes + sizeGb} > limit ${limits.gigabytes}`);
-    }
-    if (over.length === 0) return null;
-    const message = `The quota of project ${projectId} would be exceeded: ${over.join(', ')}.`;
-    return { name: 'QuotaExceeded', message };
+  async refusalToHold(trx: Transaction<InventorySchema>, projectId: string, sizeGb: number, exceptDiskId = ''): Promise<Refusal | null> {
+    await this.store.holdQuota(trx, projectId);
+    const limits = await this.limits(projectId, trx);
+    const used = await this.usage(projectId, exceptDiskId, trx);
+    return quotaRefusal(projectId, limits, used, sizeGb);
   }
 }

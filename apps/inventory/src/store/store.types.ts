@@ -3,8 +3,9 @@
  * milliseconds) and outcomes that name a refusal instead of throwing, so a
  * caller must decide what each refusal means on its API.
  */
-import type { BillingMode, DiskFacts, DiskStatus, StorageKind } from '../../../../libs/domain/src/disk';
+import type { DiskFacts } from '../../../../libs/domain/src/disk';
 import type { InventoryErrorName } from '../../../../libs/inventory-client/src/inventory.wire';
+import type { DisksTable } from './inventory.schema';
 
 export type Clock = () => number;
 
@@ -38,28 +39,10 @@ export function toDiskFacts(d: DiskRecord): DiskFacts {
   };
 }
 
-/** A disk row as SQLite returns it, with the counts the reads join in. */
-export interface DiskRow {
-  id: string;
-  project_id: string;
-  name: string | null;
-  status: DiskStatus;
-  size_gb: number;
-  volume_type: string;
-  bootable: number;
-  encrypted: number;
-  backup_policy_id: string | null;
-  replication_pair_id: string | null;
-  billing_mode: BillingMode;
-  frozen: number;
-  storage_kind: StorageKind;
-  transfer_id: string | null;
-  last_transfer_id: string | null;
-  attached_to: string | null;
-  created_at: number;
-  updated_at: number;
-  snapshot_count: number;
-  backup_count: number;
+/** A disk row with the snapshot and backup counts the reads join in. */
+export interface DiskRow extends Omit<DisksTable, 'deleted_at'> {
+  snapshot_count: number | string | null;
+  backup_count: number | string | null;
 }
 
 export function diskRecordFromRow(r: DiskRow): DiskRecord {
@@ -72,8 +55,8 @@ export function diskRecordFromRow(r: DiskRow): DiskRecord {
     volumeType: r.volume_type,
     bootable: r.bootable === 1,
     encrypted: r.encrypted === 1,
-    snapshotCount: r.snapshot_count,
-    backupCount: r.backup_count,
+    snapshotCount: Number(r.snapshot_count ?? 0),
+    backupCount: Number(r.backup_count ?? 0),
     backupPolicyId: r.backup_policy_id,
     replicationPairId: r.replication_pair_id,
     billingMode: r.billing_mode,

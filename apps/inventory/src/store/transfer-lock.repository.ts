@@ -1,9 +1,9 @@
 import { constraintViolations, diskTransferBlocker, type DiskFacts } from '../../../../libs/domain/src/disk';
 import { TRANSFER_NOT_HOLDING_DISK } from '../../../../libs/inventory-client/src/inventory.wire';
 import type { DiskRepository } from './disk.repository';
+import type { InventoryStore } from './inventory.store';
 import type { QuotaRepository } from './quota.repository';
-import type { Sql } from './sql';
-import { refused, success, toDiskFacts, type Clock, type Outcome } from './store.types';
+import { refused, success, toDiskFacts, type Clock, type DiskRecord, type Outcome } from './store.types';
 
 export interface LockRequest {
   diskId: string;
@@ -28,14 +28,15 @@ export interface ReleaseResult {
 }
 
 /**
- * The three steps a transfer takes on a disk. Each is one IMMEDIATE
- * transaction, and each is idempotent: the worker retries an activity whose
- * answer it did not receive, and the retry must find the work done rather
- * than fail or do it twice.
+ * The three steps a transfer takes on a disk. Each is one transaction whose
+ * write is a single conditional UPDATE checked by its row count, and each is
+ * idempotent: the worker retries an activity whose answer it did not
+ * receive, and the retry must find the work done rather than fail or do it
+ * twice.
  */
 export class TransferLockRepository {
   constructor(
-    private readonly sql: Sql,
+    private readonly store: InventoryStore,
     private readonly disks: DiskRepository,
     private readonly quotas: QuotaRepository,
     private readonly clock: Clock,
@@ -43,74 +44,89 @@ export class TransferLockRepository {
 
   /**
    * Compare-and-set `available` -> `awaiting-transfer`, tagged with the
-   * transfer. Every constraint is checked again here, inside the transaction:
-   * what the gateway checked earlier may have changed since.
+   * transfer. Every constraint is checked again here, on the held disk: what
+   * the gateway checked earlier may have changed since. Of several transfers
+   * racing for one disk (from several replicas), the UPDATE's guard lets
+   * exactly one through.
    */
-  lock({ diskId, projectId, transferId }: LockRequest): Outcome<DiskFacts> {
-    return this.sql.immediate(() => {
-      const disk = this.disks.find(diskId);
-      if (disk?.projectId === projectId && disk.transferId === transferId) return success(toDiskFacts(disk));
-      const blocker = diskTransferBlocker(disk === null ? null : toDiskFacts(disk), projectId);
-      if (blocker !== null) return refused(blocker);
-      const changed = this.sql.run(
-        `UPDATE disks SET status = 'awaiting-transfer', transfer_id = ?, updated_at = ?
-          WHERE id = ? AND project_id = ? AND status = 'available' AND transfer_id IS NULL AND deleted_at IS NULL`,
-        transferId,
-        this.clock(),
-        diskId,
-        projectId,
-      );
-      if (changed !== 1) throw new Error(`Lock of disk ${diskId} changed ${changed} rows after its checks passed`);
-      return success(toDiskFacts(this.disks.reread(diskId)));
+  lock({ diskId, projectId, transferId }: LockRequest): Promise<Outcome<DiskFacts>> {
+    return this.store.transaction(async (trx) => {
+      await this.store.holdDisk(trx, diskId);
+      const disk = await this.disks.find(diskId, trx);
+      const answer = lockAnswer(disk, projectId, transferId);
+      if (answer !== null) return answer;
+      const result = await trx
+        .updateTable('disks')
+        .set({ status: 'awaiting-transfer', transfer_id: transferId, updated_at: this.clock() })
+        .where('id', '=', diskId)
+        .where('project_id', '=', projectId)
+        .where('status', '=', 'available')
+        .where('transfer_id', 'is', null)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 1) return success(toDiskFacts(await this.disks.reread(diskId, trx)));
+      // Another writer changed the disk after it was read (only possible if
+      // it was not held): answer from what it is now.
+      return lockAnswer(await this.disks.find(diskId, trx), projectId, transferId) ?? refused('DiskAlreadyInTransfer');
     });
   }
 
   /** Back to `available` with the same owner, only if this transfer holds the lock. */
-  release({ diskId, transferId }: ReleaseRequest): ReleaseResult {
-    return this.sql.immediate(() => {
-      const disk = this.disks.find(diskId);
-      if (disk === null) return { released: false, disk: null };
-      if (disk.transferId !== transferId) return { released: false, disk: toDiskFacts(disk) };
-      this.sql.run(
-        `UPDATE disks SET status = 'available', transfer_id = NULL, updated_at = ? WHERE id = ? AND transfer_id = ?`,
-        this.clock(),
-        diskId,
-        transferId,
-      );
-      return { released: true, disk: toDiskFacts(this.disks.reread(diskId)) };
+  release({ diskId, transferId }: ReleaseRequest): Promise<ReleaseResult> {
+    return this.store.transaction(async (trx) => {
+      const result = await trx
+        .updateTable('disks')
+        .set({ status: 'available', transfer_id: null, updated_at: this.clock() })
+        .where('id', '=', diskId)
+        .where('transfer_id', '=', transferId)
+        .executeTakeFirst();
+      const disk = await this.disks.find(diskId, trx);
+      return { released: Number(result.numUpdatedRows) === 1, disk: disk === null ? null : toDiskFacts(disk) };
     });
   }
 
   /**
    * Moves the disk to the recipient, only for the transfer holding the lock.
    * The constraints are checked again (an operator may have frozen the disk
-   * meanwhile), then the recipient's quota; a refusal changes nothing and
-   * leaves the lock held, so the transfer stays pending.
+   * meanwhile), then the recipient's quota, held so that a create in the
+   * recipient cannot fill it meanwhile; a refusal changes nothing and leaves
+   * the lock held, so the transfer stays pending.
    */
-  reassign({ diskId, transferId, toProjectId }: ReassignRequest): Outcome<DiskFacts> {
-    return this.sql.immediate(() => {
-      const disk = this.disks.find(diskId);
+  reassign({ diskId, transferId, toProjectId }: ReassignRequest): Promise<Outcome<DiskFacts>> {
+    return this.store.transaction(async (trx) => {
+      await this.store.holdDisk(trx, diskId);
+      let disk = await this.disks.find(diskId, trx);
       if (disk === null) return refused('DiskNotFound');
       if (disk.transferId === transferId) {
         // The lock accounts for the status; every other rule must still hold.
         const violation = constraintViolations({ ...toDiskFacts(disk), status: 'available' })[0];
         if (violation !== undefined) return refused(violation);
-        const quota = this.quotas.refusalToHold(toProjectId, disk.sizeGb, diskId);
+        const quota = await this.quotas.refusalToHold(trx, toProjectId, disk.sizeGb, diskId);
         if (quota !== null) return refused(quota.name, quota.message);
-        this.sql.run(
-          `UPDATE disks
-              SET project_id = ?, status = 'available', transfer_id = NULL, last_transfer_id = ?, updated_at = ?
-            WHERE id = ? AND transfer_id = ?`,
-          toProjectId,
-          transferId,
-          this.clock(),
-          diskId,
-          transferId,
-        );
-        return success(toDiskFacts(this.disks.reread(diskId)));
+        const result = await trx
+          .updateTable('disks')
+          .set({ project_id: toProjectId, status: 'available', transfer_id: null, last_transfer_id: transferId, updated_at: this.clock() })
+          .where('id', '=', diskId)
+          .where('transfer_id', '=', transferId)
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) === 1) return success(toDiskFacts(await this.disks.reread(diskId, trx)));
+        // The lock went elsewhere after the disk was read: answer from what it is now.
+        disk = await this.disks.find(diskId, trx);
+        if (disk === null) return refused('DiskNotFound');
       }
       if (disk.lastTransferId === transferId && disk.projectId === toProjectId) return success(toDiskFacts(disk));
       return refused(TRANSFER_NOT_HOLDING_DISK, `Transfer ${transferId} does not hold disk ${diskId}.`);
     });
   }
+}
+
+/**
+ * What a lock request gets without writing: the disk as it is for the
+ * transfer already holding it (a retry), or why it may not be locked; null
+ * when the lock may be taken.
+ */
+function lockAnswer(disk: DiskRecord | null, projectId: string, transferId: string): Outcome<DiskFacts> | null {
+  if (disk?.projectId === projectId && disk.transferId === transferId) return success(toDiskFacts(disk));
+  const blocker = diskTransferBlocker(disk === null ? null : toDiskFacts(disk), projectId);
+  return blocker === null ? null : refused(blocker);
 }

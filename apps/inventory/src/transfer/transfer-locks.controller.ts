@@ -11,7 +11,7 @@ export class TransferLocksController {
   constructor(@Inject(TransferStepsService) private readonly steps: TransferStepsService) {}
 
   @Get()
-  list(@Query(new ZodPipe(transferLocksQuery)) query: TransferLocksQuery): TransferLocksResponse {
+  list(@Query(new ZodPipe(transferLocksQuery)) query: TransferLocksQuery): Promise<TransferLocksResponse> {
     return this.steps.listLocks(query);
   }
 }

@@ -20,7 +20,7 @@ export class TransferStepsController {
   constructor(@Inject(TransferStepsService) private readonly steps: TransferStepsService) {}
 
   @Get(':disk_id')
-  getDisk(@Param('disk_id', diskId) id: string): DiskResponse {
+  getDisk(@Param('disk_id', diskId) id: string): Promise<DiskResponse> {
     return this.steps.getDisk(id);
   }
 
@@ -29,7 +29,7 @@ export class TransferStepsController {
   lock(
     @Param('disk_id', diskId) id: string,
     @Body(new ZodBodyPipe(transferLockBody)) body: TransferLockBody,
-  ): DiskResponse {
+  ): Promise<DiskResponse> {
     return this.steps.lock(id, body);
   }
 
@@ -38,7 +38,7 @@ export class TransferStepsController {
   release(
     @Param('disk_id', diskId) id: string,
     @Body(new ZodBodyPipe(transferLockReleaseBody)) body: TransferLockReleaseBody,
-  ): TransferLockReleaseResponse {
+  ): Promise<TransferLockReleaseResponse> {
     return this.steps.release(id, body);
   }
 
@@ -47,7 +47,7 @@ export class TransferStepsController {
   reassign(
     @Param('disk_id', diskId) id: string,
     @Body(new ZodBodyPipe(reassignBody)) body: ReassignBody,
-  ): DiskResponse {
+  ): Promise<DiskResponse> {
     return this.steps.reassign(id, body);
   }
 }

@@ -20,23 +20,23 @@ export class TransferStepsService {
     @Inject(TransferLockRepository) private readonly locks: TransferLockRepository,
   ) {}
 
-  getDisk(diskId: string): DiskResponse {
-    const disk = this.disks.find(diskId);
+  async getDisk(diskId: string): Promise<DiskResponse> {
+    const disk = await this.disks.find(diskId);
     if (disk === null) throw internalHttpError({ name: 'DiskNotFound' });
     return { disk: toDiskFacts(disk) };
   }
 
-  lock(diskId: string, body: TransferLockBody): DiskResponse {
-    return diskOrThrow(this.locks.lock({ diskId, projectId: body.project_id, transferId: body.transfer_id }));
+  async lock(diskId: string, body: TransferLockBody): Promise<DiskResponse> {
+    return diskOrThrow(await this.locks.lock({ diskId, projectId: body.project_id, transferId: body.transfer_id }));
   }
 
-  release(diskId: string, body: TransferLockReleaseBody): TransferLockReleaseResponse {
+  release(diskId: string, body: TransferLockReleaseBody): Promise<TransferLockReleaseResponse> {
     return this.locks.release({ diskId, transferId: body.transfer_id });
   }
 
   /** What the reconciler compares with the live transfer workflows. */
-  listLocks(query: TransferLocksQuery): TransferLocksResponse {
-    const disks = this.disks.listAwaitingTransfer({ after: query.marker ?? null, limit: query.limit });
+  async listLocks(query: TransferLocksQuery): Promise<TransferLocksResponse> {
+    const disks = await this.disks.listAwaitingTransfer({ after: query.marker ?? null, limit: query.limit });
     const last = disks.at(-1);
     return {
       disks: disks.map(toDiskFacts),
@@ -44,9 +44,9 @@ export class TransferStepsService {
     };
   }
 
-  reassign(diskId: string, body: ReassignBody): DiskResponse {
+  async reassign(diskId: string, body: ReassignBody): Promise<DiskResponse> {
     return diskOrThrow(
-      this.locks.reassign({ diskId, transferId: body.transfer_id, toProjectId: body.to_project_id }),
+      await this.locks.reassign({ diskId, transferId: body.transfer_id, toProjectId: body.to_project_id }),
     );
   }
 }

@@ -18,30 +18,30 @@ export class VolumeController {
   create(
     @ProjectId() projectId: string,
     @Body(new ZodBodyPipe(createVolumeBody)) body: CreateVolumeBody,
-  ): { volume: VolumeView } {
+  ): Promise<{ volume: VolumeView }> {
     return this.volumes.create(projectId, body);
   }
 
   @Get()
-  list(@ProjectId() projectId: string, @Query(page) query: PageQuery): { volumes: VolumeSummaryView[] } {
+  list(@ProjectId() projectId: string, @Query(page) query: PageQuery): Promise<{ volumes: VolumeSummaryView[] }> {
     return this.volumes.list(projectId, query);
   }
 
   // Declared before ':volume_id' so "detail" is not taken for an id.
   @Get('detail')
-  listDetail(@ProjectId() projectId: string, @Query(page) query: PageQuery): { volumes: VolumeView[] } {
+  listDetail(@ProjectId() projectId: string, @Query(page) query: PageQuery): Promise<{ volumes: VolumeView[] }> {
     return this.volumes.listDetail(projectId, query);
   }
 
   @Get(':volume_id')
-  show(@ProjectId() projectId: string, @Param('volume_id', volumeId) id: string): { volume: VolumeView } {
+  show(@ProjectId() projectId: string, @Param('volume_id', volumeId) id: string): Promise<{ volume: VolumeView }> {
     return this.volumes.show(projectId, id);
   }
 
   @Delete(':volume_id')
   @HttpCode(202)
-  delete(@ProjectId() projectId: string, @Param('volume_id', volumeId) id: string): void {
-    this.volumes.delete(projectId, id);
+  delete(@ProjectId() projectId: string, @Param('volume_id', volumeId) id: string): Promise<void> {
+    return this.volumes.delete(projectId, id);
   }
 
   @Post(':volume_id/action')
@@ -50,7 +50,7 @@ export class VolumeController {
     @ProjectId() projectId: string,
     @Param('volume_id', volumeId) id: string,
     @Body(new ZodBodyPipe(volumeActionBody)) action: ParsedVolumeAction,
-  ): void {
-    this.volumes.act(projectId, id, action);
+  ): Promise<void> {
+    return this.volumes.act(projectId, id, action);
   }
 }

@@ -16,9 +16,9 @@ function orThrow<T>(outcome: Outcome<T>): T {
 export class VolumeService {
   constructor(@Inject(DiskRepository) private readonly disks: DiskRepository) {}
 
-  create(projectId: string, { volume: v }: CreateVolumeBody): { volume: VolumeView } {
+  async create(projectId: string, { volume: v }: CreateVolumeBody): Promise<{ volume: VolumeView }> {
     const disk = orThrow(
-      this.disks.create(projectId, {
+      await this.disks.create(projectId, {
         id: v.id,
         name: v.name ?? null,
         sizeGb: v.size,
@@ -36,46 +36,46 @@ export class VolumeService {
     return { volume: toVolumeView(disk) };
   }
 
-  show(projectId: string, volumeId: string): { volume: VolumeView } {
-    const disk = this.disks.findOwned(projectId, volumeId);
+  async show(projectId: string, volumeId: string): Promise<{ volume: VolumeView }> {
+    const disk = await this.disks.findOwned(projectId, volumeId);
     if (disk === null) throw tenantHttpError({ name: 'DiskNotFound' });
     return { volume: toVolumeView(disk) };
   }
 
-  list(projectId: string, page: PageQuery): { volumes: VolumeSummaryView[] } {
-    return { volumes: this.disks.list(projectId, page).map(toVolumeSummaryView) };
+  async list(projectId: string, page: PageQuery): Promise<{ volumes: VolumeSummaryView[] }> {
+    return { volumes: (await this.disks.list(projectId, page)).map(toVolumeSummaryView) };
   }
 
-  listDetail(projectId: string, page: PageQuery): { volumes: VolumeView[] } {
-    return { volumes: this.disks.list(projectId, page).map(toVolumeView) };
+  async listDetail(projectId: string, page: PageQuery): Promise<{ volumes: VolumeView[] }> {
+    return { volumes: (await this.disks.list(projectId, page)).map(toVolumeView) };
   }
 
-  delete(projectId: string, volumeId: string): void {
-    orThrow(this.disks.delete(projectId, volumeId));
+  async delete(projectId: string, volumeId: string): Promise<void> {
+    orThrow(await this.disks.delete(projectId, volumeId));
   }
 
-  act(projectId: string, volumeId: string, action: ParsedVolumeAction): void {
+  async act(projectId: string, volumeId: string, action: ParsedVolumeAction): Promise<void> {
     switch (action.name) {
       case 'os-attach':
-        orThrow(this.disks.attach(projectId, volumeId, action.args.instance_uuid));
+        orThrow(await this.disks.attach(projectId, volumeId, action.args.instance_uuid));
         return;
       case 'os-detach':
-        orThrow(this.disks.detach(projectId, volumeId));
+        orThrow(await this.disks.detach(projectId, volumeId));
         return;
       case 'os-extend':
-        orThrow(this.disks.extend(projectId, volumeId, action.args.new_size));
+        orThrow(await this.disks.extend(projectId, volumeId, action.args.new_size));
         return;
       case 'os-set-backup-policy':
-        orThrow(this.disks.setBackupPolicy(projectId, volumeId, action.args.policy_id));
+        orThrow(await this.disks.setBackupPolicy(projectId, volumeId, action.args.policy_id));
         return;
       case 'os-set-encryption':
-        orThrow(this.disks.setEncryption(projectId, volumeId, action.args.encrypted));
+        orThrow(await this.disks.setEncryption(projectId, volumeId, action.args.encrypted));
         return;
       case 'os-change-billing':
-        orThrow(this.disks.changeBilling(projectId, volumeId, action.args.billing_mode));
+        orThrow(await this.disks.changeBilling(projectId, volumeId, action.args.billing_mode));
         return;
       case 'os-freeze':
-        orThrow(this.disks.setFrozen(projectId, volumeId, action.args.frozen));
+        orThrow(await this.disks.setFrozen(projectId, volumeId, action.args.frozen));
         return;
     }
   }
