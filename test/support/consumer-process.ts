@@ -82,7 +82,8 @@ export class ConsumerProcess extends ConsumerClient {
       cwd: ROOT_DIR,
       env: testEnv({
         [`${prefix}_PORT`]: String(port),
-        [`${prefix}_DB_PATH`]: full.dbPath,
+        // Its own file even when the stack's stores are on PostgreSQL (DATABASE_URL).
+        [`${prefix}_DATABASE_URL`]: `sqlite:${full.dbPath}`,
         [`${prefix}_CONSUMER_GROUP`]: full.groupId,
         LOG_LEVEL: 'warn',
       }),

@@ -15,7 +15,7 @@ export class AuditModule {
       imports: [
         ConsumerModule.forRoot({
           name: 'audit',
-          dbPath: config.audit.dbPath,
+          database: { store: 'audit', target: config.databases.audit, poolMax: config.databases.poolMax },
           migrations: AUDIT_MIGRATIONS,
           groupId: config.audit.consumerGroup,
           topics: [TOPICS.lifecycle, TOPICS.securityAudit, TOPICS.apiAudit],

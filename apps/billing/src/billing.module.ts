@@ -15,7 +15,7 @@ export class BillingModule {
       imports: [
         ConsumerModule.forRoot({
           name: 'billing',
-          dbPath: config.billing.dbPath,
+          database: { store: 'billing', target: config.databases.billing, poolMax: config.databases.poolMax },
           migrations: BILLING_MIGRATIONS,
           groupId: config.billing.consumerGroup,
           topics: [TOPICS.lifecycle],

@@ -21,7 +21,7 @@ export function runConsumerApp(spec: ConsumerAppSpec): void {
   const bootstrap = async (): Promise<void> => {
     const config = loadConfig();
     const app = await NestFactory.create(spec.module(config), {
-      // Throw on a boot failure (a database file it cannot open) so it is reported below.
+      // Throw on a boot failure (a database it cannot open or migrate) so it is reported below.
       abortOnError: false,
       logger: nestLogger(config.logLevel),
     });

@@ -1,6 +1,6 @@
 /**
  * What a consumer application imports to get the consume-with-exactly-once-
- * effect machinery: its SQLite file (machinery tables plus the app's), the
+ * effect machinery: its database (machinery tables plus the app's), the
  * app's store over it, the processor, the Kafka consumer started once the
  * app is up and stopped before the database closes, and /healthz and
  * /metrics. The app adds its own query controllers over the store.
@@ -18,39 +18,49 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type Database from 'better-sqlite3';
+import { type QueryExecutorProvider, sql } from 'kysely';
 import type { AppConfig } from '../../config/src/config';
 import type { Topic } from '../../contracts/src/events';
-import { type Migration, openConsumerDatabase } from './consumer-database';
+import type { DatabaseTarget } from '../../database/src/database-url';
+import type { StoreDatabase, StoreMigration } from '../../database/src/store-database';
+import type { StoreName } from '../../database/src/stores';
+import { type ConsumerTables, openConsumerDatabase } from './consumer-database';
 import { type ConsumerMetrics, type EventHandler, ExactlyOnceProcessor } from './event-processor';
 import { type ConsumerStatus, KafkaExactlyOnceConsumer } from './kafka-consumer';
 
-export interface ConsumerModuleOptions<Store, Effect> {
+export interface ConsumerModuleOptions<Store, Effect, AppTables> {
   /** The application's name: its logger's, and part of its Kafka client id. */
   name: string;
-  dbPath: string;
-  /** The application's tables; the machinery's come first. */
-  migrations: readonly Migration[];
+  /** Which store the database is (its schema on PostgreSQL), where it is, and the connections a replica may hold. */
+  database: { store: StoreName; target: DatabaseTarget; poolMax: number };
+  /** The application's tables; the machinery's are sorted in with them. */
+  migrations: readonly StoreMigration[];
   groupId: string;
   topics: readonly Topic[];
   kafka: AppConfig['kafka'];
   logLevel: AppConfig['logLevel'];
   /** The application's store over the open database, provided under this token for its controllers. */
-  store: { provide: abstract new (...args: never[]) => Store; useFactory: (db: Database.Database) => Store };
-  handler: (store: Store) => EventHandler<Effect>;
+  store: { provide: abstract new (...args: never[]) => Store; useFactory: (db: StoreDatabase<ConsumerTables & AppTables>) => Store };
+  handler: (store: Store) => EventHandler<Effect, AppTables>;
 }
 
 export interface ConsumerHealth {
   status: 'ok' | 'unavailable';
-  database: 'ok' | 'closed';
+  /** closed: shut down; unavailable: the database did not answer (PostgreSQL away). */
+  database: 'ok' | 'closed' | 'unavailable';
   consumer: ConsumerStatus & { lag: number | null };
 }
 
+/** What the runtime needs of the store: a connection to ask whether it answers, and closing it. */
+type DatabaseHandle = Pick<StoreDatabase<never>, 'close'> & { readonly db: QueryExecutorProvider };
+
 /** The running parts, with their lifecycle: consume once the app is up, stop before the database closes. */
 export class ConsumerRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private closed = false;
+
   constructor(
-    readonly db: Database.Database,
-    private readonly processor: { metrics(): ConsumerMetrics },
+    private readonly database: DatabaseHandle,
+    private readonly processor: { metrics(): Promise<ConsumerMetrics> },
     private readonly consumer: KafkaExactlyOnceConsumer,
   ) {}
 
@@ -62,12 +72,14 @@ export class ConsumerRuntime implements OnApplicationBootstrap, BeforeApplicatio
     await this.consumer.stop();
   }
 
-  onApplicationShutdown(): void {
-    if (this.db.open) this.db.close();
+  async onApplicationShutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.database.close();
   }
 
   async health(): Promise<ConsumerHealth> {
-    const database = this.db.open && this.db.prepare('SELECT 1').pluck().get() === 1 ? 'ok' : 'closed';
+    const database = this.closed ? 'closed' : await this.ping();
     const status = this.consumer.status();
     // Lag only once consuming: before that the group may not exist yet.
     const lag = status.state === 'joined' ? await this.consumer.lag() : null;
@@ -78,8 +90,18 @@ export class ConsumerRuntime implements OnApplicationBootstrap, BeforeApplicatio
     };
   }
 
-  metrics(): ConsumerMetrics {
+  metrics(): Promise<ConsumerMetrics> {
     return this.processor.metrics();
+  }
+
+  /** One query, not retried: a health check answers now, and the next one asks again. */
+  private async ping(): Promise<'ok' | 'unavailable'> {
+    try {
+      const { rows } = await sql<{ one: number }>`SELECT 1 AS one`.execute(this.database.db);
+      return Number(rows[0]?.one) === 1 ? 'ok' : 'unavailable';
+    } catch {
+      return 'unavailable';
+    }
   }
 }
 
@@ -96,25 +118,34 @@ export class ConsumerStatusController {
   }
 
   @Get('metrics')
-  metrics(): ConsumerMetrics {
+  metrics(): Promise<ConsumerMetrics> {
     return this.runtime.metrics();
   }
 }
 
 @Module({})
 export class ConsumerModule {
-  static forRoot<Store, Effect>(options: ConsumerModuleOptions<Store, Effect>): DynamicModule {
+  static forRoot<Store, Effect, AppTables>(options: ConsumerModuleOptions<Store, Effect, AppTables>): DynamicModule {
     const DATABASE = Symbol(`${options.name} database`);
     return {
       module: ConsumerModule,
       controllers: [ConsumerStatusController],
       providers: [
-        { provide: DATABASE, useFactory: () => openConsumerDatabase(options.dbPath, options.migrations) },
+        {
+          provide: DATABASE,
+          useFactory: () =>
+            openConsumerDatabase<AppTables>({
+              store: options.database.store,
+              target: options.database.target,
+              migrations: options.migrations,
+              poolMax: options.database.poolMax,
+            }),
+        },
         { provide: options.store.provide, useFactory: options.store.useFactory, inject: [DATABASE] },
         {
           provide: ConsumerRuntime,
           inject: [DATABASE, options.store.provide],
-          useFactory: (db: Database.Database, store: Store) => {
+          useFactory: (db: StoreDatabase<ConsumerTables & AppTables>, store: Store) => {
             const logger = new Logger(options.name);
             const processor = new ExactlyOnceProcessor(db, options.handler(store), { logger });
             const consumer = new KafkaExactlyOnceConsumer(

@@ -1,22 +1,32 @@
 /**
  * Exactly-once effect over at-least-once delivery, independent of Kafka:
  * each record's effect and the note of its event id are written in one
- * SQLite transaction, and an id already noted is a duplicate with no effect.
+ * transaction, and an id already noted is a duplicate with no effect.
  * The Kafka adapter (kafka-consumer.ts) commits offsets only after
  * processAll() returned, so a crash between the two replays records that
  * this then recognises.
  *
+ * The note comes first: an effect starts by inserting its event id into
+ * consumed_events with ON CONFLICT DO NOTHING, and no row inserted means
+ * another delivery has it. On PostgreSQL, where replicas share the table,
+ * two of them handed one event by a rebalance meet on that primary key: the
+ * second waits for the first to commit, inserts nothing, and skips the
+ * effect. A check before the insert (read, then write) would let both pass.
+ *
  * Nothing a record contains can stop the stream: damaged records and events
  * of types the application does not know are counted and kept in
  * dead_letters, and the next record is processed. Only the database failing
- * (full disk, lock timeout) throws, and then nothing of the batch is
- * committed and the batch is delivered again.
+ * (full disk, lost connection, lock timeout) throws, and then nothing of the
+ * batch is committed and the batch is delivered again.
  */
 import { Logger, type LoggerService } from '@nestjs/common';
-import Database from 'better-sqlite3';
+import { sql, type Transaction } from 'kysely';
 import type { IHeaders } from 'kafkajs';
 import type { CloudEvent } from '../../contracts/src/events';
+import type { StoreDatabase } from '../../database/src/store-database';
+import { DatabaseUnavailableError, isTransientDatabaseError } from '../../database/src/transient';
 import { CloudEventParseError, messageKey, parseBinaryModeMessage } from '../../kafka/src/cloud-event-record';
+import type { ConsumedOutcome, ConsumerTables, DeadLetterReason } from './consumer-database';
 
 /** One Kafka record as the consumer received it. */
 export interface ConsumedRecord {
@@ -38,20 +48,21 @@ export type Decision<Effect> =
   /** A known type whose data breaks the contract. */
   | { kind: 'invalid'; detail: string };
 
-export interface EventHandler<Effect> {
+export interface EventHandler<Effect, AppTables> {
   /** Pure: no I/O, the same answer for the same event. */
   decide(event: CloudEvent<unknown>, record: { topic: string; key: string | null }): Decision<Effect>;
   /**
-   * Writes the effect through the consumer's database, synchronously: it
-   * runs inside the transaction that notes the event id. It must give the
-   * same result whatever order events of different keys come in.
+   * Writes the effect in `trx`, the transaction that notes the event id, and
+   * nowhere else. It must give the same result whatever order events of
+   * different keys come in, and stay right when another replica applies a
+   * different event at the same moment (take a lock where it reads before
+   * it writes).
    */
-  apply(effect: Effect, event: CloudEvent<unknown>): void;
+  apply(effect: Effect, event: CloudEvent<unknown>, trx: Transaction<AppTables>): Promise<void>;
 }
 
-export type Outcome = 'applied' | 'ignored' | 'duplicate' | 'unknown' | 'malformed' | 'failed';
+export type Outcome = ConsumedOutcome | 'duplicate';
 const OUTCOMES: readonly Outcome[] = ['applied', 'ignored', 'duplicate', 'unknown', 'malformed', 'failed'];
-type DeadLetterReason = 'unknown' | 'malformed' | 'failed';
 
 export interface ProcessingCounts {
   /** Events whose effect was committed for the first time (applied, or known and of no concern). */
@@ -69,7 +80,7 @@ export interface ConsumerMetrics {
   /** What the database holds, whichever process wrote it. */
   stored: {
     events: number;
-    by_outcome: Record<'applied' | 'ignored' | 'unknown' | 'malformed' | 'failed', number>;
+    by_outcome: Record<ConsumedOutcome, number>;
     dead_letters: Record<DeadLetterReason, number>;
   };
 }
@@ -80,16 +91,29 @@ export interface ProcessorOptions {
   now?: () => number;
 }
 
+/** SQLite's codes for the database itself failing: busy, full, unreadable. */
+const SQLITE_FAILURE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|NOMEM|READONLY|CANTOPEN|PROTOCOL|CORRUPT|NOTADB|INTERRUPT|PERM|AUTH)/;
 /**
- * SQLite errors a retry may cure: the database is busy, full, unreadable.
- * Any other error while applying is the record's doing (a constraint it
- * breaks, a bug it triggers) and would fail again on every delivery, so the
- * record is set aside instead of blocking its partition forever.
+ * PostgreSQL's SQLSTATE classes for the same: connection (08), transaction
+ * state (25), rollback by the server (40: serialization, deadlock), lack of
+ * resources (53), a lock not available (55), operator intervention (57),
+ * system error (58) and internal error (XX).
  */
-const TRANSIENT_SQLITE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|NOMEM|READONLY|CANTOPEN|PROTOCOL|CORRUPT|NOTADB|INTERRUPT|PERM|AUTH)/;
+const POSTGRES_FAILURE_CLASSES = new Set(['08', '25', '40', '53', '55', '57', '58', 'XX']);
 
-function isTransient(error: unknown): boolean {
-  return error instanceof Database.SqliteError && TRANSIENT_SQLITE.test(error.code);
+/**
+ * Whether an error while applying is the database's trouble, which a later
+ * delivery may not meet. Any other error is the record's doing (a
+ * constraint it breaks, a bug it triggers) and would fail again on every
+ * delivery, so the record is set aside instead of blocking its partition
+ * forever.
+ */
+export function isDatabaseFailure(error: unknown): boolean {
+  if (error instanceof DatabaseUnavailableError || isTransientDatabaseError(error)) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  if (SQLITE_FAILURE.test(code)) return true;
+  return /^[0-9A-Z]{5}$/.test(code) && POSTGRES_FAILURE_CLASSES.has(code.slice(0, 2));
 }
 
 function headerText(headers: IHeaders | undefined): string {
@@ -114,51 +138,46 @@ interface Note {
   detail: string | null;
 }
 
-export class ExactlyOnceProcessor<Effect> {
+const NOT_APPLIED: Record<Exclude<Decision<unknown>['kind'], 'apply'>, ConsumedOutcome> = {
+  ignore: 'ignored',
+  unknown: 'unknown',
+  invalid: 'malformed',
+};
+
+export class ExactlyOnceProcessor<Effect, AppTables> {
   private readonly logger: LoggerService;
   private readonly now: () => number;
   private readonly counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
   /** Kinds of trouble already logged at warn level; later ones go to debug, so a flood is one line. */
   private readonly warned = new Set<string>();
-
-  private readonly isConsumed: Database.Statement<[string], { one: number }>;
-  private readonly noteConsumed: Database.Statement<[string, string, string, number, string, string, number]>;
-  private readonly keepDeadLetter: Database.Statement<
-    [string, number, string, string, string, string | null, string | null, Buffer | null, string, Buffer | null, number]
-  >;
-  private readonly countByOutcome: Database.Statement<[], { outcome: string; n: number }>;
-  private readonly countDeadLetters: Database.Statement<[], { reason: string; n: number }>;
+  /** The same database seen through the machinery's tables alone. */
+  private readonly machinery: StoreDatabase<ConsumerTables>;
 
   constructor(
-    private readonly db: Database.Database,
-    private readonly handler: EventHandler<Effect>,
+    store: StoreDatabase<ConsumerTables & AppTables>,
+    private readonly handler: EventHandler<Effect, AppTables>,
     options: ProcessorOptions = {},
   ) {
     this.logger = options.logger ?? new Logger(ExactlyOnceProcessor.name);
     this.now = options.now ?? Date.now;
-    this.isConsumed = db.prepare('SELECT 1 AS one FROM consumed_events WHERE event_id = ?');
-    this.noteConsumed = db.prepare(
-      `INSERT INTO consumed_events (event_id, event_type, topic, kafka_partition, kafka_offset, outcome, consumed_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
-    // OR IGNORE: a redelivered damaged record (it has no id to recognise it
-    // by) lands on its own position again.
-    this.keepDeadLetter = db.prepare(
-      `INSERT OR IGNORE INTO dead_letters
-         (topic, kafka_partition, kafka_offset, reason, detail, event_id, event_type, record_key, headers, value, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.countByOutcome = db.prepare('SELECT outcome, count(*) AS n FROM consumed_events GROUP BY outcome');
-    this.countDeadLetters = db.prepare('SELECT reason, count(*) AS n FROM dead_letters GROUP BY reason');
+    // The parameter's type says the database has both sets of tables;
+    // TypeScript cannot narrow a generic intersection by itself.
+    this.machinery = store as unknown as StoreDatabase<ConsumerTables>;
   }
 
   /**
    * Handles records in one transaction, each in a savepoint of its own, and
-   * returns their outcomes. When this returns, every effect is committed;
-   * when it throws (the database failed), none is.
+   * returns their outcomes. When this resolves, every effect is committed;
+   * when it rejects (the database failed), none is. A transient failure
+   * (a deadlock with another replica, a dropped connection) runs the whole
+   * batch again first, which the notes make harmless.
    */
-  processAll(records: readonly ConsumedRecord[]): Outcome[] {
-    const notes = this.db.transaction(() => records.map((record) => this.processOne(record))).immediate();
+  async processAll(records: readonly ConsumedRecord[]): Promise<Outcome[]> {
+    const notes = await this.machinery.transaction(async (trx) => {
+      const done: Note[] = [];
+      for (const record of records) done.push(await this.processOne(trx, record));
+      return done;
+    });
     for (const note of notes) {
       this.counts[note.outcome] += 1;
       this.report(note);
@@ -166,15 +185,17 @@ export class ExactlyOnceProcessor<Effect> {
     return notes.map((note) => note.outcome);
   }
 
-  metrics(): ConsumerMetrics {
-    const byOutcome = { applied: 0, ignored: 0, unknown: 0, malformed: 0, failed: 0 };
-    for (const { outcome, n } of this.countByOutcome.all()) {
-      if (outcome in byOutcome) byOutcome[outcome as keyof typeof byOutcome] = n;
-    }
-    const deadLetters = { unknown: 0, malformed: 0, failed: 0 };
-    for (const { reason, n } of this.countDeadLetters.all()) {
-      if (reason in deadLetters) deadLetters[reason as DeadLetterReason] = n;
-    }
+  async metrics(): Promise<ConsumerMetrics> {
+    const [outcomes, letters] = await this.machinery.run((db) =>
+      Promise.all([
+        db.selectFrom('consumed_events').select(['outcome', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('outcome').execute(),
+        db.selectFrom('dead_letters').select(['reason', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('reason').execute(),
+      ]),
+    );
+    const byOutcome: Record<ConsumedOutcome, number> = { applied: 0, ignored: 0, unknown: 0, malformed: 0, failed: 0 };
+    for (const { outcome, n } of outcomes) if (outcome in byOutcome) byOutcome[outcome] = Number(n);
+    const deadLetters: Record<DeadLetterReason, number> = { unknown: 0, malformed: 0, failed: 0 };
+    for (const { reason, n } of letters) if (reason in deadLetters) deadLetters[reason] = Number(n);
     const c = this.counts;
     return {
       since_start: {
@@ -192,66 +213,96 @@ export class ExactlyOnceProcessor<Effect> {
     };
   }
 
-  private processOne(record: ConsumedRecord): Note {
+  private async processOne(trx: Transaction<ConsumerTables>, record: ConsumedRecord): Promise<Note> {
     let event: CloudEvent<unknown>;
     try {
       event = parseBinaryModeMessage(record);
     } catch (error) {
       if (!(error instanceof CloudEventParseError)) throw error;
-      const kept = this.deadLetter(record, 'malformed', error.message, null);
+      // No id to recognise it by: its position is what makes a redelivery a duplicate.
+      const kept = await this.deadLetter(trx, record, 'malformed', error.message, null);
       return { outcome: kept ? 'malformed' : 'duplicate', record, type: null, detail: error.message };
     }
-    if (this.isConsumed.get(event.id)) return { outcome: 'duplicate', record, type: event.type, detail: null };
+    const duplicate: Note = { outcome: 'duplicate', record, type: event.type, detail: null };
 
     const decision = this.handler.decide(event, { topic: record.topic, key: messageKey(record) });
-    switch (decision.kind) {
-      case 'apply':
-        try {
-          this.db.transaction(() => {
-            this.handler.apply(decision.effect, event);
-            this.note(event, record, 'applied');
-          })();
-          return { outcome: 'applied', record, type: event.type, detail: null };
-        } catch (error) {
-          if (isTransient(error)) throw error;
-          const detail = error instanceof Error ? error.message : String(error);
-          this.note(event, record, 'failed');
-          this.deadLetter(record, 'failed', detail, event);
-          return { outcome: 'failed', record, type: event.type, detail };
-        }
-      case 'ignore':
-        this.note(event, record, 'ignored');
-        return { outcome: 'ignored', record, type: event.type, detail: null };
-      case 'unknown':
-        this.note(event, record, 'unknown');
-        this.deadLetter(record, 'unknown', decision.detail, event);
-        return { outcome: 'unknown', record, type: event.type, detail: decision.detail };
-      case 'invalid':
-        this.note(event, record, 'malformed');
-        this.deadLetter(record, 'malformed', decision.detail, event);
-        return { outcome: 'malformed', record, type: event.type, detail: decision.detail };
+    if (decision.kind !== 'apply') {
+      const outcome = NOT_APPLIED[decision.kind];
+      if (!(await this.note(trx, event, record, outcome))) return duplicate;
+      const detail = decision.kind === 'ignore' ? null : decision.detail;
+      if (detail !== null) await this.deadLetter(trx, record, outcome as DeadLetterReason, detail, event);
+      return { outcome, record, type: event.type, detail };
+    }
+
+    // The savepoint comes before the note: a failed effect takes its
+    // 'applied' note back with it (consumed_events refuses an UPDATE), and
+    // the event is then noted as failed instead.
+    await sql`SAVEPOINT record_effect`.execute(trx);
+    try {
+      if (!(await this.note(trx, event, record, 'applied'))) {
+        await sql`RELEASE SAVEPOINT record_effect`.execute(trx);
+        return duplicate;
+      }
+      // The same transaction, seen through the application's tables.
+      await this.handler.apply(decision.effect, event, trx as unknown as Transaction<AppTables>);
+      await sql`RELEASE SAVEPOINT record_effect`.execute(trx);
+      return { outcome: 'applied', record, type: event.type, detail: null };
+    } catch (error) {
+      if (isDatabaseFailure(error)) throw error;
+      await sql`ROLLBACK TO SAVEPOINT record_effect`.execute(trx);
+      await sql`RELEASE SAVEPOINT record_effect`.execute(trx);
+      const detail = error instanceof Error ? error.message : String(error);
+      // Between the rollback and this note another replica may have claimed the id: its outcome stands.
+      if (!(await this.note(trx, event, record, 'failed'))) return duplicate;
+      await this.deadLetter(trx, record, 'failed', detail, event);
+      return { outcome: 'failed', record, type: event.type, detail };
     }
   }
 
-  private note(event: CloudEvent<unknown>, record: ConsumedRecord, outcome: Exclude<Outcome, 'duplicate'>): void {
-    this.noteConsumed.run(event.id, event.type, record.topic, record.partition, record.offset, outcome, this.now());
+  /** Claims the event id for this delivery: false when a delivery before (or beside) it has it. */
+  private async note(trx: Transaction<ConsumerTables>, event: CloudEvent<unknown>, record: ConsumedRecord, outcome: ConsumedOutcome): Promise<boolean> {
+    const result = await trx
+      .insertInto('consumed_events')
+      .values({
+        event_id: event.id,
+        event_type: event.type,
+        topic: record.topic,
+        kafka_partition: record.partition,
+        kafka_offset: record.offset,
+        outcome,
+        consumed_at: this.now(),
+      })
+      .onConflict((oc) => oc.column('event_id').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
   }
 
-  private deadLetter(record: ConsumedRecord, reason: DeadLetterReason, detail: string, event: CloudEvent<unknown> | null): boolean {
-    const result = this.keepDeadLetter.run(
-      record.topic,
-      record.partition,
-      record.offset,
-      reason,
-      detail,
-      event?.id ?? null,
-      event?.type ?? null,
-      bytes(record.key),
-      headerText(record.headers),
-      bytes(record.value),
-      this.now(),
-    );
-    return result.changes === 1;
+  /** Keeps the record by its position; false when it was kept already (a redelivered damaged record). */
+  private async deadLetter(
+    trx: Transaction<ConsumerTables>,
+    record: ConsumedRecord,
+    reason: DeadLetterReason,
+    detail: string,
+    event: CloudEvent<unknown> | null,
+  ): Promise<boolean> {
+    const result = await trx
+      .insertInto('dead_letters')
+      .values({
+        topic: record.topic,
+        kafka_partition: record.partition,
+        kafka_offset: record.offset,
+        reason,
+        detail,
+        event_id: event?.id ?? null,
+        event_type: event?.type ?? null,
+        record_key: bytes(record.key),
+        headers: headerText(record.headers),
+        value: bytes(record.value),
+        received_at: this.now(),
+      })
+      .onConflict((oc) => oc.columns(['topic', 'kafka_partition', 'kafka_offset']).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
   }
 
   private report({ outcome, record, type, detail }: Note): void {

@@ -1,7 +1,7 @@
 /**
  * The KafkaJS side of a consumer with exactly-once effect: records reach
  * ExactlyOnceProcessor a chunk at a time, and the group's offset moves past
- * a chunk only once its SQLite transaction has committed (autoCommit off,
+ * a chunk only once its database transaction has committed (autoCommit off,
  * offsets resolved and committed by hand). A process killed in between
  * gets those records again and the processor drops them as duplicates.
  *
@@ -17,7 +17,7 @@ import type { ConsumedRecord, Outcome } from './event-processor';
 
 export interface RecordProcessor {
   /** Commits every record's effect before it returns, or throws and commits none. */
-  processAll(records: readonly ConsumedRecord[]): Outcome[];
+  processAll(records: readonly ConsumedRecord[]): Promise<Outcome[]>;
 }
 
 export interface KafkaConsumerOptions {
@@ -27,7 +27,7 @@ export interface KafkaConsumerOptions {
   topics: readonly string[];
   logLevel?: AppConfig['logLevel'];
   logger?: LoggerService;
-  /** Records per SQLite transaction (default 500): bounds the time between heartbeats. */
+  /** Records per database transaction (default 500): bounds the time between heartbeats. */
   chunkSize?: number;
 }
 
@@ -214,7 +214,7 @@ export class KafkaExactlyOnceConsumer {
       // Stopping, or the partition was taken away or sought: leave the rest unprocessed and unresolved.
       if (!payload.isRunning() || payload.isStale()) return;
       const chunk = messages.slice(start, start + this.chunkSize);
-      this.processor.processAll(
+      await this.processor.processAll(
         chunk.map((m) => ({ topic, partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers })),
       );
       // The transaction has committed: only now may the group move past these records.

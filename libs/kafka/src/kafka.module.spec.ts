@@ -5,7 +5,7 @@ import type { OutgoingRecord } from '../../contracts/src/events';
 import { EVENT_PUBLISHER, type EventPublisher, KafkaEventPublisher } from './event-publisher';
 import { KafkaModule } from './kafka.module';
 
-const config = { kafka: { brokers: ['127.0.0.1:1'], clientId: 'spec' }, logLevel: 'silent' as const };
+const config = { kafka: { brokers: ['127.0.0.1:1'], clientId: 'spec', topicReplicationFactor: 1 }, logLevel: 'silent' as const };
 
 @Injectable()
 class AuditTrail {

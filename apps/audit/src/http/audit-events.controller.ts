@@ -16,9 +16,9 @@ export class AuditEventsController {
    * Pages of `limit` (default 100, at most 1000); next_page_token continues.
    */
   @Get('events')
-  events(@Query() q: QueryString): { events: AuditEventView[]; next_page_token: string | null } {
+  async events(@Query() q: QueryString): Promise<{ events: AuditEventView[]; next_page_token: string | null }> {
     const { fromMs, toMs } = timeRangeParams(q.from, q.to);
-    const { entries, more } = this.store.query({
+    const { entries, more } = await this.store.query({
       projectId: textParam('project_id', q.project_id),
       diskId: textParam('disk_id', q.disk_id),
       transferId: textParam('transfer_id', q.transfer_id),

@@ -9,24 +9,24 @@ export class OwnershipController {
 
   /** The project's ownership intervals that overlap [from, to), whole (not clipped to the range). */
   @Get('projects/:projectId/ownership')
-  project(
+  async project(
     @Param('projectId') projectId: string,
     @Query('from') from: unknown,
     @Query('to') to: unknown,
-  ): { project_id: string; from: string | null; to: string | null; intervals: OwnershipIntervalView[] } {
+  ): Promise<{ project_id: string; from: string | null; to: string | null; intervals: OwnershipIntervalView[] }> {
     const { fromMs, toMs } = timeRangeParams(from, to);
     return {
       project_id: projectId,
       from: fromMs === undefined ? null : isoTime(fromMs),
       to: toMs === undefined ? null : isoTime(toMs),
-      intervals: this.store.project(projectId, { fromMs, toMs }).map(presentInterval),
+      intervals: (await this.store.project(projectId, { fromMs, toMs })).map(presentInterval),
     };
   }
 
   /** Every owner of the disk since the first event that named it, oldest first. */
   @Get('disks/:diskId/ownership')
-  disk(@Param('diskId') diskId: string): { disk_id: string; intervals: OwnershipIntervalView[] } {
-    const intervals = this.store.disk(diskId);
+  async disk(@Param('diskId') diskId: string): Promise<{ disk_id: string; intervals: OwnershipIntervalView[] }> {
+    const intervals = await this.store.disk(diskId);
     if (intervals.length === 0) throw queryError('NotFound', 'No lifecycle event has named this disk.');
     return { disk_id: diskId, intervals: intervals.map(presentInterval) };
   }

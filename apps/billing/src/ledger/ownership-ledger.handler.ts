@@ -2,11 +2,11 @@
 import type { EventHandler } from '../../../../libs/consumer/src/event-processor';
 import { ownershipFactOf } from './lifecycle-facts';
 import type { OwnershipFact } from './ownership-ledger';
-import type { OwnershipStore } from './ownership.store';
+import type { OwnershipStore, OwnershipTables } from './ownership.store';
 
-export function ownershipLedgerHandler(store: OwnershipStore): EventHandler<OwnershipFact> {
+export function ownershipLedgerHandler(store: OwnershipStore): EventHandler<OwnershipFact, OwnershipTables> {
   return {
     decide: (event) => ownershipFactOf(event),
-    apply: (fact) => store.record(fact),
+    apply: (fact, _event, trx) => store.record(trx, fact),
   };
 }
