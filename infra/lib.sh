@@ -64,12 +64,13 @@ evs_load_env() {
   : "${GATEWAY_PORT:=8080}" "${INVENTORY_PORT:=8081}" "${WORKER_HEALTH_PORT:=8082}" "${BILLING_PORT:=8083}" "${AUDIT_PORT:=8084}"
   export TEMPORAL_PORT TEMPORAL_UI_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT GATEWAY_PORT INVENTORY_PORT WORKER_HEALTH_PORT BILLING_PORT AUDIT_PORT
 
-  export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}"
+  # TEMPORAL_LISTEN_IP: the address our own dev server binds (a loopback "host" in the cluster topology).
+  export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-${TEMPORAL_LISTEN_IP:-127.0.0.1}:$TEMPORAL_PORT}"
   export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
   # An external server's Web UI is wherever its owner put it: set
   # TEMPORAL_UI_URL for links to it; it is not guessed.
   if [[ -z "${TEMPORAL_UI_URL:-}" && "$EVS_TEMPORAL_EXTERNAL" != 1 ]]; then
-    export TEMPORAL_UI_URL="http://127.0.0.1:$TEMPORAL_UI_PORT"
+    export TEMPORAL_UI_URL="http://${TEMPORAL_LISTEN_IP:-127.0.0.1}:$TEMPORAL_UI_PORT"
   fi
   export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}"
 

@@ -122,7 +122,7 @@ start() {
   evs_log "starting on $TEMPORAL_ADDRESS (UI $TEMPORAL_UI_URL), db $DB_FILE"
   evs_start_bg temporal "$cli" server start-dev \
     --db-filename "$DB_FILE" \
-    --ip 127.0.0.1 \
+    --ip "${TEMPORAL_LISTEN_IP:-127.0.0.1}" \
     --port "$TEMPORAL_PORT" \
     --ui-port "$TEMPORAL_UI_PORT" \
     --namespace "$TEMPORAL_NAMESPACE" \

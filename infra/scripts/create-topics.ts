@@ -6,7 +6,10 @@ import { ensureTopics } from '../../libs/kafka/src/topics';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = new Logger('create-topics');
-  const created = await ensureTopics(config.kafka.brokers, `${config.kafka.clientId}-admin`, { logger });
+  const created = await ensureTopics(config.kafka.brokers, `${config.kafka.clientId}-admin`, {
+    logger,
+    replicationFactor: config.kafka.topicReplicationFactor,
+  });
   if (created.length === 0) logger.log('all topics already exist');
 }
 
