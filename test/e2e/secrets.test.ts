@@ -27,11 +27,13 @@ function filesUnder(dir: string): string[] {
     const full = path.join(dir, name);
     const stat = statSync(full, { throwIfNoEntry: false });
     if (!stat) return [];
-    return stat.isDirectory() ? filesUnder(full) : [full];
+    if (stat.isDirectory()) return filesUnder(full);
+    // Sockets and pipes (PostgreSQL's socket, when it runs in the data folder) hold nothing at rest.
+    return stat.isFile() ? [full] : [];
   });
 }
 
-/** Every file the stack wrote but its key files: logs, SQLite databases, Kafka's log segments. */
+/** Every file the stack wrote but its key files: logs, SQLite and PostgreSQL databases, Kafka's log segments. */
 function stackFiles(): string[] {
   return filesUnder(testStack().dataDir).filter((f) => !f.includes(`${path.sep}keys${path.sep}`));
 }
