@@ -38,6 +38,36 @@ function stackFiles(): string[] {
   return filesUnder(testStack().dataDir).filter((f) => !f.includes(`${path.sep}keys${path.sep}`));
 }
 
+interface StoredContent {
+  name: string;
+  bytes: Buffer;
+}
+
+/**
+ * What the stack keeps at rest: every file it wrote (but its keys), and, when
+ * its stores are on PostgreSQL (DATABASE_URL), the database's rows as
+ * pg_dump writes them (bytea columns in hex, which callers search for too).
+ */
+async function storedContents(): Promise<StoredContent[]> {
+  const contents: StoredContent[] = [];
+  for (const file of stackFiles()) {
+    // SQLite's journal files come and go while the stack runs.
+    const bytes = readIfPresent(file);
+    if (bytes !== null) contents.push({ name: path.relative(testStack().dataDir, file), bytes });
+  }
+  const databaseUrl = testEnv().DATABASE_URL ?? '';
+  if (/^postgres(ql)?:/.test(databaseUrl)) {
+    const { stdout } = await run('/usr/lib/postgresql/15/bin/pg_dump', ['--data-only', databaseUrl], { maxBuffer: 512 * 1024 * 1024 });
+    contents.push({ name: 'PostgreSQL (pg_dump --data-only)', bytes: Buffer.from(stdout) });
+  }
+  return contents;
+}
+
+/** A secret as it may sit at rest: as written, and as the hex PostgreSQL prints bytea in. */
+function spellings(secret: string | Buffer): (string | Buffer)[] {
+  return typeof secret === 'string' ? [secret, Buffer.from(secret).toString('hex')] : [secret];
+}
+
 function readIfPresent(file: string): Buffer | null {
   try {
     return readFileSync(file);
@@ -133,20 +163,16 @@ describe('secrets stay secret', () => {
       }
     }
 
-    const stack = testStack();
-    // Every file the stack wrote: logs, SQLite databases (inventory, read
-    // model, Temporal's), Kafka's log segments.
-    const files = stackFiles();
-    expect(files.some((f) => f.endsWith('temporal.sqlite'))).toBe(true);
-    expect(files.some((f) => f.endsWith('.log') && f.includes('kafka'))).toBe(true);
+    // Every file the stack wrote: logs, databases (the stores' SQLite files
+    // or PostgreSQL's rows, Temporal's), Kafka's log segments.
+    const contents = await storedContents();
+    expect(contents.some((c) => c.name.endsWith('temporal.sqlite'))).toBe(true);
+    expect(contents.some((c) => c.name.endsWith('.log') && c.name.includes('kafka'))).toBe(true);
     const serviceSecret = readFileSync(loadConfig(testEnv()).inventory.serviceSecretFile);
-    const secrets: (string | Buffer)[] = [...keys, a.token, b.token, serviceSecret, serviceSecret.toString('hex'), serviceSecret.toString('base64')];
-    for (const file of files) {
-      // SQLite's journal files come and go while the stack runs.
-      const bytes = readIfPresent(file);
-      if (bytes === null) continue;
+    const secrets = [...keys, a.token, b.token, serviceSecret, serviceSecret.toString('hex'), serviceSecret.toString('base64')].flatMap(spellings);
+    for (const { name, bytes } of contents) {
       for (const secret of secrets) {
-        expect(bytes.includes(secret), `${path.relative(stack.dataDir, file)} contains a secret`).toBe(false);
+        expect(bytes.includes(secret), `${name} contains a secret`).toBe(false);
       }
     }
   });
@@ -161,12 +187,11 @@ describe('secrets stay secret', () => {
     const created = await call('POST', collection, { headers, rawBody: body });
     expect(created.status).toBe(202);
 
-    const files = stackFiles();
-    expect(files.some((f) => f.endsWith('access-keys.sqlite'))).toBe(true);
-    for (const file of files) {
-      const bytes = readIfPresent(file);
-      if (bytes === null) continue;
-      expect(bytes.includes(key.secretKey), `${path.relative(testStack().dataDir, file)} contains the secret key`).toBe(false);
+    const contents = await storedContents();
+    // The store itself is among what was searched, whichever database holds it.
+    expect(contents.some((c) => c.name.endsWith('access-keys.sqlite') || (c.name.startsWith('PostgreSQL') && c.bytes.includes('COPY access_keys.')))).toBe(true);
+    for (const { name, bytes } of contents) {
+      for (const spelling of spellings(key.secretKey)) expect(bytes.includes(spelling), `${name} contains the secret key`).toBe(false);
     }
     expect(JSON.stringify(events.events)).not.toContain(key.secretKey);
   });
