@@ -16,6 +16,7 @@
 import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../libs/config/src/config';
+import { temporalConnectionSettings } from '../../libs/temporal/src/connection-options';
 import { RECONCILER_SCHEDULE_ID } from '../../libs/temporal/src/reconciler.definitions';
 import { triggerReconcileRun } from '../../libs/temporal/src/reconciler-schedule';
 
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   const timeoutSeconds = Number(values.timeout);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new Error('--timeout takes a number of seconds');
   const config = loadConfig();
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect(temporalConnectionSettings(config.temporal));
   try {
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const run = await triggerReconcileRun(client, { timeoutMs: timeoutSeconds * 1000 });

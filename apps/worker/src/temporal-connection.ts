@@ -6,6 +6,7 @@
 import { Logger } from '@nestjs/common';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import type { AppConfig } from '../../../libs/config/src/config';
+import { temporalConnectionSettings } from '../../../libs/temporal/src/connection-options';
 
 let runtimeInstalled = false;
 function installRuntimeLogger(logger: Logger): void {
@@ -22,5 +23,5 @@ function installRuntimeLogger(logger: Logger): void {
 
 export async function connectTemporal(config: AppConfig): Promise<NativeConnection> {
   installRuntimeLogger(new Logger('TemporalWorkerService'));
-  return NativeConnection.connect({ address: config.temporal.address });
+  return NativeConnection.connect(temporalConnectionSettings(config.temporal));
 }

@@ -69,6 +69,19 @@ const schema = z.object({
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_UI_URL: z.string().default('http://127.0.0.1:8233'),
+  /**
+   * TLS to Temporal: on when any of these is set, or with TEMPORAL_TLS=1 (the
+   * system's CAs). A client certificate and key for mTLS (a self-hosted
+   * cluster, Temporal Cloud's mTLS namespaces); a CA for a private one.
+   */
+  TEMPORAL_TLS: z.enum(['0', '1', 'true', 'false', '']).default(''),
+  TEMPORAL_TLS_CA_FILE: z.string().default(''),
+  TEMPORAL_TLS_CERT_FILE: z.string().default(''),
+  TEMPORAL_TLS_KEY_FILE: z.string().default(''),
+  /** The name the server's certificate must carry, when it is not the address's host. */
+  TEMPORAL_TLS_SERVER_NAME: z.string().default(''),
+  /** File holding a Temporal Cloud API key (sent as a bearer token, over TLS). */
+  TEMPORAL_API_KEY_FILE: z.string().default(''),
 
   KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
   KAFKA_CLIENT_ID: z.string().default('evs-transfer'),
@@ -184,7 +197,14 @@ export interface AppConfig {
   /** Where each store lives; a process opens only the stores it uses. */
   databases: Record<StoreName, DatabaseTarget> & { poolMax: number };
   logLevel: RawConfig['LOG_LEVEL'];
-  temporal: { address: string; namespace: string; uiUrl: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    uiUrl: string;
+    /** Null: plaintext, as to the dev server. */
+    tls: { caFile: string; certFile: string; keyFile: string; serverName: string } | null;
+    apiKeyFile: string;
+  };
   kafka: { brokers: string[]; clientId: string; topicReplicationFactor: number };
   gateway: {
     host: string;
@@ -249,6 +269,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
+  if ((c.TEMPORAL_TLS_CERT_FILE === '') !== (c.TEMPORAL_TLS_KEY_FILE === '')) {
+    throw new ConfigError('Invalid configuration:\n  TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE: set both (mTLS) or neither');
+  }
+  if (['0', 'false'].includes(c.TEMPORAL_TLS) && c.TEMPORAL_API_KEY_FILE !== '') {
+    throw new ConfigError('Invalid configuration:\n  TEMPORAL_API_KEY_FILE: an API key is only sent over TLS (TEMPORAL_TLS is off)');
+  }
   if (c.JWT_JWKS_URL !== '' && c.JWT_JWKS_ISSUER === '') {
     throw new ConfigError('Invalid configuration:\n  JWT_JWKS_ISSUER: required when JWT_JWKS_URL is set');
   }
@@ -286,7 +312,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir,
     databases: { ...databases, poolMax: c.DATABASE_POOL_MAX },
     logLevel: c.LOG_LEVEL,
-    temporal: { address: c.TEMPORAL_ADDRESS, namespace: c.TEMPORAL_NAMESPACE, uiUrl: c.TEMPORAL_UI_URL },
+    temporal: {
+      address: c.TEMPORAL_ADDRESS,
+      namespace: c.TEMPORAL_NAMESPACE,
+      uiUrl: c.TEMPORAL_UI_URL,
+      tls:
+        ['1', 'true'].includes(c.TEMPORAL_TLS) ||
+        (c.TEMPORAL_TLS === '' &&
+          [c.TEMPORAL_TLS_CA_FILE, c.TEMPORAL_TLS_CERT_FILE, c.TEMPORAL_TLS_KEY_FILE, c.TEMPORAL_TLS_SERVER_NAME, c.TEMPORAL_API_KEY_FILE].some(Boolean))
+          ? {
+              caFile: c.TEMPORAL_TLS_CA_FILE,
+              certFile: c.TEMPORAL_TLS_CERT_FILE,
+              keyFile: c.TEMPORAL_TLS_KEY_FILE,
+              serverName: c.TEMPORAL_TLS_SERVER_NAME,
+            }
+          : null,
+      apiKeyFile: c.TEMPORAL_API_KEY_FILE,
+    },
     kafka: {
       brokers: c.KAFKA_BROKERS.split(',')
         .map((b) => b.trim())

@@ -8,6 +8,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { Client, Connection } from '@temporalio/client';
 import type { AppConfig } from '../../../../libs/config/src/config';
+import { temporalConnectionSettings } from '../../../../libs/temporal/src/connection-options';
 import { APP_CONFIG, TEMPORAL_CLIENT, TEMPORAL_CONNECTION } from '../gateway.tokens';
 import { TemporalTransferWorkflows } from './temporal-transfer-workflows.adapter';
 import { TRANSFER_WORKFLOWS, type TransferWorkflows } from './transfer-workflows.port';
@@ -37,7 +38,7 @@ export const temporalProviders: Provider[] = [
     provide: TEMPORAL_CONNECTION,
     inject: [APP_CONFIG],
     useFactory: (config: AppConfig): Connection =>
-      Connection.lazy({ address: config.temporal.address, channelArgs: TEMPORAL_CHANNEL_ARGS }),
+      Connection.lazy({ ...temporalConnectionSettings(config.temporal), channelArgs: TEMPORAL_CHANNEL_ARGS }),
   },
   {
     provide: TEMPORAL_CLIENT,
