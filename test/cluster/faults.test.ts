@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ClusterHost, clusterTopology, killBroker, killHost, restartBroker, restartHost } from '../support/cluster';
-import { eventually, Tenant } from '../support/tenants';
+import { eventually, issueToken, Tenant } from '../support/tenants';
 
 const topology = clusterTopology();
 const CLIENTS = 4;
@@ -120,8 +120,12 @@ async function readModelRows(ids: string[]): Promise<Map<string, { status: strin
   }
 }
 
+/** A billing or audit query as the operator's administrator; null when it has nothing (404) or cannot answer. */
 async function getJson(url: string): Promise<any> {
-  const res = await fetch(url);
+  const token = await issueToken('evs-operators', 'cluster-judge', ['admin'], topology.auth);
+  const res = await fetch(url, { headers: { 'x-auth-token': token } });
+  // A refusal of the judge's own credentials is a broken test, not a lost event: say so.
+  if (res.status === 401 || res.status === 403) throw new Error(`${url} refused the judge's admin token (${res.status}): ${await res.text()}`);
   return res.status === 200 ? res.json() : null;
 }
 

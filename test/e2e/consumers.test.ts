@@ -2,6 +2,9 @@
  * The two consumers our users run, on the real stack: billing's ownership
  * ledger and the audit log.
  *
+ * Their query routes answer administrators' tokens only (every query here
+ * sends one: ConsumerClient), while /healthz and /metrics stay open.
+ *
  * First through the stack's own billing and audit processes, after
  * transfers run through the gateway. Then with processes of the test's own
  * (own SQLite file, own consumer group) over a stream the test publishes to
@@ -20,6 +23,7 @@ import { Partitioners, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ACTIONS, apiAuditRecord, CLOUD_EVENT_TYPES, type OutgoingRecord, TOPICS, transferEventRecord } from '../../libs/contracts/src/events';
 import type { DiskFacts } from '../../libs/domain/src/disk';
+import { ERROR_CATALOGUE } from '../../libs/domain/src/errors';
 import { toCinderTimestamp } from '../../libs/domain/src/ids';
 import { DEFAULT_TRANSFER_POLICY, evolveAll, initialState, type PublishedTransferEvent } from '../../libs/domain/src/transfer';
 import { toBinaryModeMessage } from '../../libs/kafka/src/cloud-event-record';
@@ -46,6 +50,45 @@ async function allAuditEvents(client: ConsumerClient, query: string, limit = 100
 }
 
 const iso = (cinder: string) => `${cinder.slice(0, 23)}Z`;
+
+describe('who may ask the stack’s billing and audit', () => {
+  it('an administrator’s token only: 401 without a valid token, 403 to a tenant’s, while /healthz and /metrics stay open', async () => {
+    const tenant = await Tenant.create('cons-q');
+    const reader = await tenant.withRoles(['reader']);
+    const tenantAdmin = await tenant.withRoles(['admin']);
+    // The tenant's own token with `admin` written into its claims: the signature no longer holds.
+    const [header, payload, signature] = tenant.token.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    const elevated = [header, Buffer.from(JSON.stringify({ ...claims, roles: ['admin'] }), 'utf8').toString('base64url'), signature].join('.');
+
+    const routes: [ConsumerClient, string, number][] = [
+      [stackBilling, `/v1/projects/${tenant.projectId}/ownership`, 200],
+      [stackBilling, `/v1/disks/${randomUUID()}/ownership`, 404],
+      [stackAudit, `/v1/events?project_id=${tenant.projectId}`, 200],
+    ];
+    for (const [client, route, answered] of routes) {
+      const what = `${client.app} ${route}`;
+      for (const token of [null, 'not-a-token', elevated]) {
+        const refused = await client.get(route, { token });
+        expect(refused.status, `${what} with ${token === null ? 'no token' : token.slice(0, 12)}`).toBe(401);
+        expect(refused.body).toEqual({ error: { code: ERROR_CATALOGUE.Unauthenticated.code, message: expect.any(String) } });
+      }
+      // A tenant's member and reader: valid tokens, without the role.
+      for (const who of [tenant, reader]) {
+        const refused = await client.get(route, { token: who.token });
+        expect(refused.status, `${what} as ${who.userId}`).toBe(403);
+        expect(refused.body).toEqual({ error: { code: ERROR_CATALOGUE.Forbidden.code, message: expect.stringMatching(/admin/) } });
+      }
+      // An administrator of any project, the operators' own (ConsumerClient's default) or a tenant's.
+      expect((await client.get(route)).status, what).toBe(answered);
+      expect((await client.get(route, { token: tenantAdmin.token })).status, what).toBe(answered);
+    }
+    for (const client of [stackBilling, stackAudit]) {
+      expect((await client.get('/healthz', { token: null })).status, `${client.app} /healthz`).toBe(200);
+      expect((await client.get('/metrics', { token: null })).status, `${client.app} /metrics`).toBe(200);
+    }
+  });
+});
 
 describe('the stack’s billing and audit, after transfers through the gateway', () => {
   it('billing knows who owned each disk when, and audit has every step, each findable by project, disk, transfer, actor and time', async () => {

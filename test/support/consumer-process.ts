@@ -14,6 +14,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { isAlive, waitUntil } from './private-stack';
 import { ROOT_DIR, testEnv } from './stack';
+import { type IssuerConfig, issueToken } from './tenants';
 
 export type ConsumerAppName = 'billing' | 'audit';
 
@@ -37,16 +38,32 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** HTTP to a billing or audit process: the test stack's own (testStack().billingUrl) or a ConsumerProcess. */
+/**
+ * HTTP to a billing or audit process: the test stack's own
+ * (testStack().billingUrl) or a ConsumerProcess. Their query routes take
+ * an administrator's X-Auth-Token; `auth` names the issuer whose key the
+ * process verifies with (default: the test stack's local issuer).
+ */
 export class ConsumerClient {
   constructor(
     readonly app: ConsumerAppName,
     readonly url: string,
+    private readonly auth?: IssuerConfig,
   ) {}
 
-  async get<T = any>(pathAndQuery: string): Promise<{ status: number; body: T }> {
-    const res = await fetch(`${this.url}${pathAndQuery}`, { signal: AbortSignal.timeout(10_000) });
+  /** GET as an operator's administrator would; `token` sends another token instead, null none at all. */
+  async get<T = any>(pathAndQuery: string, options: { token?: string | null } = {}): Promise<{ status: number; body: T }> {
+    const token = options.token === undefined ? await this.adminToken() : options.token;
+    const res = await fetch(`${this.url}${pathAndQuery}`, {
+      headers: token === null ? {} : { 'x-auth-token': token },
+      signal: AbortSignal.timeout(10_000),
+    });
     return { status: res.status, body: (await res.json()) as T };
+  }
+
+  /** A fresh one per call (signing is cheap), so no test outlives its token. */
+  adminToken(): Promise<string> {
+    return issueToken('evs-operators', `${this.app}-admin`, ['admin'], this.auth);
   }
 
   async metrics(): Promise<ConsumerMetricsView> {

@@ -21,6 +21,7 @@ export class AuditModule {
           topics: [TOPICS.lifecycle, TOPICS.securityAudit, TOPICS.apiAudit],
           kafka: config.kafka,
           logLevel: config.logLevel,
+          tokens: config.auth,
           store: { provide: AuditLogStore, useFactory: (db) => new AuditLogStore(db) },
           handler: auditLogHandler,
         }),

@@ -21,6 +21,7 @@ export class BillingModule {
           topics: [TOPICS.lifecycle],
           kafka: config.kafka,
           logLevel: config.logLevel,
+          tokens: config.auth,
           store: { provide: OwnershipStore, useFactory: (db) => new OwnershipStore(db) },
           handler: ownershipLedgerHandler,
         }),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { API_ACTIONS, type ApiAction } from '../../contracts/src/events';
-import { authorize, POLICY, policyRefusalMessage } from './policy';
+import { authorize, CONSUMER_QUERY_ROLES, holdsOneOf, POLICY, policyRefusalMessage } from './policy';
 
 const allowed = (roles: string[], action: ApiAction) => authorize(roles, action).allowed;
 
@@ -49,5 +49,15 @@ describe('authorize', () => {
     expect(policyRefusalMessage(API_ACTIONS.create, ['member', 'admin'])).toBe(
       'Policy forbids evs:transfers:create for these credentials: it needs one of the roles member, admin.',
     );
+  });
+});
+
+describe('the consumers’ query APIs', () => {
+  it('are for administrators only: reader and member hold a role in one project, and billing and audit answer about all', () => {
+    expect(CONSUMER_QUERY_ROLES).toEqual(['admin']);
+    expect(holdsOneOf(['member', 'admin'], CONSUMER_QUERY_ROLES)).toBe(true);
+    for (const roles of [['reader'], ['member'], ['reader', 'member'], [], ['Admin'], ['auditor']]) {
+      expect(holdsOneOf(roles, CONSUMER_QUERY_ROLES), roles.join(',')).toBe(false);
+    }
   });
 });

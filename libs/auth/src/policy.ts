@@ -29,6 +29,28 @@ export const POLICY: Readonly<Record<ApiAction, readonly Role[]>> = {
   [API_ACTIONS.forceDelete]: ADMIN_ONLY,
 };
 
+/**
+ * Who may query the event consumers' HTTP APIs (billing's ownership ledger,
+ * the audit log): administrators, as for the gateway's reaches into other
+ * projects (all_tenants, force-delete).
+ *
+ * Not `reader`: in these tokens every role is held in one project (the
+ * token's), and `reader` is what a project's read-only users get to list
+ * and show their own transfers. The consumers answer about every project
+ * (which project owned which disk when; every project's calls, users and
+ * failed guesses) and scope nothing to the caller's, so letting `reader` in
+ * would let any tenant's read-only user read every other tenant's history.
+ * The role an auditor wants (read-only, but across all projects: Keystone's
+ * system-scoped reader) has no place in tokens that carry a project and no
+ * system scope; it belongs here once an identity provider issues one.
+ */
+export const CONSUMER_QUERY_ROLES: readonly Role[] = ADMIN_ONLY;
+
+/** Whether credentials holding `roles` hold at least one of `allowed`; names compared exactly. */
+export function holdsOneOf(roles: readonly string[], allowed: readonly Role[]): boolean {
+  return roles.some((role) => (allowed as readonly string[]).includes(role));
+}
+
 export type PolicyDecision = { allowed: true } | { allowed: false; allowedRoles: readonly Role[] };
 
 /** Whether credentials holding `roles` may perform `action`: allowed when they hold any role of its row. */
@@ -36,7 +58,7 @@ export function authorize(roles: readonly string[], action: ApiAction): PolicyDe
   const allowedRoles = POLICY[action];
   // An action missing from the table (a cast, a stale build) is refused, never allowed.
   if (allowedRoles === undefined) return { allowed: false, allowedRoles: [] };
-  return roles.some((role) => (allowedRoles as readonly string[]).includes(role)) ? { allowed: true } : { allowed: false, allowedRoles };
+  return holdsOneOf(roles, allowedRoles) ? { allowed: true } : { allowed: false, allowedRoles };
 }
 
 /** The refusal as the caller reads it: which action, and which roles would allow it (never which roles were held). */

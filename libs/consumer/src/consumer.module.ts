@@ -2,8 +2,10 @@
  * What a consumer application imports to get the consume-with-exactly-once-
  * effect machinery: its database (machinery tables plus the app's), the
  * app's store over it, the processor, the Kafka consumer started once the
- * app is up and stopped before the database closes, and /healthz and
- * /metrics. The app adds its own query controllers over the store.
+ * app is up and stopped before the database closes, /healthz and /metrics
+ * (open to probes), and the guard that lets only administrators' tokens
+ * reach every other route (query-access.ts). The app adds its own query
+ * controllers over the store; they are guarded without asking.
  */
 import {
   type BeforeApplicationShutdown,
@@ -19,6 +21,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { type QueryExecutorProvider, sql } from 'kysely';
+import type { JwtKeySettings } from '../../auth/src/jwt-verifier.setup';
 import type { AppConfig } from '../../config/src/config';
 import type { Topic } from '../../contracts/src/events';
 import type { DatabaseTarget } from '../../database/src/database-url';
@@ -27,6 +30,7 @@ import type { StoreName } from '../../database/src/stores';
 import { type ConsumerTables, openConsumerDatabase } from './consumer-database';
 import { type ConsumerMetrics, type EventHandler, ExactlyOnceProcessor } from './event-processor';
 import { type ConsumerStatus, KafkaExactlyOnceConsumer } from './kafka-consumer';
+import { OpenRoute, queryAccessProviders } from './query-access';
 
 export interface ConsumerModuleOptions<Store, Effect, AppTables> {
   /** The application's name: its logger's, and part of its Kafka client id. */
@@ -39,6 +43,8 @@ export interface ConsumerModuleOptions<Store, Effect, AppTables> {
   topics: readonly Topic[];
   kafka: AppConfig['kafka'];
   logLevel: AppConfig['logLevel'];
+  /** How X-Auth-Token is verified (config.auth): the query routes take the gateway's tokens, of administrators. */
+  tokens: JwtKeySettings;
   /** The application's store over the open database, provided under this token for its controllers. */
   store: { provide: abstract new (...args: never[]) => Store; useFactory: (db: StoreDatabase<ConsumerTables & AppTables>) => Store };
   handler: (store: Store) => EventHandler<Effect, AppTables>;
@@ -105,7 +111,9 @@ export class ConsumerRuntime implements OnApplicationBootstrap, BeforeApplicatio
   }
 }
 
+/** Open: operators' probes and Prometheus call these without credentials, and they name no project. */
 @Controller()
+@OpenRoute()
 export class ConsumerStatusController {
   constructor(@Inject(ConsumerRuntime) private readonly runtime: ConsumerRuntime) {}
 
@@ -162,6 +170,7 @@ export class ConsumerModule {
             return new ConsumerRuntime(db, processor, consumer);
           },
         },
+        ...queryAccessProviders(options.tokens),
       ],
       exports: [options.store.provide],
     };

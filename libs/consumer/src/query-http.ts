@@ -7,7 +7,7 @@ import { HttpException } from '@nestjs/common';
 import { ERROR_CATALOGUE } from '../../domain/src/errors';
 import { fromCinderTimestamp } from '../../domain/src/ids';
 
-export type QueryErrorName = 'BadRequest' | 'NotFound';
+export type QueryErrorName = 'BadRequest' | 'Unauthenticated' | 'Forbidden' | 'NotFound' | 'DependencyUnavailable';
 
 export function queryError(name: QueryErrorName, message: string): HttpException {
   const { status, code } = ERROR_CATALOGUE[name];
