@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: installs node_modules if missing, builds, runs the unit, stores
-# and integration projects, then the end-to-end suite again with every store
-# on PostgreSQL (DATABASE_URL), then the cluster topology's tests, and stops the test stacks at the end whatever happened. It
+# and integration projects, then the end-to-end and fault suites again with
+# every store on PostgreSQL (DATABASE_URL), then the cluster topology's tests, and stops the test stacks at the end whatever happened. It
 # ends with one line adding up the passes; the exit code is non-zero if any
 # pass failed. Extra arguments run one vitest pass with them instead
 # (e.g. --project unit).
@@ -91,11 +91,16 @@ run_pass "unit, stores and integration, stores on SQLite" npx --no-install vites
 # so nothing of the first pass's SQLite files or Temporal history is reused.
 if [[ "${EVS_TEST_STACK:-}" != external ]]; then
   pg_stack_url="${EVS_TEST_DATABASE_URL%/*}/evs_stack"
+  pg_faults_url="${EVS_TEST_DATABASE_URL%/*}/evs_faults"
   rm -rf "$EVS_ROOT/.data/test-pg"
-  psql -q "$EVS_TEST_DATABASE_URL" -c 'DROP DATABASE IF EXISTS evs_stack WITH (FORCE)' -c 'CREATE DATABASE evs_stack' ||
-    evs_die "could not create the database evs_stack next to $EVS_TEST_DATABASE_URL"
-  run_pass "end to end, stores on PostgreSQL" env DATA_DIR=.data/test-pg DATABASE_URL="$pg_stack_url" \
-    npx --no-install vitest run --project integration test/e2e test/compat
+  psql -q "$EVS_TEST_DATABASE_URL" -c 'DROP DATABASE IF EXISTS evs_stack WITH (FORCE)' -c 'CREATE DATABASE evs_stack' \
+    -c 'DROP DATABASE IF EXISTS evs_faults WITH (FORCE)' -c 'CREATE DATABASE evs_faults' ||
+    evs_die "could not create the databases evs_stack and evs_faults next to $EVS_TEST_DATABASE_URL"
+  # The fault suite's private stack gets a database of its own; one repetition
+  # of each fault here (the first pass repeats them on SQLite).
+  run_pass "end to end and faults, stores on PostgreSQL" env DATA_DIR=.data/test-pg DATABASE_URL="$pg_stack_url" \
+    EVS_FAULTS_DATABASE_URL="$pg_faults_url" EVS_FAULT_REPETITIONS="${EVS_FAULT_REPETITIONS_POSTGRES:-1}" \
+    npx --no-install vitest run --project integration test/e2e test/compat test/faults
 fi
 run_pass "the cluster topology" npx --no-install vitest run --project cluster
 sleep 0.2 # the summary lines' readers finish after their pass
