@@ -133,7 +133,7 @@ describe('two gateways behind one balancer', () => {
     const statuses = answers.map((a) => a.status);
     expect(statuses.filter((s) => s === 202), `answers: ${statuses.join(' ')}`).toHaveLength(1);
     expect(statuses.filter((s) => s >= 500), `answers: ${statuses.join(' ')}`).toHaveLength(0);
-    const winner = bidders[statuses.indexOf(202)]!;
+    const winner = bidders[statuses.indexOf(202)];
     expect(await winner.disk(disk.id)).toMatchObject({ status: 'available' });
     for (const loser of bidders.filter((b) => b !== winner)) expect(await loser.disk(disk.id)).toBeNull();
   });

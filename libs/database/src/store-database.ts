@@ -160,6 +160,7 @@ async function migrate<DB>(db: Kysely<DB>, store: StoreName, target: DatabaseTar
   const { schema } = STORES[store];
   const tables = { migrationTableName: `${schema}_migrations`, migrationLockTableName: `${schema}_migrations_lock` };
   const apply = async (on: Kysely<unknown>) => {
+    if (await isNewerThanThisRelease(on, tables.migrationTableName, migrations)) return;
     const { error } = await new Migrator({ db: on, provider: providerOf(migrations, target.dialect), ...tables }).migrateToLatest();
     if (error !== undefined) throw error instanceof Error ? error : new Error('a migration failed', { cause: error });
   };
@@ -174,6 +175,28 @@ async function migrate<DB>(db: Kysely<DB>, store: StoreName, target: DatabaseTar
       await sql`SELECT pg_advisory_unlock(hashtext(${lockKey}))`.execute(connection);
     }
   });
+}
+
+/**
+ * During a rolling upgrade a replica of the previous release may start after
+ * a newer one has migrated. Migrations only ever add, so the older code runs
+ * on the newer schema; Kysely's migrator would instead refuse to start on
+ * finding steps it does not know. True when every step this release knows
+ * is applied and later ones are too: then there is nothing to do. A schema
+ * that lacks one of this release's steps while holding unknown ones is not
+ * a rolling upgrade, and the migrator's own error stands.
+ */
+async function isNewerThanThisRelease(db: Kysely<unknown>, table: string, migrations: readonly StoreMigration[]): Promise<boolean> {
+  let applied: string[];
+  try {
+    const { rows } = await sql<{ name: string }>`SELECT name FROM ${sql.table(table)}`.execute(db);
+    applied = rows.map((r) => r.name);
+  } catch {
+    return false; // no migration table yet: a new database
+  }
+  const known = new Set(migrations.map((m) => m.name));
+  const unknown = applied.filter((name) => !known.has(name));
+  return unknown.length > 0 && migrations.every((m) => applied.includes(m.name));
 }
 
 /**
