@@ -69,7 +69,11 @@ async function main(): Promise<void> {
 
   const { databases, auth } = loadConfig();
   // One command, one statement at a time: a single connection is enough.
-  const store = await AccessKeyStore.open(databases.accessKeys, { masterKeyFile: auth.accessKeyMasterKeyFile, poolMax: 1 });
+  const store = await AccessKeyStore.open(databases.accessKeys, {
+    masterKeyFile: auth.accessKeyMasterKeyFile,
+    masterKeyringDir: auth.accessKeyMasterKeyringDir,
+    poolMax: 1,
+  });
   try {
     if (command === 'create') {
       if (!values.project || !values.user) throw new UsageError('create needs --project and --user');
