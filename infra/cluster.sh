@@ -103,10 +103,13 @@ provision_keys() {
   evs_node_script provision-keys >/dev/null || evs_die "creating the shared keys failed"
 }
 
+# A mirror of keys/, folders included (the access keys' master keyring, once
+# a rotation has made one): a retired key deleted from keys/ leaves the host too.
 copy_keys_to() {
-  local dir="$DATA_DIR/hosts/$1/keys"
+  local dir="${DATA_DIR:?}/hosts/${1:?}/keys"
+  rm -rf -- "$dir"
   mkdir -p "$dir"
-  cp -p "$DATA_DIR"/keys/* "$dir"/
+  cp -pR "$DATA_DIR"/keys/. "$dir"/
 }
 
 start_host() {

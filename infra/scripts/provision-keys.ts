@@ -10,7 +10,7 @@ import { loadOrCreateRandomKey } from '../../libs/auth/src/key-files';
 import { ensureSigningKeys } from '../../libs/auth/src/local-issuer';
 import { loadOrCreateServiceSecret } from '../../libs/auth/src/service-signature';
 import { loadConfig } from '../../libs/config/src/config';
-import { MASTER_KEY_BYTES } from '../../libs/auth/src/access-key-store';
+import { MASTER_KEY_BYTES } from '../../libs/auth/src/master-keyring';
 
 const { auth, inventory } = loadConfig();
 loadOrCreateSecret(auth.authKeySecretFile);

@@ -1,16 +1,25 @@
 /**
  * The access-key store on a SQLite file and on PostgreSQL: what the gateway
  * and the access-keys command rely on (secrets sealed at rest, revocation
- * seen by every handle at once, the master key guarded), and taking over a
- * file written by the SQLite-only release.
+ * seen by every handle at once, the master key guarded and rotated), and
+ * taking over a file written by the SQLite-only release.
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { type Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ACCESS_KEY_MIGRATIONS, AccessKeyStore, type AccessKeyStoreOptions, sealSecret } from '../../libs/auth/src/access-key-store';
+import {
+  ACCESS_KEY_MIGRATIONS,
+  AccessKeyStore,
+  type AccessKeyStoreOptions,
+  ResealRefusedError,
+  sealSecret,
+  unsealSecret,
+} from '../../libs/auth/src/access-key-store';
+import { addToKeyring, generateMasterKey, type MasterKeyFiles, masterKeyId, promoteMasterKey } from '../../libs/auth/src/master-keyring';
 import { StoreDatabase } from '../../libs/database/src/store-database';
 import { DIALECTS, type DisposableTarget, freshStoreTarget } from '../support/store-targets';
 
@@ -48,10 +57,42 @@ describe.each(DIALECTS)('AccessKeyStore on %s', (dialect) => {
     return Buffer.concat(parts);
   }
 
+  const keyFiles = (): MasterKeyFiles => ({ currentFile: options.masterKeyFile, keyringDir: options.masterKeyringDir });
+  const currentKey = () => fs.readFileSync(options.masterKeyFile);
+
+  /** Each row's recorded master key id and ciphertext (hex), by access key id. */
+  async function sealedRows(): Promise<Record<string, { keyId: string | null; ciphertext: string }>> {
+    const rows = await onDatabase((db) =>
+      db.selectFrom('access_keys').select(['access_key_id', 'master_key_id', 'secret_ciphertext']).orderBy('access_key_id').execute(),
+    );
+    return Object.fromEntries(rows.map((r) => [r.access_key_id, { keyId: r.master_key_id, ciphertext: Buffer.from(r.secret_ciphertext).toString('hex') }]));
+  }
+
+  /** A row as the releases before key ids wrote it: sealed under `key`, no key id recorded. */
+  async function insertUnrecorded(accessKeyId: string, key: Buffer, secretKey: string): Promise<void> {
+    const sealed = sealSecret(key, accessKeyId, secretKey);
+    await onDatabase((db) =>
+      db
+        .insertInto('access_keys')
+        .values({
+          access_key_id: accessKeyId,
+          project_id: 'p-1',
+          user_id: 'legacy',
+          roles: '["member"]',
+          description: '',
+          secret_nonce: sealed.nonce,
+          secret_ciphertext: sealed.ciphertext,
+          secret_tag: sealed.tag,
+          created_at: '2025-01-01T00:00:00.000Z',
+        })
+        .execute(),
+    );
+  }
+
   beforeEach(async () => {
     place = await freshStoreTarget(dialect, 'accessKeys');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'access-keys-'));
-    options = { masterKeyFile: path.join(dir, 'keys', 'master') };
+    options = { masterKeyFile: path.join(dir, 'keys', 'master'), masterKeyringDir: path.join(dir, 'keys', 'master.keyring') };
     stores = [];
   });
 
@@ -135,7 +176,8 @@ describe.each(DIALECTS)('AccessKeyStore on %s', (dialect) => {
 
     const otherKey = path.join(dir, 'other-master');
     fs.writeFileSync(otherKey, Buffer.alloc(32, 1), { mode: 0o600 });
-    await expect((await openStore({ masterKeyFile: otherKey })).findActive(a.record.accessKeyId)).rejects.toThrow(/does not decrypt/);
+    const elsewhere = { masterKeyFile: otherKey, masterKeyringDir: path.join(dir, 'other-keyring') };
+    await expect((await openStore(elsewhere)).findActive(a.record.accessKeyId)).rejects.toThrow(/does not decrypt/);
 
     await onDatabase((db) =>
       sql`UPDATE access_keys SET (secret_nonce, secret_ciphertext, secret_tag) =
@@ -200,6 +242,151 @@ describe.each(DIALECTS)('AccessKeyStore on %s', (dialect) => {
     const store = await openStore();
     await store.close();
     await expect(store.close()).resolves.toBeUndefined();
+  });
+
+  it('records the id of the master key each secret is sealed under', async () => {
+    const store = await openStore();
+    const { record } = await store.create({ projectId: 'p-1', userId: 'alice' });
+    expect(store.keyring.currentId).toBe(masterKeyId(currentKey()));
+    expect((await sealedRows())[record.accessKeyId]?.keyId).toBe(store.keyring.currentId);
+  });
+
+  it('reads secrets sealed before key ids were recorded, under the current key or a retired one', async () => {
+    await (await openStore()).close();
+    const retired = crypto.randomBytes(32);
+    addToKeyring(options.masterKeyringDir, retired);
+    await insertUnrecorded('LEGACYCURRENT0000001', currentKey(), 'secretUnderCurrent');
+    await insertUnrecorded('LEGACYRETIRED0000001', retired, 'secretUnderRetired');
+
+    const store = await openStore();
+    expect((await store.findActive('LEGACYCURRENT0000001'))?.secretKey).toBe('secretUnderCurrent');
+    expect((await store.findActive('LEGACYRETIRED0000001'))?.secretKey).toBe('secretUnderRetired');
+    expect(await store.masterKeyUsage()).toEqual({
+      rowsByKey: { [masterKeyId(currentKey())]: 1, [masterKeyId(retired)]: 1 },
+      unrecorded: 2,
+      unrecordedUnreadable: 0,
+    });
+  });
+
+  it('upgrades a store from before key ids: its rows read as they are, and the key-id step runs again after a rollback removed its record', async () => {
+    // The schema and a row as the previous release left them.
+    fs.mkdirSync(path.dirname(options.masterKeyFile), { recursive: true });
+    fs.writeFileSync(options.masterKeyFile, crypto.randomBytes(32), { mode: 0o600 });
+    const sealed = sealSecret(currentKey(), 'BEFOREKEYIDS00000001', 'secretFromBefore');
+    const old = await StoreDatabase.open<any>({ store: 'accessKeys', target: place.target, migrations: ACCESS_KEY_MIGRATIONS.slice(0, 1) });
+    await old.db
+      .insertInto('access_keys')
+      .values({
+        access_key_id: 'BEFOREKEYIDS00000001',
+        project_id: 'p-1',
+        user_id: 'alice',
+        roles: '["member"]',
+        description: '',
+        secret_nonce: sealed.nonce,
+        secret_ciphertext: sealed.ciphertext,
+        secret_tag: sealed.tag,
+        created_at: '2025-01-01T00:00:00.000Z',
+      })
+      .execute();
+    await old.close();
+
+    const upgraded = await openStore();
+    expect((await upgraded.findActive('BEFOREKEYIDS00000001'))?.secretKey).toBe('secretFromBefore');
+    expect((await sealedRows()).BEFOREKEYIDS00000001?.keyId).toBeNull();
+    await upgraded.close();
+
+    await onDatabase((db) => db.deleteFrom('access_keys_migrations').where('name', '=', '0002_access_keys_master_key_id').execute());
+    expect((await (await openStore()).findActive('BEFOREKEYIDS00000001'))?.secretKey).toBe('secretFromBefore');
+  });
+
+  it('rotates: every secret, revoked and unrecorded ones too, re-sealed under the new key in one run; a second run changes nothing', async () => {
+    const cli = await openStore();
+    const made = await Promise.all([0, 1, 2].map((i) => cli.create({ projectId: 'p-1', userId: `u${i}` })));
+    await cli.revoke(made[2].record.accessKeyId);
+    await insertUnrecorded('LEGACY00000000000001', currentKey(), 'legacySecret');
+    const oldId = cli.keyring.currentId;
+    const before = await sealedRows();
+
+    const next = generateMasterKey(keyFiles());
+    expect(promoteMasterKey(keyFiles(), next.id)).toMatchObject({ previousId: oldId, currentId: next.id });
+    const rotating = await openStore();
+    expect(rotating.keyring.describe()).toBe(`current ${next.id}; also ${oldId}`);
+    expect(await rotating.resealAll()).toEqual({ masterKeyId: next.id, resealed: 4, alreadyCurrent: 0 });
+    const after = await sealedRows();
+    expect(Object.keys(after)).toEqual(Object.keys(before));
+    for (const [id, row] of Object.entries(after)) {
+      expect(row.keyId).toBe(next.id);
+      expect(row.ciphertext).not.toBe(before[id]?.ciphertext);
+    }
+    expect(await rotating.resealAll()).toEqual({ masterKeyId: next.id, resealed: 0, alreadyCurrent: 4 });
+    expect(await sealedRows()).toEqual(after);
+
+    // No row needs the old key now: without it, the new key alone opens every secret.
+    fs.rmSync(path.join(options.masterKeyringDir, `${oldId}.key`));
+    const newOnly = await openStore();
+    expect(newOnly.keyring.ids).toEqual([next.id]);
+    for (const { record, secretKey } of made.slice(0, 2)) expect((await newOnly.findActive(record.accessKeyId))?.secretKey).toBe(secretKey);
+    expect((await newOnly.findActive('LEGACY00000000000001'))?.secretKey).toBe('legacySecret');
+    const revoked = await onDatabase((db) =>
+      db.selectFrom('access_keys').selectAll().where('access_key_id', '=', made[2].record.accessKeyId).executeTakeFirstOrThrow(),
+    );
+    const revokedSealed = { nonce: revoked.secret_nonce, ciphertext: revoked.secret_ciphertext, tag: revoked.secret_tag };
+    expect(unsealSecret(currentKey(), made[2].record.accessKeyId, revokedSealed)).toBe(made[2].secretKey);
+    expect(await newOnly.masterKeyUsage()).toEqual({ rowsByKey: { [next.id]: 4 }, unrecorded: 0, unrecordedUnreadable: 0 });
+  });
+
+  it('refuses to re-seal, changing nothing, when the keyring lacks a key some row needs, and names it', async () => {
+    const cli = await openStore();
+    const { record } = await cli.create({ projectId: 'p-1', userId: 'alice' });
+    const oldId = cli.keyring.currentId;
+    const next = generateMasterKey(keyFiles());
+    promoteMasterKey(keyFiles(), next.id);
+    // The old key deleted too early, and a row under a key no one has.
+    fs.rmSync(path.join(options.masterKeyringDir, `${oldId}.key`));
+    await insertUnrecorded('LEGACYLOST0000000001', crypto.randomBytes(32), 'lost');
+    // A row that alone could be re-sealed: it must stay as it is too.
+    await insertUnrecorded('LEGACYREADABLE000001', currentKey(), 'readable');
+    const before = await sealedRows();
+
+    const store = await openStore();
+    const refused = store.resealAll();
+    await expect(refused).rejects.toThrow(ResealRefusedError);
+    await expect(refused).rejects.toThrow(`master key ${oldId}, not in the keyring: 1 (${record.accessKeyId})`);
+    await expect(refused).rejects.toThrow('master key none recorded: 1 (LEGACYLOST0000000001)');
+    await expect(refused).rejects.toThrow(/Nothing was changed/);
+    expect(await sealedRows()).toEqual(before);
+    await expect(store.findActive(record.accessKeyId)).rejects.toThrow(`sealed under master key ${oldId}, which this keyring (current ${next.id}) lacks`);
+    expect(await store.masterKeyUsage()).toEqual({ rowsByKey: { [oldId]: 1, [next.id]: 1 }, unrecorded: 2, unrecordedUnreadable: 1 });
+  });
+
+  it('keeps serving through a rotation: a gateway given the next key first reads every row before and after the re-seal', async () => {
+    const cli = await openStore();
+    const { record, secretKey } = await cli.create({ projectId: 'p-1', userId: 'alice' });
+    const oldId = cli.keyring.currentId;
+    const next = generateMasterKey(keyFiles());
+    // Restarted after the next key reached its folder; the other one never got it.
+    const gateway = await openStore();
+    const unprepared = await openStore({ masterKeyringDir: path.join(dir, 'keyring-never-copied') });
+    expect(gateway.keyring.ids).toEqual([oldId, next.id]);
+    expect((await unprepared.findActive(record.accessKeyId))?.secretKey).toBe(secretKey);
+
+    promoteMasterKey(keyFiles(), next.id);
+    expect((await (await openStore()).resealAll()).resealed).toBe(1);
+    expect((await gateway.findActive(record.accessKeyId))?.secretKey).toBe(secretKey);
+    await expect(unprepared.findActive(record.accessKeyId)).rejects.toThrow(
+      `sealed under master key ${next.id}, which this keyring (current ${oldId}) lacks`,
+    );
+  });
+
+  it.runIf(dialect === 'postgres')('re-seals each row once when two rotations run at once (the second waits on the row locks)', async () => {
+    const cli = await openStore();
+    const made = await Promise.all(Array.from({ length: 10 }, (_, i) => cli.create({ projectId: 'p-1', userId: `u${i}` })));
+    const next = generateMasterKey(keyFiles());
+    promoteMasterKey(keyFiles(), next.id);
+    const [a, b] = [await openStore(), await openStore()];
+    const outcomes = await Promise.all([a.resealAll(), b.resealAll()]);
+    expect(outcomes.map((o) => o.resealed).sort((x, y) => x - y)).toEqual([0, 10]);
+    for (const { record, secretKey } of made) expect((await a.findActive(record.accessKeyId))?.secretKey).toBe(secretKey);
   });
 
   it.runIf(dialect === 'sqlite')('takes over a file written by the SQLite-only release, and leaves it readable by that release', async () => {

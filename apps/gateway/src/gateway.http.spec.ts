@@ -463,7 +463,10 @@ describe('access-key signing (SDK-HMAC-SHA256)', () => {
   let keys: AccessKeyStore;
   beforeAll(async () => {
     // A second handle on the gateway's store, as the access-keys command would open it.
-    keys = await AccessKeyStore.open(config.databases.accessKeys, { masterKeyFile: config.auth.accessKeyMasterKeyFile });
+    keys = await AccessKeyStore.open(config.databases.accessKeys, {
+      masterKeyFile: config.auth.accessKeyMasterKeyFile,
+      masterKeyringDir: config.auth.accessKeyMasterKeyringDir,
+    });
   });
   afterAll(() => keys.close());
 

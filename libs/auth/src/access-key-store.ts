@@ -11,7 +11,20 @@
  * another row does not decrypt. The database alone gives an attacker nothing
  * to sign with; the database and the master key file together give
  * everything, so keep the key file off backups of the database. Every
- * gateway sharing one database needs a copy of the same key file.
+ * gateway sharing one database needs a copy of the same key files.
+ *
+ * Master keys rotate (master-keyring.ts): each row records the id of the key
+ * it was sealed under (master_key_id; NULL on rows sealed before ids were
+ * recorded, which are tried under every key, the current one first), new
+ * rows are sealed under the current key, and resealAll moves every row onto
+ * the current key in one transaction. The key id is deliberately not part
+ * of the additional data: GCM already refuses a ciphertext under any key but
+ * its own, so binding the id would add nothing, and keeping the data as it
+ * was means a rotation changes no format: a release from before key ids,
+ * given the current key as its one key file, reads every row (the
+ * SQLite-only release as it is; the previous query-layer release once the
+ * 0002 record is removed from access_keys_migrations, as its migrator
+ * refuses a step it does not know).
  *
  * Every lookup reads the row afresh (a primary-key read), so a revocation
  * counts from the next request on, in every process that uses the database.
@@ -24,6 +37,7 @@ import { isProjectId } from '../../domain/src/ids';
 import { type DatabaseTarget, describeTarget } from '../../database/src/database-url';
 import { StoreDatabase, type StoreMigration } from '../../database/src/store-database';
 import { loadOrCreateRandomKey } from './key-files';
+import { loadMasterKeyring, MASTER_KEY_BYTES, type MasterKeyring } from './master-keyring';
 import type { Principal } from './token-verifier';
 
 export const ACCESS_KEY_ID_LENGTH = 20;
@@ -32,7 +46,6 @@ export const DEFAULT_ACCESS_KEY_ROLES: readonly string[] = ['member'];
 
 const ACCESS_KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const SECRET_KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-export const MASTER_KEY_BYTES = 32;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const MAX_ROLES = 64;
@@ -41,6 +54,8 @@ const MAX_TEXT = 255;
 export interface AccessKeyStoreOptions {
   /** The file holding the key that encrypts the stored secrets; created on first use. */
   masterKeyFile: string;
+  /** The folder of further keys that only decrypt (retired ones, the next one); may not exist. */
+  masterKeyringDir: string;
   poolMax?: number;
 }
 
@@ -103,6 +118,7 @@ export function sealSecret(masterKey: Buffer, accessKeyId: string, secretKey: st
   return { nonce, ciphertext, tag: cipher.getAuthTag() };
 }
 
+/** Opens a secret under one key; throws when it is not that key's (or the row was altered). */
 export function unsealSecret(masterKey: Buffer, accessKeyId: string, sealed: SealedSecret): string {
   const decipher = crypto.createDecipheriv('aes-256-gcm', masterKey, sealed.nonce, { authTagLength: TAG_BYTES });
   decipher.setAAD(Buffer.from(accessKeyId, 'utf8'));
@@ -113,6 +129,47 @@ export function unsealSecret(masterKey: Buffer, accessKeyId: string, sealed: Sea
     // Not a caller's mistake: the master key is not the one the row was sealed with, or the row was altered.
     throw new Error(`The secret of access key ${accessKeyId} does not decrypt under the configured master key`);
   }
+}
+
+/** A stored secret that no key of this process's keyring opens. */
+export class SecretUnreadableError extends Error {
+  constructor(
+    readonly accessKeyId: string,
+    /** The key the row names; null when it names none (sealed before key ids were recorded). */
+    readonly masterKeyId: string | null,
+    keyring: MasterKeyring,
+  ) {
+    super(
+      masterKeyId !== null && keyring.key(masterKeyId) === undefined
+        ? `The secret of access key ${accessKeyId} does not decrypt: it is sealed under master key ${masterKeyId}, which this keyring (${keyring.describe()}) lacks`
+        : `The secret of access key ${accessKeyId} does not decrypt under ${masterKeyId === null ? 'any master key of this keyring' : `master key ${masterKeyId}`} (${keyring.describe()})`,
+    );
+    this.name = 'SecretUnreadableError';
+  }
+}
+
+/**
+ * Opens a row's secret: under the key the row names, or, when it names none
+ * (sealed before key ids were recorded), under the first key that opens it,
+ * the current one tried first. Returns the id of the key that opened it.
+ */
+export function unsealWithKeyring(
+  keyring: MasterKeyring,
+  accessKeyId: string,
+  recordedKeyId: string | null,
+  sealed: SealedSecret,
+): { secretKey: string; masterKeyId: string } {
+  const recorded = recordedKeyId === null ? undefined : keyring.key(recordedKeyId);
+  const candidates: [string, Buffer][] =
+    recordedKeyId === null ? keyring.entries() : recorded === undefined ? [] : [[recordedKeyId, recorded]];
+  for (const [id, key] of candidates) {
+    try {
+      return { secretKey: unsealSecret(key, accessKeyId, sealed), masterKeyId: id };
+    } catch {
+      // Not this key's: the next one may be.
+    }
+  }
+  throw new SecretUnreadableError(accessKeyId, recordedKeyId, keyring);
 }
 
 /** The new key's fields with their defaults, or an error naming the first bad one. */
@@ -142,6 +199,8 @@ interface AccessKeysTable {
   secret_nonce: Buffer;
   secret_ciphertext: Buffer;
   secret_tag: Buffer;
+  /** Which master key sealed the secret (masterKeyId); NULL on rows sealed before this was recorded. */
+  master_key_id: string | null;
   created_at: string;
   revoked_at: string | null;
 }
@@ -188,7 +247,27 @@ export const ACCESS_KEY_MIGRATIONS: readonly StoreMigration[] = [
       if (dialect === 'sqlite') await sql`PRAGMA user_version = 1`.execute(db);
     },
   },
+  {
+    // Nullable: rows sealed before it existed keep NULL and are tried under
+    // every key. SQLite's user_version stays 1: the SQLite-only release
+    // names its columns, so an added one does not disturb it. Added only if
+    // missing (SQLite has no ADD COLUMN IF NOT EXISTS), so the step runs
+    // again cleanly after a rollback that removed its migration record.
+    name: '0002_access_keys_master_key_id',
+    async up(db, dialect) {
+      if (dialect === 'postgres') {
+        await db.schema.alterTable('access_keys').addColumn('master_key_id', 'text', (c) => c.ifNotExists()).execute();
+        return;
+      }
+      const { rows } = await sql`SELECT 1 FROM pragma_table_info('access_keys') WHERE name = 'master_key_id'`.execute(db);
+      if (rows.length === 0) await db.schema.alterTable('access_keys').addColumn('master_key_id', 'text').execute();
+    },
+  },
 ];
+
+function sealedOf(row: Pick<AccessKeysTable, 'secret_nonce' | 'secret_ciphertext' | 'secret_tag'>): SealedSecret {
+  return { nonce: row.secret_nonce, ciphertext: row.secret_ciphertext, tag: row.secret_tag };
+}
 
 const COLUMNS = ['access_key_id', 'project_id', 'user_id', 'roles', 'description', 'created_at', 'revoked_at'] as const;
 
@@ -221,20 +300,62 @@ function createPrivateSqliteFile(file: string): void {
   fs.chmodSync(file, 0o600);
 }
 
+/** What resealAll did: rows moved onto the current key, rows that were on it already. */
+export interface ResealOutcome {
+  masterKeyId: string;
+  resealed: number;
+  alreadyCurrent: number;
+}
+
+/** Which master keys the stored secrets need (revoked keys' included). */
+export interface MasterKeyUsage {
+  /** Rows per master key id: the id a row records, or for a row that records none, the id of the key that opens it. */
+  rowsByKey: Record<string, number>;
+  /** Rows that record no key id (sealed before ids were recorded); counted in rowsByKey too when a key opens them. */
+  unrecorded: number;
+  /** Of those, the rows that no key of this keyring opens. */
+  unrecordedUnreadable: number;
+}
+
+/** Re-sealing refused: rows that this keyring cannot open, by the key id they name ('none' for rows naming none). */
+export class ResealRefusedError extends Error {
+  constructor(
+    readonly unreadable: readonly SecretUnreadableError[],
+    keyring: MasterKeyring,
+  ) {
+    const byKey = new Map<string, string[]>();
+    for (const e of unreadable) {
+      const id = e.masterKeyId ?? 'none recorded';
+      byKey.set(id, [...(byKey.get(id) ?? []), e.accessKeyId]);
+    }
+    const parts = [...byKey].map(([id, keys]) => {
+      const missing = id !== 'none recorded' && keyring.key(id) === undefined ? ', not in the keyring' : '';
+      const named = keys.slice(0, 5).join(', ') + (keys.length > 5 ? ', ...' : '');
+      return `master key ${id}${missing}: ${keys.length} (${named})`;
+    });
+    super(
+      `Cannot re-seal: ${unreadable.length} stored secrets do not decrypt under this keyring (${keyring.describe()}); ` +
+        `${parts.join('; ')}. Nothing was changed. Put the keys they need in ACCESS_KEY_MASTER_KEYRING_DIR and run again.`,
+    );
+    this.name = 'ResealRefusedError';
+  }
+}
+
 export class AccessKeyStore implements AccessKeyLookup {
   private closing: Promise<void> | undefined;
 
   private constructor(
     private readonly store: StoreDatabase<AccessKeySchema>,
-    private readonly masterKey: Buffer,
+    /** Read once, at open: a key added to the folder later counts from the next start. */
+    readonly keyring: MasterKeyring,
   ) {}
 
   /**
    * Opens the store (creating its schema, and on SQLite its file 0600 and
-   * folder, if needed) and the master key (creating it on first use).
-   * Refuses to create a master key for a database that already holds keys:
-   * they were encrypted under a key that is gone, and a new one would only
-   * hide that.
+   * folder, if needed) and the master keys (creating the current one on
+   * first use). Refuses to create a master key for a database that already
+   * holds keys: they were encrypted under a key that is gone, and a new one
+   * would only hide that.
    */
   static async open(target: DatabaseTarget, options: AccessKeyStoreOptions): Promise<AccessKeyStore> {
     if (target.dialect === 'sqlite') createPrivateSqliteFile(target.file);
@@ -258,7 +379,8 @@ export class AccessKeyStore implements AccessKeyLookup {
           );
         }
       }
-      return new AccessKeyStore(store, loadOrCreateRandomKey(options.masterKeyFile, MASTER_KEY_BYTES));
+      loadOrCreateRandomKey(options.masterKeyFile, MASTER_KEY_BYTES, 'Access-key master key');
+      return new AccessKeyStore(store, loadMasterKeyring({ currentFile: options.masterKeyFile, keyringDir: options.masterKeyringDir }));
     } catch (err) {
       await store.close();
       throw err;
@@ -269,7 +391,7 @@ export class AccessKeyStore implements AccessKeyLookup {
     const key = validateNewAccessKey(input);
     const accessKeyId = randomString(ACCESS_KEY_ALPHABET, ACCESS_KEY_ID_LENGTH);
     const secretKey = randomString(SECRET_KEY_ALPHABET, SECRET_KEY_LENGTH);
-    const sealed = sealSecret(this.masterKey, accessKeyId, secretKey);
+    const sealed = sealSecret(this.keyring.current, accessKeyId, secretKey);
     const record: AccessKeyRecord = { accessKeyId, ...key, createdAt: new Date(nowMs).toISOString(), revokedAt: null };
     // A plain insert: a clash of 20 random characters would be refused by
     // the primary key rather than overwrite another key.
@@ -285,6 +407,7 @@ export class AccessKeyStore implements AccessKeyLookup {
           secret_nonce: sealed.nonce,
           secret_ciphertext: sealed.ciphertext,
           secret_tag: sealed.tag,
+          master_key_id: this.keyring.currentId,
           created_at: record.createdAt,
         })
         .execute(),
@@ -296,7 +419,7 @@ export class AccessKeyStore implements AccessKeyLookup {
     const row = await this.store.run((db) =>
       db
         .selectFrom('access_keys')
-        .select([...COLUMNS, 'secret_nonce', 'secret_ciphertext', 'secret_tag'])
+        .select([...COLUMNS, 'secret_nonce', 'secret_ciphertext', 'secret_tag', 'master_key_id'])
         .where('access_key_id', '=', accessKeyId)
         .where('revoked_at', 'is', null)
         .executeTakeFirst(),
@@ -305,11 +428,7 @@ export class AccessKeyStore implements AccessKeyLookup {
     const record = toRecord(row);
     return {
       principal: { userId: record.userId, projectId: record.projectId, roles: record.roles },
-      secretKey: unsealSecret(this.masterKey, row.access_key_id, {
-        nonce: row.secret_nonce,
-        ciphertext: row.secret_ciphertext,
-        tag: row.secret_tag,
-      }),
+      secretKey: unsealWithKeyring(this.keyring, row.access_key_id, row.master_key_id, sealedOf(row)).secretKey,
     };
   }
 
@@ -343,6 +462,88 @@ export class AccessKeyStore implements AccessKeyLookup {
         .executeTakeFirst(),
     );
     return row === undefined ? null : toRecord(row);
+  }
+
+  /**
+   * Seals every stored secret (revoked keys' too, so no row keeps an old
+   * key needed) under the current master key, in one transaction: all rows
+   * or none. Rows already recorded under the current key stay as they are,
+   * so a second run changes nothing, and a run after a host sealed new rows
+   * under the previous key picks up just those. Every row is opened before
+   * any is written: one that this keyring cannot open stops the run with
+   * ResealRefusedError, naming the keys missing.
+   *
+   * Gateways go on reading meanwhile: they see the rows as committed, before
+   * or after, and need both keys until they are restarted on the new layout.
+   * On PostgreSQL the rows are locked FOR UPDATE, so two runs at once take
+   * turns (the second finds nothing left to do); SQLite has one writer.
+   */
+  async resealAll(): Promise<ResealOutcome> {
+    const keyring = this.keyring;
+    return this.store.transaction(async (trx) => {
+      let query = trx
+        .selectFrom('access_keys')
+        .select(['access_key_id', 'master_key_id', 'secret_nonce', 'secret_ciphertext', 'secret_tag'])
+        .orderBy('access_key_id');
+      // FOR UPDATE is PostgreSQL's; SQLite's transaction already holds the one write lock once it writes.
+      if (this.store.dialect === 'postgres') query = query.forUpdate();
+      const rows = await query.execute();
+      const stale = rows.filter((row) => row.master_key_id !== keyring.currentId);
+      const opened: { accessKeyId: string; secretKey: string }[] = [];
+      const unreadable: SecretUnreadableError[] = [];
+      for (const row of stale) {
+        try {
+          opened.push({ accessKeyId: row.access_key_id, secretKey: unsealWithKeyring(keyring, row.access_key_id, row.master_key_id, sealedOf(row)).secretKey });
+        } catch (err) {
+          if (!(err instanceof SecretUnreadableError)) throw err;
+          unreadable.push(err);
+        }
+      }
+      if (unreadable.length > 0) throw new ResealRefusedError(unreadable, keyring);
+      for (const { accessKeyId, secretKey } of opened) {
+        const sealed = sealSecret(keyring.current, accessKeyId, secretKey);
+        await trx
+          .updateTable('access_keys')
+          .set({ secret_nonce: sealed.nonce, secret_ciphertext: sealed.ciphertext, secret_tag: sealed.tag, master_key_id: keyring.currentId })
+          .where('access_key_id', '=', accessKeyId)
+          .execute();
+      }
+      return { masterKeyId: keyring.currentId, resealed: stale.length, alreadyCurrent: rows.length - stale.length };
+    });
+  }
+
+  /** Which master keys the stored secrets need: what decides when a retired key may go. */
+  async masterKeyUsage(): Promise<MasterKeyUsage> {
+    const [recorded, unrecorded] = await Promise.all([
+      this.store.run((db) =>
+        db
+          .selectFrom('access_keys')
+          .select((eb) => ['master_key_id', eb.fn.countAll<number>().as('n')])
+          .where('master_key_id', 'is not', null)
+          .groupBy('master_key_id')
+          .execute(),
+      ),
+      this.store.run((db) =>
+        db
+          .selectFrom('access_keys')
+          .select(['access_key_id', 'master_key_id', 'secret_nonce', 'secret_ciphertext', 'secret_tag'])
+          .where('master_key_id', 'is', null)
+          .execute(),
+      ),
+    ]);
+    const rowsByKey: Record<string, number> = {};
+    for (const { master_key_id: id, n } of recorded) rowsByKey[id as string] = Number(n);
+    let unrecordedUnreadable = 0;
+    for (const row of unrecorded) {
+      try {
+        const { masterKeyId: id } = unsealWithKeyring(this.keyring, row.access_key_id, null, sealedOf(row));
+        rowsByKey[id] = (rowsByKey[id] ?? 0) + 1;
+      } catch (err) {
+        if (!(err instanceof SecretUnreadableError)) throw err;
+        unrecordedUnreadable++;
+      }
+    }
+    return { rowsByKey, unrecorded: unrecorded.length, unrecordedUnreadable };
   }
 
   /** Idempotent, as a shutdown hook and a finally may both call it. */

@@ -4,6 +4,7 @@ export * from './local-issuer';
 export * from './token-rules';
 export * from './token-verifier';
 export * from './access-key-store';
+export * from './master-keyring';
 export * from './policy';
 export * from './sdk-hmac-signature';
 export * from './sdk-hmac-verifier';

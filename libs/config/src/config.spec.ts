@@ -112,3 +112,19 @@ describe('worker cache', () => {
     expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: 'lots' })).toThrow(ConfigError);
   });
 });
+
+describe('access-key master keys', () => {
+  it('keeps the current key in the data folder and the keyring beside it by default', () => {
+    expect(loadConfig({ DATA_DIR: '/srv/evs' }).auth).toMatchObject({
+      accessKeyMasterKeyFile: '/srv/evs/keys/access-key-master-key',
+      accessKeyMasterKeyringDir: '/srv/evs/keys/access-key-master-key.keyring',
+    });
+  });
+
+  it('puts the keyring beside a key file named by hand, unless it is named too', () => {
+    expect(loadConfig({ ACCESS_KEY_MASTER_KEY_FILE: '/etc/evs/master' }).auth.accessKeyMasterKeyringDir).toBe('/etc/evs/master.keyring');
+    expect(
+      loadConfig({ ACCESS_KEY_MASTER_KEY_FILE: '/etc/evs/master', ACCESS_KEY_MASTER_KEYRING_DIR: '/etc/evs/old-keys' }).auth.accessKeyMasterKeyringDir,
+    ).toBe('/etc/evs/old-keys');
+  });
+});

@@ -186,6 +186,12 @@ const schema = z.object({
   ACCESS_KEY_DB_PATH: z.string().default(''),
   /** File holding the key that encrypts the stored secret keys; generated on first use. */
   ACCESS_KEY_MASTER_KEY_FILE: z.string().default(''),
+  /**
+   * Folder of further master keys that only decrypt: retired ones, and the
+   * next one before it is made current (rotation, docs/deployment.md).
+   * Default: beside the key file, its name + `.keyring`.
+   */
+  ACCESS_KEY_MASTER_KEYRING_DIR: z.string().default(''),
   /** How far X-Sdk-Date of a signed request may be from the gateway's clock, either way. */
   ACCESS_KEY_SIGNATURE_WINDOW_SECONDS: positiveSeconds.max(3600).default(300),
 });
@@ -249,6 +255,7 @@ export interface AppConfig {
     authKeySecretFile: string;
     accessKeyDbPath: string;
     accessKeyMasterKeyFile: string;
+    accessKeyMasterKeyringDir: string;
     signatureWindowMs: number;
   };
 }
@@ -284,6 +291,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const dataDir = path.resolve(c.DATA_DIR);
   const inData = (file: string) => path.join(dataDir, file);
+  const accessKeyMasterKeyFile = c.ACCESS_KEY_MASTER_KEY_FILE || inData('keys/access-key-master-key');
   // The *_DB_PATH settings of the SQLite-only releases still name each store's file.
   const legacyFiles: Partial<Record<StoreName, string>> = {
     readModel: c.READ_MODEL_DB_PATH,
@@ -396,7 +404,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
             },
       authKeySecretFile: c.AUTH_KEY_SECRET_FILE || inData('keys/auth-key-secret'),
       accessKeyDbPath: c.ACCESS_KEY_DB_PATH || inData('access-keys.sqlite'),
-      accessKeyMasterKeyFile: c.ACCESS_KEY_MASTER_KEY_FILE || inData('keys/access-key-master-key'),
+      accessKeyMasterKeyFile,
+      accessKeyMasterKeyringDir: c.ACCESS_KEY_MASTER_KEYRING_DIR || `${accessKeyMasterKeyFile}.keyring`,
       signatureWindowMs: c.ACCESS_KEY_SIGNATURE_WINDOW_SECONDS * 1000,
     },
   };

@@ -21,7 +21,7 @@ let store: AccessKeyStore;
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'auth-guard-'));
   const { auth, databases } = loadConfig({ DATA_DIR: dir });
-  store = await AccessKeyStore.open(databases.accessKeys, { masterKeyFile: auth.accessKeyMasterKeyFile });
+  store = await AccessKeyStore.open(databases.accessKeys, { masterKeyFile: auth.accessKeyMasterKeyFile, masterKeyringDir: auth.accessKeyMasterKeyringDir });
   // The gateway creates the local issuer's keys when the public key is missing.
   guard = new AuthGuard(createCredentialVerifier(auth, store));
   issuer = LocalTokenIssuer.open(auth);

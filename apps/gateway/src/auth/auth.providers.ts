@@ -50,13 +50,18 @@ export const authProviders: Provider[] = [
   {
     provide: ACCESS_KEY_STORE,
     inject: [APP_CONFIG],
-    useFactory: (config: AppConfig) =>
-      openOrExit(() =>
+    useFactory: async (config: AppConfig) => {
+      const store = await openOrExit(() =>
         AccessKeyStore.open(config.databases.accessKeys, {
           masterKeyFile: config.auth.accessKeyMasterKeyFile,
+          masterKeyringDir: config.auth.accessKeyMasterKeyringDir,
           poolMax: config.databases.poolMax,
         }),
-      ),
+      );
+      // Key ids, never keys: what an operator rotating the master key checks on every gateway.
+      new Logger('AccessKeys').log(`master keys: ${store.keyring.describe()}`);
+      return store;
+    },
   },
   AccessKeyStoreLifecycle,
   {
