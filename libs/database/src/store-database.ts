@@ -135,7 +135,7 @@ function openPostgres<DB>(target: Extract<DatabaseTarget, { dialect: 'postgres' 
 }
 
 /** Serves the store's own steps to Kysely's migrator, each with the dialect it runs on. */
-function providerOf(migrations: readonly StoreMigration[], dialect: SqlDialect): MigrationProvider {
+function checkOrder(migrations: readonly StoreMigration[]): void {
   const names = new Set<string>();
   let previous = '';
   for (const { name } of migrations) {
@@ -144,6 +144,9 @@ function providerOf(migrations: readonly StoreMigration[], dialect: SqlDialect):
     names.add(name);
     previous = name;
   }
+}
+
+function providerOf(migrations: readonly StoreMigration[], dialect: SqlDialect): MigrationProvider {
   return {
     getMigrations: async () =>
       Object.fromEntries(migrations.map((m): [string, Migration] => [m.name, { up: (db) => m.up(db, dialect) }])),
@@ -157,6 +160,7 @@ function providerOf(migrations: readonly StoreMigration[], dialect: SqlDialect):
  * the steps but not the schema's creation.
  */
 async function migrate<DB>(db: Kysely<DB>, store: StoreName, target: DatabaseTarget, migrations: readonly StoreMigration[]): Promise<void> {
+  checkOrder(migrations);
   const { schema } = STORES[store];
   const tables = { migrationTableName: `${schema}_migrations`, migrationLockTableName: `${schema}_migrations_lock` };
   const apply = async (on: Kysely<unknown>) => {
