@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { ConsoleLogger, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, loadConfig } from '../../../libs/config/src/config';
+import { ConfigError, loadConfig, StartupError } from '../../../libs/config/src/config';
 import { nestLogLevels } from '../../../libs/config/src/nest-log-levels';
 import { WorkerModule } from './worker.module';
 
@@ -16,6 +16,6 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((err: unknown) => {
-  new Logger('evs-worker').fatal(err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err));
+  new Logger('evs-worker').fatal(err instanceof ConfigError || err instanceof StartupError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err));
   process.exit(1);
 });

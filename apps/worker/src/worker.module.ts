@@ -36,7 +36,7 @@ const FINDING_LEDGER = Symbol('FINDING_LEDGER');
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => openOrExit(() => FindingLedger.open(config.databases.reconciler, { poolMax: config.databases.poolMax })),
     },
-    { provide: TEMPORAL_CONNECTION, inject: [APP_CONFIG], useFactory: (config: AppConfig) => connectTemporal(config) },
+    { provide: TEMPORAL_CONNECTION, inject: [APP_CONFIG], useFactory: (config: AppConfig) => openOrExit(() => connectTemporal(config)) },
     {
       provide: TEMPORAL_CLIENT,
       inject: [APP_CONFIG, TEMPORAL_CONNECTION],

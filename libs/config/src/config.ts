@@ -80,6 +80,10 @@ const schema = z.object({
   TEMPORAL_TLS_KEY_FILE: z.string().default(''),
   /** The name the server's certificate must carry, when it is not the address's host. */
   TEMPORAL_TLS_SERVER_NAME: z.string().default(''),
+  /** 1: the worker creates our namespace and search attributes at start if they are missing (libs/temporal/src/provisioning.ts). */
+  TEMPORAL_PROVISION: z.enum(['0', '1', 'true', 'false']).default('0'),
+  /** Retention of closed transfers' histories in a namespace we create. */
+  TEMPORAL_NAMESPACE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** File holding a Temporal Cloud API key (sent as a bearer token, over TLS). */
   TEMPORAL_API_KEY_FILE: z.string().default(''),
 
@@ -210,6 +214,8 @@ export interface AppConfig {
     /** Null: plaintext, as to the dev server. */
     tls: { caFile: string; certFile: string; keyFile: string; serverName: string } | null;
     apiKeyFile: string;
+    provision: boolean;
+    namespaceRetentionDays: number;
   };
   kafka: { brokers: string[]; clientId: string; topicReplicationFactor: number };
   gateway: {
@@ -268,6 +274,9 @@ export interface ConsumerSettings {
 }
 
 export class ConfigError extends Error {}
+
+/** The world is not as the process needs it at start (a server not provisioned, say): one line, no stack. */
+export class StartupError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = schema.safeParse(env);
@@ -336,6 +345,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
             }
           : null,
       apiKeyFile: c.TEMPORAL_API_KEY_FILE,
+      provision: ['1', 'true'].includes(c.TEMPORAL_PROVISION),
+      namespaceRetentionDays: c.TEMPORAL_NAMESPACE_RETENTION_DAYS,
     },
     kafka: {
       brokers: c.KAFKA_BROKERS.split(',')
