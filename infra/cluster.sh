@@ -56,16 +56,6 @@ host_entry() {
   evs_die "no host $1 (hosts: $(printf '%s ' "${CLUSTER_HOSTS[@]%% *}"))"
 }
 
-app_port() {
-  case "$1" in
-    inventory) printf '%s' "$INVENTORY_PORT" ;;
-    worker) printf '%s' "$WORKER_HEALTH_PORT" ;;
-    gateway) printf '%s' "$GATEWAY_PORT" ;;
-    billing) printf '%s' "$BILLING_PORT" ;;
-    audit) printf '%s' "$AUDIT_PORT" ;;
-  esac
-}
-
 gateway_backends() {
   local line
   for line in "${CLUSTER_HOSTS[@]}"; do
@@ -116,7 +106,7 @@ start_host() {
   local host="$1" app addr entry url pid
   read -r _ app addr <<<"$(host_entry "$host")"
   entry="$(evs_app_entry "$app")"
-  url="http://$addr:$(app_port "$app")/healthz"
+  url="http://$addr:$(evs_app_port "$app")/healthz"
   [[ -f "$entry" ]] || evs_die "$entry not found; run npm run build"
   if pid="$(evs_running_pid "$host" "$entry")" && evs_http_ok "$url"; then
     evs_log "$host: already running (pid $pid)"
