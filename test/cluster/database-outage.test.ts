@@ -3,6 +3,7 @@
  * service cannot use at all: what a process does in each case.
  */
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ERROR_CATALOGUE } from '../../libs/domain/src/errors';
 import { clusterEnv, clusterTopology, startPostgres, stopPostgres } from '../support/cluster';
@@ -10,6 +11,8 @@ import { ROOT_DIR } from '../support/stack';
 import { eventually, Tenant } from '../support/tenants';
 
 const topology = clusterTopology();
+/** The data folder of the gateways started with a database they cannot use. */
+const MISCONFIGURED_DATA_DIR = `${ROOT_DIR}/.data/cluster-test-misconfigured`;
 const tenant = (label: string) => Tenant.create(label, { baseUrl: topology.apiUrl, inventoryUrl: topology.inventoryUrl, auth: topology.auth });
 
 /** Starts one gateway process with these settings and waits for it to exit. */
@@ -17,7 +20,7 @@ function gatewayExit(env: Record<string, string>): Promise<{ code: number | null
   return new Promise((resolve, reject) => {
     const child = spawn('node', ['dist/apps/gateway/src/main.js'], {
       cwd: ROOT_DIR,
-      env: clusterEnv({ DATA_DIR: `${ROOT_DIR}/.data/cluster-test-misconfigured`, GATEWAY_HOST: '127.0.0.49', ...env }),
+      env: clusterEnv({ DATA_DIR: MISCONFIGURED_DATA_DIR, GATEWAY_HOST: '127.0.0.49', ...env }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -36,6 +39,7 @@ function gatewayExit(env: Record<string, string>): Promise<{ code: number | null
 describe('the shared database', () => {
   afterAll(async () => {
     await startPostgres();
+    fs.rmSync(MISCONFIGURED_DATA_DIR, { recursive: true, force: true });
   });
 
   it('away: API calls answer 503 with the catalogue body; back: they succeed again without a restart, and nothing accepted is lost', async () => {
