@@ -69,24 +69,23 @@ describe.each(DIALECTS)('AccessKeyStore on %s', (dialect) => {
   }
 
   /** A row as the releases before key ids wrote it: sealed under `key`, no key id recorded. */
-  async function insertUnrecorded(accessKeyId: string, key: Buffer, secretKey: string): Promise<void> {
+  function legacyRow(accessKeyId: string, key: Buffer, secretKey: string, userId = 'legacy') {
     const sealed = sealSecret(key, accessKeyId, secretKey);
-    await onDatabase((db) =>
-      db
-        .insertInto('access_keys')
-        .values({
-          access_key_id: accessKeyId,
-          project_id: 'p-1',
-          user_id: 'legacy',
-          roles: '["member"]',
-          description: '',
-          secret_nonce: sealed.nonce,
-          secret_ciphertext: sealed.ciphertext,
-          secret_tag: sealed.tag,
-          created_at: '2025-01-01T00:00:00.000Z',
-        })
-        .execute(),
-    );
+    return {
+      access_key_id: accessKeyId,
+      project_id: 'p-1',
+      user_id: userId,
+      roles: '["member"]',
+      description: '',
+      secret_nonce: sealed.nonce,
+      secret_ciphertext: sealed.ciphertext,
+      secret_tag: sealed.tag,
+      created_at: '2025-01-01T00:00:00.000Z',
+    };
+  }
+
+  async function insertUnrecorded(accessKeyId: string, key: Buffer, secretKey: string): Promise<void> {
+    await onDatabase((db) => db.insertInto('access_keys').values(legacyRow(accessKeyId, key, secretKey)).execute());
   }
 
   beforeEach(async () => {
@@ -272,22 +271,8 @@ describe.each(DIALECTS)('AccessKeyStore on %s', (dialect) => {
     // The schema and a row as the previous release left them.
     fs.mkdirSync(path.dirname(options.masterKeyFile), { recursive: true });
     fs.writeFileSync(options.masterKeyFile, crypto.randomBytes(32), { mode: 0o600 });
-    const sealed = sealSecret(currentKey(), 'BEFOREKEYIDS00000001', 'secretFromBefore');
     const old = await StoreDatabase.open<any>({ store: 'accessKeys', target: place.target, migrations: ACCESS_KEY_MIGRATIONS.slice(0, 1) });
-    await old.db
-      .insertInto('access_keys')
-      .values({
-        access_key_id: 'BEFOREKEYIDS00000001',
-        project_id: 'p-1',
-        user_id: 'alice',
-        roles: '["member"]',
-        description: '',
-        secret_nonce: sealed.nonce,
-        secret_ciphertext: sealed.ciphertext,
-        secret_tag: sealed.tag,
-        created_at: '2025-01-01T00:00:00.000Z',
-      })
-      .execute();
+    await old.db.insertInto('access_keys').values(legacyRow('BEFOREKEYIDS00000001', currentKey(), 'secretFromBefore', 'alice')).execute();
     await old.close();
 
     const upgraded = await openStore();

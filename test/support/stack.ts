@@ -27,7 +27,6 @@ export interface TestStack {
   kafkaBrokers: string[];
   /** Absolute. */
   dataDir: string;
-  inventoryDbPath: string;
   logsDir: string;
   runDir: string;
 }
@@ -109,7 +108,6 @@ export function testStack(): TestStack {
     temporalUiUrl: config.temporal.uiUrl,
     kafkaBrokers: config.kafka.brokers,
     dataDir: config.dataDir,
-    inventoryDbPath: config.inventory.dbPath,
     logsDir: path.join(config.dataDir, 'logs'),
     runDir: path.join(config.dataDir, 'run'),
   };

@@ -74,8 +74,9 @@ describe('GATEWAY_TRUSTED_PROXIES', () => {
 
 describe('reconciler settings', () => {
   it('runs every five minutes by default and keeps its ledger in the data folder', () => {
-    const { reconciler } = loadConfig({ DATA_DIR: '/srv/evs' });
-    expect(reconciler).toEqual({ intervalSeconds: 300, dbPath: '/srv/evs/reconciler.sqlite' });
+    const { reconciler, databases } = loadConfig({ DATA_DIR: '/srv/evs' });
+    expect(reconciler).toEqual({ intervalSeconds: 300 });
+    expect(databases.reconciler).toEqual({ dialect: 'sqlite', file: '/srv/evs/reconciler.sqlite' });
   });
 
   it('takes whole seconds from 10 up, and refuses anything else naming the variable', () => {
@@ -89,13 +90,16 @@ describe('reconciler settings', () => {
 describe('consumer settings', () => {
   it('puts billing and audit on their own ports and files under DATA_DIR, each in a group of its own', () => {
     const config = loadConfig({ DATA_DIR: '/srv/evs' });
-    expect(config.billing).toEqual({ host: '127.0.0.1', port: 8083, dbPath: '/srv/evs/billing.sqlite', consumerGroup: 'evs-billing' });
-    expect(config.audit).toEqual({ host: '127.0.0.1', port: 8084, dbPath: '/srv/evs/audit.sqlite', consumerGroup: 'evs-audit' });
+    expect(config.billing).toEqual({ host: '127.0.0.1', port: 8083, consumerGroup: 'evs-billing' });
+    expect(config.audit).toEqual({ host: '127.0.0.1', port: 8084, consumerGroup: 'evs-audit' });
+    expect(config.databases.billing).toEqual({ dialect: 'sqlite', file: '/srv/evs/billing.sqlite' });
+    expect(config.databases.audit).toEqual({ dialect: 'sqlite', file: '/srv/evs/audit.sqlite' });
   });
 
   it('takes another file and group, e.g. to rebuild a consumer from the start of the topics', () => {
     const config = loadConfig({ BILLING_DB_PATH: '/tmp/b.sqlite', BILLING_CONSUMER_GROUP: 'evs-billing-rebuild', AUDIT_PORT: '9184' });
-    expect(config.billing).toMatchObject({ dbPath: '/tmp/b.sqlite', consumerGroup: 'evs-billing-rebuild' });
+    expect(config.billing).toMatchObject({ consumerGroup: 'evs-billing-rebuild' });
+    expect(config.databases.billing).toEqual({ dialect: 'sqlite', file: '/tmp/b.sqlite' });
     expect(config.audit.port).toBe(9184);
     expect(() => loadConfig({ BILLING_CONSUMER_GROUP: '' })).toThrow(/BILLING_CONSUMER_GROUP/);
   });

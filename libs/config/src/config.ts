@@ -224,7 +224,6 @@ export interface AppConfig {
     publicBaseUrl: string;
     updateTimeoutMs: number;
     validationTimeoutMs: number;
-    outboxDbPath: string;
     /** Per calling project, over all transfers: failed accepts allowed within the window. */
     acceptCallerLimit: { maxFailures: number; windowMs: number };
     trustedProxies: AddressBlock[];
@@ -234,12 +233,11 @@ export interface AppConfig {
     host: string;
     port: number;
     url: string;
-    dbPath: string;
     defaultQuota: { volumes: number; gigabytes: number };
     serviceSecretFile: string;
   };
-  reconciler: { intervalSeconds: number; dbPath: string };
-  /** An event consumer's HTTP listener, SQLite file and Kafka group. */
+  reconciler: { intervalSeconds: number };
+  /** An event consumer's HTTP listener and Kafka group (its store: databases.billing / databases.audit). */
   billing: ConsumerSettings;
   audit: ConsumerSettings;
   transferPolicy: { timeToLiveMs: number; maxFailedAccepts: number; lockoutBaseMs: number; lockoutMaxMs: number };
@@ -259,7 +257,6 @@ export interface AppConfig {
       rolesClaim: string;
     } | null;
     authKeySecretFile: string;
-    accessKeyDbPath: string;
     accessKeyMasterKeyFile: string;
     accessKeyMasterKeyringDir: string;
     signatureWindowMs: number;
@@ -269,7 +266,6 @@ export interface AppConfig {
 export interface ConsumerSettings {
   host: string;
   port: number;
-  dbPath: string;
   consumerGroup: string;
 }
 
@@ -361,7 +357,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       publicBaseUrl: c.PUBLIC_BASE_URL.replace(/\/+$/, ''),
       updateTimeoutMs: c.GATEWAY_UPDATE_TIMEOUT_SECONDS * 1000,
       validationTimeoutMs: c.TRANSFER_VALIDATION_TIMEOUT_SECONDS * 1000,
-      outboxDbPath: c.GATEWAY_OUTBOX_DB_PATH || inData('gateway-outbox.sqlite'),
       acceptCallerLimit: { maxFailures: c.ACCEPT_CALLER_MAX_FAILURES, windowMs: c.ACCEPT_CALLER_WINDOW_SECONDS * 1000 },
       trustedProxies: c.GATEWAY_TRUSTED_PROXIES,
     },
@@ -370,24 +365,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       host: c.INVENTORY_HOST,
       port: c.INVENTORY_PORT,
       url: (c.INVENTORY_URL || `http://${c.INVENTORY_HOST}:${c.INVENTORY_PORT}`).replace(/\/+$/, ''),
-      dbPath: c.INVENTORY_DB_PATH || inData('inventory.sqlite'),
       defaultQuota: { volumes: c.INVENTORY_DEFAULT_QUOTA_VOLUMES, gigabytes: c.INVENTORY_DEFAULT_QUOTA_GIGABYTES },
       serviceSecretFile: c.INVENTORY_SERVICE_SECRET_FILE || inData('keys/inventory-service-secret'),
     },
     reconciler: {
       intervalSeconds: c.RECONCILER_INTERVAL_SECONDS,
-      dbPath: c.RECONCILER_DB_PATH || inData('reconciler.sqlite'),
     },
     billing: {
       host: c.BILLING_HOST,
       port: c.BILLING_PORT,
-      dbPath: c.BILLING_DB_PATH || inData('billing.sqlite'),
       consumerGroup: c.BILLING_CONSUMER_GROUP,
     },
     audit: {
       host: c.AUDIT_HOST,
       port: c.AUDIT_PORT,
-      dbPath: c.AUDIT_DB_PATH || inData('audit.sqlite'),
       consumerGroup: c.AUDIT_CONSUMER_GROUP,
     },
     transferPolicy: {
@@ -414,7 +405,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
               rolesClaim: c.JWT_JWKS_ROLES_CLAIM,
             },
       authKeySecretFile: c.AUTH_KEY_SECRET_FILE || inData('keys/auth-key-secret'),
-      accessKeyDbPath: c.ACCESS_KEY_DB_PATH || inData('access-keys.sqlite'),
       accessKeyMasterKeyFile,
       accessKeyMasterKeyringDir: c.ACCESS_KEY_MASTER_KEYRING_DIR || `${accessKeyMasterKeyFile}.keyring`,
       signatureWindowMs: c.ACCESS_KEY_SIGNATURE_WINDOW_SECONDS * 1000,

@@ -4,6 +4,7 @@
  * them), so one row mapping serves both; epoch milliseconds are numbers
  * because the store's pg type parser turns int8 into one.
  */
+import type { SeenKeysTable } from '../../../../libs/database/src/seen-keys';
 import type { BillingMode, DiskStatus, StorageKind } from '../../../../libs/domain/src/disk';
 
 export interface DisksTable {
@@ -54,4 +55,6 @@ export interface InventorySchema {
   backups: DiskCopiesTable;
   quotas: QuotasTable;
   quota_guards: QuotaGuardsTable;
+  /** The internal API's nonces (libs/database/src/seen-keys.ts). */
+  seen_keys: SeenKeysTable;
 }

@@ -3,7 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { describeTarget, type DatabaseTarget } from '../../../../libs/database/src/database-url';
 import { StoreDatabase, type SqlDialect } from '../../../../libs/database/src/store-database';
 import type { NonceGuard } from '../../../../libs/auth/src/service-signature';
-import { SeenKeys, type SeenKeysTable } from '../../../../libs/database/src/seen-keys';
+import { SeenKeys } from '../../../../libs/database/src/seen-keys';
 import { INVENTORY_MIGRATIONS } from './inventory.migrations';
 
 /** The scope of the internal API's nonces in seen_keys. */
@@ -50,7 +50,7 @@ export class InventoryStore implements OnApplicationShutdown {
 
   /** The internal API's nonces, claimed in the database every replica shares. */
   nonceGuard(): NonceGuard {
-    const seen = new SeenKeys(this.database as unknown as StoreDatabase<{ seen_keys: SeenKeysTable }>, SERVICE_NONCE_SCOPE);
+    const seen = new SeenKeys(this.database, SERVICE_NONCE_SCOPE);
     return { claim: (nonce, untilMs, nowMs) => seen.claim(nonce, untilMs, nowMs) };
   }
 
