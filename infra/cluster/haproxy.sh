@@ -1,5 +1,6 @@
-# HAProxy in front of the replicas of an HTTP service (the gateways of the
-# cluster topology). Source it after lib.sh; do not run it.
+# HAProxy in front of the replicas of a service: HTTP for the gateways of the
+# cluster topology, TCP for gRPC (EVS_HAPROXY_MODE=tcp: the Temporal
+# frontends). Source it after lib.sh; do not run it.
 #
 # Each load balancer lives in BASE_DIR/haproxy: haproxy.cfg (written by
 # evs_haproxy_start), haproxy.pid and haproxy.log (its own output: startup
@@ -92,6 +93,30 @@ global
   # this: a client holding a keep-alive connection would keep it for good.
   hard-stop-after 30s
 
+EOF
+    if [[ "${EVS_HAPROXY_MODE:-http}" == tcp ]]; then
+      _evs_haproxy_tcp_sections "$listen_addr" "$listen_port"
+    else
+      _evs_haproxy_http_sections "$listen_addr" "$listen_port"
+    fi
+    for backend in "$@"; do
+      n=$((n + 1))
+      printf '  server r%s %s check\n' "$n" "$backend"
+    done
+    cat <<EOF
+
+listen stats
+  mode http
+  bind $listen_addr:$((listen_port + 1))
+  stats enable
+  stats uri /stats
+  stats refresh 5s
+EOF
+  } >"$file"
+}
+
+_evs_haproxy_http_sections() {
+  cat <<EOF
 defaults
   mode http
   log global
@@ -112,7 +137,7 @@ defaults
   option redispatch
 
 frontend evs_http
-  bind $listen_addr:$listen_port
+  bind $1:$2
   default_backend evs_replicas
 
 backend evs_replicas
@@ -121,19 +146,34 @@ backend evs_replicas
   option httpchk GET /healthz
   default-server inter 1s fall 2 rise 1
 EOF
-    for backend in "$@"; do
-      n=$((n + 1))
-      printf '  server r%s %s check\n' "$n" "$backend"
-    done
-    cat <<EOF
+}
 
-listen stats
-  bind $listen_addr:$((listen_port + 1))
-  stats enable
-  stats uri /stats
-  stats refresh 5s
+# gRPC (HTTP/2) passed through as TCP: each client connection goes to one
+# server for its life, and a client whose server dies connects again and
+# lands on another. Long polls hold a request open for over a minute, so
+# idle timeouts are far above that; a refused connection is sent elsewhere.
+_evs_haproxy_tcp_sections() {
+  cat <<EOF
+defaults
+  mode tcp
+  log global
+  option tcplog
+  option dontlognull
+  timeout connect 2s
+  timeout client 10m
+  timeout server 10m
+  retries 2
+  option redispatch
+
+frontend evs_tcp
+  bind $1:$2
+  default_backend evs_replicas
+
+backend evs_replicas
+  balance leastconn
+  # A TCP connect every second; two failures take a server out.
+  default-server inter 1s fall 2 rise 1
 EOF
-  } >"$file"
 }
 
 # evs_haproxy_start BASE_DIR LISTEN_ADDR:PORT BACKEND_ADDR:PORT...: balances
