@@ -6,8 +6,12 @@
 # with the system's `main` cluster that the Debian package creates on 5432
 # (never started or relied on here) or with other data folders.
 #   EVS_PG_BIN    PostgreSQL 15 bin directory (default /usr/lib/postgresql/15/bin)
-#   EVS_PG_FAST=1 fsync, synchronous_commit and full_page_writes off: only for
-#                 clusters that may be lost in a power cut (tests)
+#   EVS_PG_FAST=1 fsync and full_page_writes off: only for clusters that may
+#                 be lost in a power cut (tests). synchronous_commit stays on:
+#                 without it a commit is acknowledged before its WAL reaches
+#                 even the OS, and a killed server (the fault tests' pg_ctl
+#                 -m immediate) forgets it; Temporal's history then disagreed
+#                 with what it had told workers and workflows hung for good.
 #   POSTGRES_START_TIMEOUT_SECONDS (default 60)
 #
 # initdb and pg_ctl refuse to run as root: as root the folder belongs to the
@@ -165,7 +169,7 @@ _evs_pg_start_locked() {
 
   local opts="-p $port -k '$dir' -c listen_addresses='$addr' -c max_connections=200" fast=""
   if [[ "${EVS_PG_FAST:-0}" == 1 ]]; then
-    opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    opts+=" -c fsync=off -c full_page_writes=off"
     fast=", fsync off"
   fi
   evs_log "postgres: starting on $addr:$port (data $dir/data, log $log$fast)"
