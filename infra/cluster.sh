@@ -4,8 +4,11 @@
 # nothing with the others but the network.
 #   127.0.0.10        PostgreSQL (every store of every replica, a schema each)
 #   127.0.0.11-13     Kafka, three KRaft brokers (replication 3, min ISR 2)
-#   127.0.0.1:37233   Temporal (the dev server, which only works on 127.0.0.1;
-#                     TEMPORAL_ADDRESS set: that server instead)
+#   127.0.0.81-87     Temporal: two frontends, two history, two matching and
+#                     one worker service (infra/cluster/temporal-cluster.sh),
+#                     on PostgreSQL, the frontends behind HAProxy (TCP) on
+#                     127.0.0.1:37233, the Web UI on 127.0.0.1:38233
+#                     (TEMPORAL_ADDRESS set: that server instead, provisioned by its owner)
 #   127.0.0.30        inventory
 #   127.0.0.41-42     gateways, behind HAProxy on CLUSTER_API_ADDR:CLUSTER_API_PORT
 #   127.0.0.51-52     workers
@@ -16,7 +19,8 @@
 #   infra/cluster.sh start           start whatever is not running, print the addresses
 #   infra/cluster.sh stop [--reset]  stop everything (--reset: also delete $DATA_DIR)
 #   infra/cluster.sh status          what runs
-#   infra/cluster.sh kill HOST       kill -9 one host's process (fault tests)
+#   infra/cluster.sh kill HOST       kill -9 one host's process (fault tests; a
+#                                    Temporal host too, e.g. temporal-history-1)
 #   infra/cluster.sh restart HOST    start one host's process again
 #   infra/cluster.sh kill-broker N   kill -9 Kafka broker N (1-3); restart-broker N starts it again
 #   infra/cluster.sh stop-postgres   stop PostgreSQL at once (-m immediate); start-postgres starts it again
@@ -27,6 +31,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/postgres.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/cluster/kafka-cluster.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/cluster/haproxy.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/cluster/temporal-cluster.sh"
 EVS_LOG_TAG=cluster
 evs_load_env
 cd "$EVS_ROOT"
@@ -144,6 +149,45 @@ runuser_pg_ctl_immediate() {
   ${as_owner[@]+"${as_owner[@]}"} "$EVS_PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop
 }
 
+# Our own Temporal cluster is provisioned here, as its operator would; a
+# server named by TEMPORAL_ADDRESS is its owner's to provision, and the
+# workers stop at start with the command to run if it is not.
+start_temporal() {
+  if [[ "$EVS_TEMPORAL_EXTERNAL" == 1 ]]; then
+    evs_log "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS set: using that server"
+    return 0
+  fi
+  evs_temporal_cluster_start "$DATA_DIR"
+  evs_node_script provision-temporal >>"$(evs_log_file provision-temporal)" 2>&1 ||
+    { evs_tail_log provision-temporal; evs_die "provisioning the Temporal namespace failed"; }
+  # Each frontend learns of a new namespace from the database (every 2 s):
+  # no worker or gateway starts before all of them know it.
+  local frontend cli
+  cli="$(_evs_tc_cli)"
+  while read -r frontend; do
+    evs_wait_until 30 "namespace $TEMPORAL_NAMESPACE at $frontend" "" \
+      "$cli" operator namespace describe --address "$frontend" --namespace "$TEMPORAL_NAMESPACE" ||
+      evs_die "the frontend at $frontend does not know namespace $TEMPORAL_NAMESPACE"
+  done < <(evs_temporal_cluster_frontends)
+}
+
+kill_any() {
+  if evs_temporal_cluster_is_host "$1"; then
+    evs_temporal_cluster_kill_host "$DATA_DIR" "$1"
+  else
+    kill_host "$1"
+  fi
+}
+
+restart_any() {
+  if evs_temporal_cluster_is_host "$1"; then
+    evs_temporal_cluster_restart_host "$DATA_DIR" "$1"
+  else
+    provision_keys
+    start_host "$1"
+  fi
+}
+
 start() {
   evs_ensure_node_modules
   if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
@@ -156,7 +200,7 @@ start() {
   evs_pg_create_database "$CLUSTER_POSTGRES_ADDR" "$CLUSTER_POSTGRES_PORT" evs
   bash infra/kafka.sh install
   evs_kafka_cluster_start "$DATA_DIR"
-  bash infra/temporal.sh start
+  start_temporal
   # Brokers that have only just formed their quorum may not yet serve the
   # metadata of a topic they are creating: ask again.
   local attempt
@@ -180,6 +224,7 @@ EVS disk transfer cluster is up (EVS_ENV=cluster)
   API (HAProxy):  http://$CLUSTER_API_ADDR:$CLUSTER_API_PORT    stats: http://$CLUSTER_API_ADDR:$((CLUSTER_API_PORT + 1))/stats
   Gateways:       $(printf '%s ' "${backends[@]}")
   Temporal:       $TEMPORAL_ADDRESS (namespace $TEMPORAL_NAMESPACE)    Web UI: ${TEMPORAL_UI_URL:-(set TEMPORAL_UI_URL)}
+                  frontends $(evs_temporal_cluster_frontends | tr '\n' ' ')(history, matching, worker: npm run status:cluster)
   Kafka:          $KAFKA_BROKERS
   PostgreSQL:     ${DATABASE_URL}
   Tokens:         EVS_ENV=cluster npm run -s token -- --project <project> --user <user>
@@ -197,7 +242,7 @@ stop() {
     read -r host app _ <<<"${CLUSTER_HOSTS[$i]}"
     evs_stop "$host" "$(evs_app_entry "$app")" 20
   done
-  bash infra/temporal.sh stop
+  [[ "$EVS_TEMPORAL_EXTERNAL" == 1 ]] || evs_temporal_cluster_stop "$DATA_DIR"
   evs_kafka_cluster_stop "$DATA_DIR"
   evs_pg_stop "$PG_DIR"
   if ((reset)); then
@@ -222,15 +267,19 @@ status() {
   for i in 1 2 3; do
     if pid="$(evs_kafka_node_pid "$DATA_DIR" "$i")"; then evs_log "kafka-$i: running, pid $pid"; else evs_log "kafka-$i: not running"; fi
   done
-  bash infra/temporal.sh status || true
+  if [[ "$EVS_TEMPORAL_EXTERNAL" == 1 ]]; then
+    evs_log "temporal: external server at $TEMPORAL_ADDRESS"
+  else
+    evs_temporal_cluster_status "$DATA_DIR"
+  fi
 }
 
 case "${1:-}" in
   start) start ;;
   stop) stop "${2:-}" ;;
   status) status ;;
-  kill) kill_host "${2:?usage: $0 kill HOST}" ;;
-  restart) provision_keys; start_host "${2:?usage: $0 restart HOST}" ;;
+  kill) kill_any "${2:?usage: $0 kill HOST}" ;;
+  restart) restart_any "${2:?usage: $0 restart HOST}" ;;
   stop-postgres) runuser_pg_ctl_immediate ;;
   start-postgres) evs_pg_start "$PG_DIR" "$CLUSTER_POSTGRES_PORT" "$CLUSTER_POSTGRES_ADDR" ;;
   kill-broker) evs_kafka_node_stop "$DATA_DIR" "${2:?usage: $0 kill-broker N}" kill ;;
