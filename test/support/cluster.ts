@@ -28,7 +28,18 @@ export type ClusterHost =
   | 'billing-1'
   | 'billing-2'
   | 'audit-1'
-  | 'audit-2';
+  | 'audit-2'
+  | TemporalHost;
+
+/** The Temporal server's own hosts (infra/cluster/temporal-cluster.sh). */
+export type TemporalHost =
+  | 'temporal-frontend-1'
+  | 'temporal-frontend-2'
+  | 'temporal-history-1'
+  | 'temporal-history-2'
+  | 'temporal-matching-1'
+  | 'temporal-matching-2'
+  | 'temporal-worker-1';
 
 /** cluster.env under the variables the test run sets, with the test's data folder. */
 export function clusterEnv(overrides: Record<string, string> = {}): Record<string, string> {
