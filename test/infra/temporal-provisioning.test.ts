@@ -1,9 +1,9 @@
 /**
  * What a new operator meets on a Temporal server with nothing provisioned
  * (a bare dev server, as a self-hosted cluster or Temporal Cloud starts): the
- * worker refuses to start with one line naming what is missing and the
- * command that creates it; that command creates it; TEMPORAL_PROVISION=1
- * makes the worker create it itself.
+ * worker and the gateway refuse to start with one line naming what is
+ * missing and the command that creates it; that command creates it;
+ * TEMPORAL_PROVISION=1 makes the worker create it itself.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -95,6 +95,38 @@ describe('a Temporal server with nothing provisioned', () => {
     expect(line).toContain('namespace evs-new does not exist');
     for (const name of WANTED) expect(line).toContain(name);
     expect(line).toContain('npm run provision:temporal');
+    expect(output).not.toMatch(/^\s+at /m);
+  });
+
+  it('the gateway refuses to start with the same line, before it takes a request', async () => {
+    const port = await freePort();
+    const child = spawn('node', ['dist/apps/gateway/src/main.js'], {
+      cwd: ROOT_DIR,
+      env: {
+        PATH: process.env.PATH ?? '',
+        DATA_DIR: dataDir,
+        TEMPORAL_ADDRESS: address,
+        TEMPORAL_NAMESPACE: 'evs-new',
+        KAFKA_BROKERS: '127.0.0.1:1',
+        GATEWAY_HOST: '127.0.0.1',
+        GATEWAY_PORT: String(port),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    clearTimeout(timer);
+    expect(code).toBe(1);
+    const lines = output.split('\n').filter((l) => l.includes('not provisioned'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('cannot start: Temporal at');
+    expect(lines[0]).toContain('namespace evs-new does not exist');
+    expect(lines[0]).toContain('npm run provision:temporal');
+    expect(output).not.toContain('listening on');
     expect(output).not.toMatch(/^\s+at /m);
   });
 

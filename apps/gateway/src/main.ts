@@ -4,10 +4,14 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Connection } from '@temporalio/client';
 import { ConfigError, loadConfig } from '../../../libs/config/src/config';
 import { nestLogger } from '../../../libs/config/src/nest-log-levels';
+import { openOrExit } from '../../../libs/database/src/open-or-exit';
 import { GatewayModule } from './gateway.module';
 import { configureGateway, GATEWAY_APP_OPTIONS } from './gateway.setup';
+import { TEMPORAL_CONNECTION } from './gateway.tokens';
+import { checkTemporalAtStart } from './temporal/temporal-start-check';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
@@ -16,6 +20,7 @@ async function bootstrap(): Promise<void> {
     logger: nestLogger(config.logLevel),
   });
   configureGateway(app);
+  await openOrExit(() => checkTemporalAtStart(app.get<Connection>(TEMPORAL_CONNECTION), config.temporal, new Logger('Temporal')));
   app.enableShutdownHooks();
   await app.listen(config.gateway.port, config.gateway.host);
   new Logger('Gateway').log(`listening on http://${config.gateway.host}:${config.gateway.port} (API docs at /docs)`);

@@ -5,8 +5,8 @@
  */
 import { Logger } from '@nestjs/common';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
-import { type AppConfig, StartupError } from '../../../libs/config/src/config';
-import { describeGap, inspectProvisioning, isProvisioned, provision, untestedVersionWarning } from '../../../libs/temporal/src/provisioning';
+import type { AppConfig } from '../../../libs/config/src/config';
+import { ensureProvisioned, untestedVersionWarning } from '../../../libs/temporal/src/provisioning';
 import { temporalConnectionSettings } from '../../../libs/temporal/src/connection-options';
 
 let runtimeInstalled = false;
@@ -33,16 +33,10 @@ export async function connectTemporal(config: AppConfig): Promise<NativeConnecti
   const logger = new Logger('TemporalWorkerService');
   installRuntimeLogger(logger);
   const connection = await NativeConnection.connect(temporalConnectionSettings(config.temporal));
-  const { address, namespace, provision: mayProvision, namespaceRetentionDays } = config.temporal;
   try {
     const warning = untestedVersionWarning((await connection.workflowService.getSystemInfo({})).serverVersion);
     if (warning !== null) logger.warn(warning);
-    let gap = await inspectProvisioning(connection, namespace);
-    if (!isProvisioned(gap) && mayProvision) {
-      logger.log(`TEMPORAL_PROVISION=1: creating what ${namespace} lacks on ${address}`);
-      gap = await provision(connection, namespace, { retentionDays: namespaceRetentionDays });
-    }
-    if (!isProvisioned(gap)) throw new StartupError(describeGap(gap, { address, namespace }));
+    await ensureProvisioned(connection, config.temporal, (line) => logger.log(line));
     return connection;
   } catch (err) {
     await connection.close();

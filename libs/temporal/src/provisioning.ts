@@ -10,6 +10,7 @@
  */
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
+import { type AppConfig, StartupError } from '../../config/src/config';
 import { SEARCH_ATTRIBUTES } from './transfer.definitions';
 
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
@@ -113,6 +114,25 @@ export async function provision(services: TemporalServices, namespace: string, o
     }
   }
   return inspectProvisioning(services, namespace);
+}
+
+/**
+ * At a process's start: creates what is missing when TEMPORAL_PROVISION=1,
+ * then throws a StartupError naming whatever is still missing and the
+ * command that creates it.
+ */
+export async function ensureProvisioned(
+  services: TemporalServices,
+  settings: Pick<AppConfig['temporal'], 'address' | 'namespace' | 'provision' | 'namespaceRetentionDays'>,
+  log: (line: string) => void,
+): Promise<void> {
+  const { address, namespace } = settings;
+  let gap = await inspectProvisioning(services, namespace);
+  if (!isProvisioned(gap) && settings.provision) {
+    log(`TEMPORAL_PROVISION=1: creating what ${namespace} lacks on ${address}`);
+    gap = await provision(services, namespace, { retentionDays: settings.namespaceRetentionDays });
+  }
+  if (!isProvisioned(gap)) throw new StartupError(describeGap(gap, { address, namespace }));
 }
 
 /** Server versions the service was tested against (major.minor); another is reported at start, not refused. */
