@@ -40,6 +40,17 @@ trap stop_test_stack EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# The whole suite's cluster pass runs the Temporal server proper, compiled
+# from source the first time (about 6 minutes on 2 cores, much of it
+# downloads): built from the start, beside npm ci and the first passes, at
+# low priority, instead of in front of the cluster pass.
+server_build_pid=""
+if (($# == 0)); then
+  server_build_log="$(mktemp)"
+  nice -n 15 bash infra/temporal-server.sh build >"$server_build_log" 2>&1 &
+  server_build_pid=$!
+fi
+
 evs_ensure_node_modules
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
   npm run --silent build
@@ -79,12 +90,6 @@ fi
 summaries="$(mktemp)"
 overall=0
 
-# The cluster pass runs the Temporal server proper, compiled from source the
-# first time (about 4 minutes on 2 cores): it is built beside the first
-# passes, at low priority, instead of in front of the cluster pass.
-server_build_log="$(mktemp)"
-nice -n 15 bash infra/temporal-server.sh build >"$server_build_log" 2>&1 &
-server_build_pid=$!
 
 run_pass() {
   local label="$1" rc=0
