@@ -12,6 +12,8 @@ import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 import type { AppConfig } from '../../../libs/config/src/config';
 import { KafkaModule } from '../../../libs/kafka/src/kafka.module';
+import { MetricsController } from '../../../libs/observability/src/metrics.controller';
+import { ProcessMetrics } from '../../../libs/observability/src/process-metrics';
 import { API_AUDIT_OPTIONS, ApiAuditService, AUDIT_OUTBOX, DEFAULT_API_AUDIT_OPTIONS } from './audit/api-audit.service';
 import { AuditOutbox } from './audit/audit-outbox';
 import { authProviders } from './auth/auth.providers';
@@ -81,9 +83,10 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [KafkaModule.forRoot({ config, global: false })],
-      controllers: [TransferController, VersionsController, HealthController],
+      controllers: [TransferController, VersionsController, HealthController, MetricsController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
+        { provide: ProcessMetrics, useValue: new ProcessMetrics() },
         { provide: API_AUDIT_OPTIONS, useValue: DEFAULT_API_AUDIT_OPTIONS },
         {
           provide: AUDIT_OUTBOX,

@@ -6,6 +6,8 @@ import type { NestApplicationOptions } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '../../../libs/config/src/config';
+import { httpMetricsMiddleware } from '../../../libs/observability/src/http-metrics';
+import { ProcessMetrics } from '../../../libs/observability/src/process-metrics';
 import { APP_CONFIG } from './gateway.tokens';
 import { ClientAddressResolver } from './http/client-address';
 import { answerUnparsableRequests } from './http/client-error';
@@ -25,6 +27,8 @@ export function configureGateway(app: NestExpressApplication): void {
   const config = app.get<AppConfig>(APP_CONFIG);
   app.disable('x-powered-by');
   app.set('etag', false);
+  // First of all, so that every request is timed, the refused and the unrouted included.
+  app.use(httpMetricsMiddleware(app.get(ProcessMetrics).registry));
   // Mounted before anything else, the docs routes included: every response gets X-Request-Id.
   app.use(requestContextMiddleware(new ClientAddressResolver(config.gateway.trustedProxies)));
   const express = app.getHttpAdapter().getInstance() as { router: { stack: RouterLayer[] } };

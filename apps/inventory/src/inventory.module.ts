@@ -1,4 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { MetricsController } from '../../../libs/observability/src/metrics.controller';
+import { ProcessMetrics } from '../../../libs/observability/src/process-metrics';
 import { ServiceRequestVerifier } from '../../../libs/auth/src/service-signature';
 import type { CredentialVerifier } from '../../../libs/auth/src/token-verifier';
 import { BackupController } from './disk-copies/backup.controller';
@@ -40,6 +42,7 @@ export class InventoryModule {
       imports: [InventoryStoreModule.forRoot(settings.store)],
       controllers: [
         HealthController,
+        MetricsController,
         TransferStepsController,
         TransferLocksController,
         VolumeController,
@@ -48,6 +51,7 @@ export class InventoryModule {
         QuotaController,
       ],
       providers: [
+        { provide: ProcessMetrics, useValue: new ProcessMetrics() },
         {
           provide: ServiceRequestVerifier,
           inject: [InventoryStore],

@@ -1,0 +1,50 @@
+/**
+ * /metrics on the gateway: open, in the Prometheus text format, with the
+ * Node runtime's metrics and every request timed under its route template.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../libs/config/src/config';
+import { listenGateway } from './gateway.test-harness';
+
+let dir: string;
+let app: INestApplication;
+let baseUrl: string;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-metrics-'));
+  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' });
+  ({ app, url: baseUrl } = await listenGateway(config, {}, { publish: async () => undefined }));
+});
+
+afterAll(async () => {
+  await app?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('GET /metrics', () => {
+  it('answers without credentials in the Prometheus text format, with process and Node runtime metrics', async () => {
+    const res = await fetch(`${baseUrl}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
+      expect(text).toMatch(new RegExp(`^${name}[ {]`, 'm'));
+    }
+  });
+
+  it('times requests by route template and status, never by the raw URL', async () => {
+    await fetch(`${baseUrl}/v2/project-a/os-volume-transfer/0b8f1d1e-0000-4000-8000-000000000001`);
+    await fetch(`${baseUrl}/no/such/route`);
+    const text = await (await fetch(`${baseUrl}/metrics`)).text();
+    expect(text).toMatch(
+      /^http_server_request_duration_seconds_count\{http_request_method="GET",http_route="\/v2\/\{projectId\}\/os-volume-transfer\/\{transferId\}",http_response_status_code="401"\} 1$/m,
+    );
+    expect(text).toMatch(/^http_server_request_duration_seconds_count\{http_request_method="GET",http_route="unmatched",http_response_status_code="404"\} 1$/m);
+    expect(text).not.toContain('0b8f1d1e');
+    expect(text).not.toContain('/no/such/route');
+  });
+});
