@@ -55,7 +55,8 @@ export class ConsumerClient {
   async get<T = any>(pathAndQuery: string, options: { token?: string | null } = {}): Promise<{ status: number; body: T }> {
     const token = options.token === undefined ? await this.adminToken() : options.token;
     const res = await fetch(`${this.url}${pathAndQuery}`, {
-      headers: token === null ? {} : { 'x-auth-token': token },
+      // JSON: /metrics answers Prometheus's text format to anyone who does not ask for it.
+      headers: { accept: 'application/json', ...(token === null ? {} : { 'x-auth-token': token }) },
       signal: AbortSignal.timeout(10_000),
     });
     return { status: res.status, body: (await res.json()) as T };

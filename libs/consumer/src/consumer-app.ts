@@ -8,6 +8,8 @@ import { type DynamicModule, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type AppConfig, loadConfig } from '../../config/src/config';
 import { nestLogger } from '../../config/src/nest-log-levels';
+import { httpMetricsMiddleware } from '../../observability/src/http-metrics';
+import { ProcessMetrics } from '../../observability/src/process-metrics';
 
 export interface ConsumerAppSpec {
   /** For the logs. */
@@ -26,6 +28,7 @@ export function runConsumerApp(spec: ConsumerAppSpec): void {
       logger: nestLogger(config.logLevel),
     });
     (app.getHttpAdapter().getInstance() as { disable(setting: string): unknown }).disable('x-powered-by');
+    app.use(httpMetricsMiddleware(app.get(ProcessMetrics).registry));
     app.enableShutdownHooks();
     const { host, port } = spec.listen(config);
     try {

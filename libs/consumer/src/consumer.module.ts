@@ -19,7 +19,10 @@ import {
   Module,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  Req,
+  Res,
 } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type QueryExecutorProvider, sql } from 'kysely';
 import type { JwtKeySettings } from '../../auth/src/jwt-verifier.setup';
 import type { AppConfig } from '../../config/src/config';
@@ -29,7 +32,9 @@ import type { StoreDatabase, StoreMigration } from '../../database/src/store-dat
 import type { StoreName } from '../../database/src/stores';
 import { type ConsumerTables, openConsumerDatabase } from './consumer-database';
 import { type ConsumerMetrics, type EventHandler, ExactlyOnceProcessor } from './event-processor';
-import { type ConsumerStatus, KafkaExactlyOnceConsumer } from './kafka-consumer';
+import { type ConsumerStatus, KafkaExactlyOnceConsumer, type PartitionLag } from './kafka-consumer';
+import { registerConsumerMetrics } from './consumer-prometheus';
+import { ProcessMetrics } from '../../observability/src/process-metrics';
 import { OpenRoute, queryAccessProviders } from './query-access';
 
 export interface ConsumerModuleOptions<Store, Effect, AppTables> {
@@ -100,6 +105,14 @@ export class ConsumerRuntime implements OnApplicationBootstrap, BeforeApplicatio
     return this.processor.metrics();
   }
 
+  lagByPartition(): Promise<PartitionLag[] | null> {
+    return this.consumer.lagByPartition();
+  }
+
+  get groupId(): string {
+    return this.consumer.status().group_id;
+  }
+
   /** One query, not retried: a health check answers now, and the next one asks again. */
   private async ping(): Promise<'ok' | 'unavailable'> {
     try {
@@ -115,7 +128,10 @@ export class ConsumerRuntime implements OnApplicationBootstrap, BeforeApplicatio
 @Controller()
 @OpenRoute()
 export class ConsumerStatusController {
-  constructor(@Inject(ConsumerRuntime) private readonly runtime: ConsumerRuntime) {}
+  constructor(
+    @Inject(ConsumerRuntime) private readonly runtime: ConsumerRuntime,
+    @Inject(ProcessMetrics) private readonly processMetrics: ProcessMetrics,
+  ) {}
 
   /** 200 while the database is open and the consumer is in its group; 503 with the same body otherwise. */
   @Get('healthz')
@@ -125,9 +141,20 @@ export class ConsumerStatusController {
     return health;
   }
 
+  /**
+   * The Prometheus text format, as Prometheus asks for it; the JSON view
+   * (since_start and stored counts) to a client that asks for
+   * application/json.
+   */
   @Get('metrics')
-  metrics(): Promise<ConsumerMetrics> {
-    return this.runtime.metrics();
+  async metrics(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
+    if ((req.headers.accept ?? '').includes('application/json')) {
+      const body: ConsumerMetrics = await this.runtime.metrics();
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+      return;
+    }
+    const { contentType, body } = await this.processMetrics.scrape();
+    res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' }).end(body);
   }
 }
 
@@ -150,10 +177,11 @@ export class ConsumerModule {
             }),
         },
         { provide: options.store.provide, useFactory: options.store.useFactory, inject: [DATABASE] },
+        { provide: ProcessMetrics, useValue: new ProcessMetrics() },
         {
           provide: ConsumerRuntime,
-          inject: [DATABASE, options.store.provide],
-          useFactory: (db: StoreDatabase<ConsumerTables & AppTables>, store: Store) => {
+          inject: [DATABASE, options.store.provide, ProcessMetrics],
+          useFactory: (db: StoreDatabase<ConsumerTables & AppTables>, store: Store, processMetrics: ProcessMetrics) => {
             const logger = new Logger(options.name);
             const processor = new ExactlyOnceProcessor(db, options.handler(store), { logger });
             const consumer = new KafkaExactlyOnceConsumer(
@@ -167,7 +195,9 @@ export class ConsumerModule {
               },
               processor,
             );
-            return new ConsumerRuntime(db, processor, consumer);
+            const runtime = new ConsumerRuntime(db, processor, consumer);
+            registerConsumerMetrics(processMetrics.registry, runtime);
+            return runtime;
           },
         },
         ...queryAccessProviders(options.tokens),

@@ -46,6 +46,13 @@ export interface ConsumerStatus {
   assignment: IMemberAssignment;
 }
 
+/** A partition's records not yet committed by the group. */
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  lag: number;
+}
+
 const LAG_TIMEOUT_MS = 2000;
 const LAG_CACHE_MS = 1000;
 const MAX_RETRY_DELAY_MS = 10_000;
@@ -59,7 +66,7 @@ export class KafkaExactlyOnceConsumer {
   private assignment: IMemberAssignment = {};
   private readonly admin: Admin;
   private adminConnected: Promise<void> | null = null;
-  private lagCache: { at: number; value: Promise<number | null> } | null = null;
+  private lagCache: { at: number; value: Promise<PartitionLag[] | null> } | null = null;
   private running: Promise<void> | null = null;
   private stopping = false;
   private restartRequested = false;
@@ -143,7 +150,13 @@ export class KafkaExactlyOnceConsumer {
    * partitions (what kafka-consumer-groups.sh calls LAG); null when the
    * broker does not answer in time.
    */
-  lag(): Promise<number | null> {
+  async lag(): Promise<number | null> {
+    const partitions = await this.lagByPartition();
+    return partitions === null ? null : partitions.reduce((sum, p) => sum + p.lag, 0);
+  }
+
+  /** The same, partition by partition (each topic's partitions, whether this replica holds them or not). */
+  lagByPartition(): Promise<PartitionLag[] | null> {
     const now = Date.now();
     if (this.lagCache && now - this.lagCache.at < LAG_CACHE_MS) return this.lagCache.value;
     const value = withTimeout(this.measureLag(), LAG_TIMEOUT_MS).catch(() => null);
@@ -151,7 +164,7 @@ export class KafkaExactlyOnceConsumer {
     return value;
   }
 
-  private async measureLag(): Promise<number> {
+  private async measureLag(): Promise<PartitionLag[]> {
     this.adminConnected ??= this.admin.connect().catch((error: unknown) => {
       // Forget the failed attempt so the next health check tries again.
       this.adminConnected = null;
@@ -160,7 +173,7 @@ export class KafkaExactlyOnceConsumer {
     await this.adminConnected;
     const topics = [...this.options.topics];
     const committed = await this.admin.fetchOffsets({ groupId: this.options.groupId, topics });
-    let lag = 0n;
+    const lags: PartitionLag[] = [];
     for (const topic of topics) {
       const mine = new Map<number, bigint>();
       for (const p of committed.find((c) => c.topic === topic)?.partitions ?? []) mine.set(p.partition, BigInt(p.offset));
@@ -168,10 +181,10 @@ export class KafkaExactlyOnceConsumer {
         const position = mine.get(partition) ?? -1n;
         // -1: nothing committed yet, so the group starts from the low mark.
         const from = position < 0n ? BigInt(low) : position;
-        if (BigInt(high) > from) lag += BigInt(high) - from;
+        lags.push({ topic, partition, lag: BigInt(high) > from ? Number(BigInt(high) - from) : 0 });
       }
     }
-    return Number(lag);
+    return lags;
   }
 
   private async keepRunning(): Promise<void> {

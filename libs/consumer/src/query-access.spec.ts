@@ -4,6 +4,7 @@
  * local issuer's, and the global guard), in front of the real status
  * controller and a query route standing for billing's and audit's.
  */
+import { ProcessMetrics } from '../../observability/src/process-metrics';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -74,7 +75,7 @@ beforeAll(async () => {
   };
   const moduleRef = await Test.createTestingModule({
     controllers: [ConsumerStatusController, ProbeQueryController],
-    providers: [{ provide: ConsumerRuntime, useValue: runtime }, ...queryAccessProviders(keys)],
+    providers: [{ provide: ConsumerRuntime, useValue: runtime }, { provide: ProcessMetrics, useValue: new ProcessMetrics() }, ...queryAccessProviders(keys)],
   }).compile();
   app = moduleRef.createNestApplication({ logger: false });
   await app.listen(0, '127.0.0.1');
@@ -93,7 +94,8 @@ const token = (roles: string[], signer: LocalTokenIssuer = issuer) =>
 
 async function get(route: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
   const res = await fetch(`${url}${route}`, { headers, signal: AbortSignal.timeout(5000) });
-  return { status: res.status, body: await res.json() };
+  const text = await res.text();
+  return { status: res.status, body: (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text };
 }
 
 /** The header of a token of the local issuer carrying `roles`. */
@@ -161,5 +163,11 @@ describe('/healthz and /metrics', () => {
     expect((await get('/metrics')).status).toBe(200);
     expect((await get('/healthz', { 'x-auth-token': 'x.y.z' })).status).toBe(200);
     expect((await get('/metrics', await tokenWith(['member']))).status).toBe(200);
+  });
+
+  it('answers /metrics in the Prometheus text format, and as JSON to a client that asks for it', async () => {
+    const scraped = await get('/metrics');
+    expect(scraped.body).toMatch(/^process_cpu_seconds_total /m);
+    expect((await get('/metrics', { accept: 'application/json' })).body).toEqual({ since_start: { processed: 0 } });
   });
 });
