@@ -32,6 +32,8 @@ export interface PrivateStackSettings {
   gatewayPort: number;
   inventoryPort: number;
   workerHealthPort: number;
+  /** The Temporal SDK's Prometheus endpoint (WORKER_SDK_METRICS_PORT). */
+  workerSdkMetricsPort: number;
   billingPort: number;
   auditPort: number;
   temporalPort: number;
@@ -67,6 +69,7 @@ export function faultsStackSettings(env: NodeJS.ProcessEnv = process.env): Priva
     gatewayPort: shifted('GATEWAY_PORT'),
     inventoryPort: shifted('INVENTORY_PORT'),
     workerHealthPort: shifted('WORKER_HEALTH_PORT'),
+    workerSdkMetricsPort: shifted('WORKER_SDK_METRICS_PORT'),
     billingPort: shifted('BILLING_PORT'),
     auditPort: shifted('AUDIT_PORT'),
     temporalPort: shifted('TEMPORAL_PORT'),
@@ -209,6 +212,7 @@ export class PrivateStack {
       GATEWAY_PORT: String(s.gatewayPort),
       INVENTORY_PORT: String(s.inventoryPort),
       WORKER_HEALTH_PORT: String(s.workerHealthPort),
+      WORKER_SDK_METRICS_PORT: String(s.workerSdkMetricsPort),
       BILLING_PORT: String(s.billingPort),
       AUDIT_PORT: String(s.auditPort),
       TEMPORAL_PORT: String(s.temporalPort),
@@ -371,7 +375,7 @@ export class PrivateStack {
       case 'inventory':
         return [s.inventoryPort];
       case 'worker':
-        return [s.workerHealthPort];
+        return [s.workerHealthPort, s.workerSdkMetricsPort];
       case 'temporal':
         return [s.temporalPort, s.temporalUiPort];
       case 'kafka':

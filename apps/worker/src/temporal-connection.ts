@@ -10,10 +10,15 @@ import { ensureProvisioned, untestedVersionWarning } from '../../../libs/tempora
 import { temporalConnectionSettings } from '../../../libs/temporal/src/connection-options';
 
 let runtimeInstalled = false;
-function installRuntimeLogger(logger: Logger): void {
+function installRuntime(logger: Logger, worker: AppConfig['worker']): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({
+    // The SDK's metrics under its own default names (temporal_ prefix, milliseconds), which the public
+    // Temporal SDK dashboards query unchanged.
+    ...(worker.sdkMetricsPort > 0
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `${worker.healthHost}:${worker.sdkMetricsPort}` } } } }
+      : {}),
     logger: new DefaultLogger('WARN', (entry) => {
       const line = `${entry.message}${entry.meta ? ` ${JSON.stringify(entry.meta)}` : ''}`;
       if ((['ERROR'] as LogLevel[]).includes(entry.level)) logger.error(line);
@@ -31,7 +36,7 @@ function installRuntimeLogger(logger: Logger): void {
  */
 export async function connectTemporal(config: AppConfig): Promise<NativeConnection> {
   const logger = new Logger('TemporalWorkerService');
-  installRuntimeLogger(logger);
+  installRuntime(logger, config.worker);
   const connection = await NativeConnection.connect(temporalConnectionSettings(config.temporal));
   try {
     const warning = untestedVersionWarning((await connection.workflowService.getSystemInfo({})).serverVersion);

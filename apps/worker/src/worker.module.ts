@@ -9,6 +9,7 @@ import { InventoryClient } from '../../../libs/inventory-client/src/inventory.cl
 import { EVENT_PUBLISHER, type EventPublisher } from '../../../libs/kafka/src/event-publisher';
 import { KafkaModule } from '../../../libs/kafka/src/kafka.module';
 import { TransferReadModel } from '../../../libs/read-model/src/transfer-read-model';
+import { ProcessMetrics } from '../../../libs/observability/src/process-metrics';
 import { WorkerHealthServer } from './health.server';
 import { FindingLedger } from './reconciler/finding-ledger';
 import { ReconcilerScheduleService } from './reconciler/reconciler-schedule.service';
@@ -60,6 +61,7 @@ const FINDING_LEDGER = Symbol('FINDING_LEDGER');
     },
     TemporalWorkerService,
     ReconcilerScheduleService,
+    { provide: ProcessMetrics, useValue: new ProcessMetrics() },
     WorkerHealthServer,
   ],
 })

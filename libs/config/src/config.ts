@@ -109,6 +109,12 @@ const schema = z.object({
   WORKER_HEALTH_HOST: z.string().default('127.0.0.1'),
   WORKER_HEALTH_PORT: port.default(8082),
   /**
+   * Where the Temporal SDK serves its own worker and client metrics for
+   * Prometheus (temporal_* names, as the public Temporal SDK dashboards
+   * query them), on WORKER_HEALTH_HOST. 0: not served.
+   */
+  WORKER_SDK_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /**
    * Transfer workflows a worker keeps in memory between their tasks (0: none). A cached one costs
    * about 0.45 MiB; one not cached is replayed from its history on its next task (an accept of one
    * took about 50 ms in all). The SDK's own default follows the heap limit (2310 on a 4 GiB heap), which
@@ -228,7 +234,7 @@ export interface AppConfig {
     acceptCallerLimit: { maxFailures: number; windowMs: number };
     trustedProxies: AddressBlock[];
   };
-  worker: { healthHost: string; healthPort: number; maxCachedWorkflows: number };
+  worker: { healthHost: string; healthPort: number; sdkMetricsPort: number; maxCachedWorkflows: number };
   inventory: {
     host: string;
     port: number;
@@ -360,7 +366,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       acceptCallerLimit: { maxFailures: c.ACCEPT_CALLER_MAX_FAILURES, windowMs: c.ACCEPT_CALLER_WINDOW_SECONDS * 1000 },
       trustedProxies: c.GATEWAY_TRUSTED_PROXIES,
     },
-    worker: { healthHost: c.WORKER_HEALTH_HOST, healthPort: c.WORKER_HEALTH_PORT, maxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS },
+    worker: {
+      healthHost: c.WORKER_HEALTH_HOST,
+      healthPort: c.WORKER_HEALTH_PORT,
+      sdkMetricsPort: c.WORKER_SDK_METRICS_PORT,
+      maxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS,
+    },
     inventory: {
       host: c.INVENTORY_HOST,
       port: c.INVENTORY_PORT,
