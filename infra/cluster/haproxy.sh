@@ -138,6 +138,9 @@ defaults
 
 frontend evs_http
   bind $1:$2
+  # Each replica's /metrics is for Prometheus, which scrapes it on the
+  # replica's own address; the public address does not serve it.
+  http-request deny deny_status 404 if { path /metrics } || { path_beg /metrics/ }
   default_backend evs_replicas
 
 backend evs_replicas
