@@ -178,6 +178,17 @@ describe.each(DIALECTS)('TransferReadModel on %s', (dialect) => {
     expect(await ids({ limit: 1, offset: 2 })).toEqual([[P2, b1.id]]);
   });
 
+  it('sums up the pending transfers for the operators: how many, the oldest, the earliest expiry, lapsed ones included', async () => {
+    const m = await open();
+    expect(await m.pendingSummary()).toEqual({ count: 0, oldestCreatedAtMs: null, earliestExpiresAtMs: null });
+    const lapsed = pending({ createdAtMs: T0 - 5 * HOUR, expiresAtMs: T0 - HOUR });
+    const young = pending({ projectId: P2, createdAtMs: T0 });
+    const ended = pending({ createdAtMs: T0 - 9 * HOUR });
+    for (const r of [lapsed, young, ended]) await m.recordPending(r);
+    await m.recordEnded(ended.id, 'deleted', T0, null);
+    expect(await m.pendingSummary()).toEqual({ count: 2, oldestCreatedAtMs: T0 - 5 * HOUR, earliestExpiresAtMs: T0 - HOUR });
+  });
+
   it('finds a transfer by id in any project and state', async () => {
     const m = await open();
     const row = pending({ projectId: P2 });

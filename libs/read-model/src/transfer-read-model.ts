@@ -246,9 +246,33 @@ export class TransferReadModel {
     return row ? toRow(row) : null;
   }
 
+  /**
+   * For the operators' gauges: how many transfers are pending, the oldest's
+   * creation and the earliest expiry among them. Rows past their expiry are
+   * counted: a pending row the expiry should have ended is what an operator
+   * must see.
+   */
+  async pendingSummary(): Promise<PendingSummary> {
+    const row = await this.store.run((db) =>
+      db
+        .selectFrom('transfers')
+        .select((eb) => [eb.fn.countAll().as('count'), eb.fn.min('created_at').as('oldest'), eb.fn.min('expires_at').as('earliest_expiry')])
+        .where('status', '=', 'pending')
+        .executeTakeFirstOrThrow(),
+    );
+    const ms = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+    return { count: Number(row.count), oldestCreatedAtMs: ms(row.oldest), earliestExpiresAtMs: ms(row.earliest_expiry) };
+  }
+
   async close(): Promise<void> {
     await this.store.close();
   }
+}
+
+export interface PendingSummary {
+  count: number;
+  oldestCreatedAtMs: number | null;
+  earliestExpiresAtMs: number | null;
 }
 
 function pendingFrom(db: Kysely<ReadModelSchema>, nowMs: number) {
