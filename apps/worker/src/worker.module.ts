@@ -20,10 +20,12 @@ import { createWorkerActivities } from './transfer-activities';
 import { APP_CONFIG, TEMPORAL_CLIENT, TEMPORAL_CONNECTION, TRANSFER_ACTIVITIES } from './worker.tokens';
 
 const READ_MODEL = Symbol('READ_MODEL');
+/** One worker per process: its metrics are the process's. */
+const WORKER_METRICS = new ProcessMetrics();
 const FINDING_LEDGER = Symbol('FINDING_LEDGER');
 
 @Module({
-  imports: [KafkaModule.forRoot()],
+  imports: [KafkaModule.forRoot({ metrics: WORKER_METRICS })],
   providers: [
     { provide: APP_CONFIG, useFactory: (): AppConfig => loadConfig() },
     {
@@ -61,7 +63,7 @@ const FINDING_LEDGER = Symbol('FINDING_LEDGER');
     },
     TemporalWorkerService,
     ReconcilerScheduleService,
-    { provide: ProcessMetrics, useValue: new ProcessMetrics() },
+    { provide: ProcessMetrics, useValue: WORKER_METRICS },
     WorkerHealthServer,
   ],
 })

@@ -6,13 +6,17 @@ import {
   Module,
 } from '@nestjs/common';
 import { type AppConfig, loadConfig } from '../../config/src/config';
+import type { ProcessMetrics } from '../../observability/src/process-metrics';
 import { EVENT_PUBLISHER, type EventPublisher, KafkaEventPublisher } from './event-publisher';
+import { MeteredEventPublisher } from './metered-event-publisher';
 
 export interface KafkaModuleOptions {
   /** Settings to use instead of loadConfig()'s. */
   config?: Pick<AppConfig, 'kafka' | 'logLevel'>;
   /** Register EVENT_PUBLISHER for every module (default true). */
   global?: boolean;
+  /** The process's metrics, to count what is published in. */
+  metrics?: ProcessMetrics;
 }
 
 /**
@@ -32,12 +36,13 @@ export class KafkaModule implements BeforeApplicationShutdown {
           provide: EVENT_PUBLISHER,
           useFactory: (): EventPublisher => {
             const config = options.config ?? loadConfig();
-            return new KafkaEventPublisher({
+            const publisher = new KafkaEventPublisher({
               brokers: config.kafka.brokers,
               clientId: config.kafka.clientId,
               logLevel: config.logLevel,
               logger: new Logger(KafkaEventPublisher.name),
             });
+            return options.metrics ? new MeteredEventPublisher(publisher, options.metrics.registry) : publisher;
           },
         },
       ],
