@@ -47,4 +47,13 @@ describe('GET /metrics', () => {
     expect(text).not.toContain('0b8f1d1e');
     expect(text).not.toContain('/no/such/route');
   });
+
+  it('counts refusals by route and EVS error code, and reports the pending transfers', async () => {
+    await fetch(`${baseUrl}/v2/project-a/os-volume-transfer`);
+    const text = await (await fetch(`${baseUrl}/metrics`)).text();
+    expect(text).toMatch(/^evs_api_refusals_total\{http_route="\/v2\/\{projectId\}\/os-volume-transfer",code="EVS\.\d+"\} 1$/m);
+    expect(text).toMatch(/^evs_transfers_pending 0$/m);
+    expect(text).toMatch(/^evs_transfer_oldest_pending_age_seconds 0$/m);
+    expect(text).toMatch(/^evs_transfer_pending_past_expiry_seconds 0$/m);
+  });
 });

@@ -80,13 +80,14 @@ export class GatewayShutdown implements BeforeApplicationShutdown, OnApplication
 @Module({})
 export class GatewayModule {
   static forRoot(config: AppConfig): DynamicModule {
+    const metrics = new ProcessMetrics();
     return {
       module: GatewayModule,
-      imports: [KafkaModule.forRoot({ config, global: false })],
+      imports: [KafkaModule.forRoot({ config, global: false, metrics })],
       controllers: [TransferController, VersionsController, HealthController, MetricsController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
-        { provide: ProcessMetrics, useValue: new ProcessMetrics() },
+        { provide: ProcessMetrics, useValue: metrics },
         { provide: API_AUDIT_OPTIONS, useValue: DEFAULT_API_AUDIT_OPTIONS },
         {
           provide: AUDIT_OUTBOX,

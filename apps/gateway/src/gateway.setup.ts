@@ -8,7 +8,9 @@ import { SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '../../../libs/config/src/config';
 import { httpMetricsMiddleware } from '../../../libs/observability/src/http-metrics';
 import { ProcessMetrics } from '../../../libs/observability/src/process-metrics';
-import { APP_CONFIG } from './gateway.tokens';
+import type { TransferReadModel } from '../../../libs/read-model/src/transfer-read-model';
+import { APP_CONFIG, TRANSFER_READ_MODEL } from './gateway.tokens';
+import { refusalsMiddleware, registerPendingTransferGauges } from './metrics/gateway-metrics';
 import { ClientAddressResolver } from './http/client-address';
 import { answerUnparsableRequests } from './http/client-error';
 import { requestContextMiddleware } from './http/request-context';
@@ -27,8 +29,12 @@ export function configureGateway(app: NestExpressApplication): void {
   const config = app.get<AppConfig>(APP_CONFIG);
   app.disable('x-powered-by');
   app.set('etag', false);
-  // First of all, so that every request is timed, the refused and the unrouted included.
-  app.use(httpMetricsMiddleware(app.get(ProcessMetrics).registry));
+  // First of all, so that every request is timed and every refusal counted, the unrouted included.
+  const { registry } = app.get(ProcessMetrics);
+  app.use(httpMetricsMiddleware(registry));
+  app.use(refusalsMiddleware(registry));
+  const readModel = app.get<TransferReadModel>(TRANSFER_READ_MODEL);
+  registerPendingTransferGauges(registry, () => readModel.pendingSummary());
   // Mounted before anything else, the docs routes included: every response gets X-Request-Id.
   app.use(requestContextMiddleware(new ClientAddressResolver(config.gateway.trustedProxies)));
   const express = app.getHttpAdapter().getInstance() as { router: { stack: RouterLayer[] } };

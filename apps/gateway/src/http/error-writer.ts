@@ -5,6 +5,7 @@
  * handler of requests Node cannot even parse all answer through here, so an
  * error looks the same whichever layer refused the request.
  */
+import { noteAnsweredError } from './answered-error';
 import { OPENSTACK_REQUEST_ID_HEADER, REQUEST_ID_HEADER } from './request-context';
 import type { ErrorResponse } from './error-response';
 import type { HttpResponse } from './http.types';
@@ -23,6 +24,7 @@ function errorHeaders(requestId: string, response: ErrorResponse, body: string, 
 export function writeError(res: HttpResponse, requestId: string, response: ErrorResponse, extraHeaders: Record<string, string> = {}): void {
   const body = JSON.stringify(response.body);
   res.statusCode = response.status;
+  noteAnsweredError(res, response.body.error.code);
   for (const [name, value] of errorHeaders(requestId, response, body, extraHeaders)) res.setHeader(name, value);
   // Node leaves the body out by itself when the request was HEAD.
   res.end(body);
