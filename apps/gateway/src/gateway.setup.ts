@@ -10,7 +10,9 @@ import { httpMetricsMiddleware } from '../../../libs/observability/src/http-metr
 import { ProcessMetrics } from '../../../libs/observability/src/process-metrics';
 import type { TransferReadModel } from '../../../libs/read-model/src/transfer-read-model';
 import { APP_CONFIG, TRANSFER_READ_MODEL } from './gateway.tokens';
-import { refusalsMiddleware, registerPendingTransferGauges } from './metrics/gateway-metrics';
+import { AUDIT_OUTBOX } from './audit/api-audit.service';
+import type { AuditOutbox } from './audit/audit-outbox';
+import { refusalsMiddleware, registerOutboxGauges, registerPendingTransferGauges } from './metrics/gateway-metrics';
 import { ClientAddressResolver } from './http/client-address';
 import { answerUnparsableRequests } from './http/client-error';
 import { requestContextMiddleware } from './http/request-context';
@@ -35,6 +37,7 @@ export function configureGateway(app: NestExpressApplication): void {
   app.use(refusalsMiddleware(registry));
   const readModel = app.get<TransferReadModel>(TRANSFER_READ_MODEL);
   registerPendingTransferGauges(registry, () => readModel.pendingSummary());
+  registerOutboxGauges(registry, app.get<AuditOutbox>(AUDIT_OUTBOX));
   // Mounted before anything else, the docs routes included: every response gets X-Request-Id.
   app.use(requestContextMiddleware(new ClientAddressResolver(config.gateway.trustedProxies)));
   const express = app.getHttpAdapter().getInstance() as { router: { stack: RouterLayer[] } };
