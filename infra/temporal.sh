@@ -9,6 +9,7 @@
 # and stop do nothing.
 # TEMPORAL_SQLITE_PRAGMAS (comma-separated PRAGMA=VALUE) tunes the server's
 # SQLite file; default journal_mode=wal,synchronous=normal (see below).
+# TEMPORAL_METRICS_PORT: where the server serves its Prometheus metrics (unset or 0: not served).
 # TEMPORAL_DYNAMIC_CONFIG (comma-separated KEY=VALUE, values in JSON) sets
 # the server's dynamic config; default history.transferProcessorMaxPollRPS=1000
 # and one partition per task queue (see below).
@@ -120,6 +121,9 @@ start() {
 
   mkdir -p "$DATA_DIR"
   evs_log "starting on $TEMPORAL_ADDRESS (UI $TEMPORAL_UI_URL), db $DB_FILE"
+  # The server's own metrics for Prometheus (job "temporal"), when a port is set.
+  local -a metrics_flags=()
+  [[ -n "${TEMPORAL_METRICS_PORT:-}" && "${TEMPORAL_METRICS_PORT}" != 0 ]] && metrics_flags=(--metrics-port "$TEMPORAL_METRICS_PORT")
   evs_start_bg temporal "$cli" server start-dev \
     --db-filename "$DB_FILE" \
     --ip "${TEMPORAL_LISTEN_IP:-127.0.0.1}" \
@@ -127,6 +131,7 @@ start() {
     --ui-port "$TEMPORAL_UI_PORT" \
     --namespace "$TEMPORAL_NAMESPACE" \
     --log-level "${TEMPORAL_LOG_LEVEL:-warn}" \
+    ${metrics_flags[@]+"${metrics_flags[@]}"} \
     ${pragma_flags[@]+"${pragma_flags[@]}"} \
     ${dynamic_flags[@]+"${dynamic_flags[@]}"} \
     "${sa_flags[@]}"

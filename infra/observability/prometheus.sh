@@ -58,6 +58,9 @@ jobs() {
       "evs-worker-sdk 127.0.0.1:${WORKER_SDK_METRICS_PORT:?WORKER_SDK_METRICS_PORT is not set for $EVS_ENV}" \
       "evs-billing 127.0.0.1:$BILLING_PORT" \
       "evs-audit 127.0.0.1:$AUDIT_PORT"
+    # The dev server's own metrics, unless TEMPORAL_ADDRESS names someone else's server.
+    [[ "$EVS_TEMPORAL_EXTERNAL" != 1 && -n "${TEMPORAL_METRICS_PORT:-}" ]] && printf '%s\n' "temporal 127.0.0.1:$TEMPORAL_METRICS_PORT"
+    return 0
   fi
 }
 

@@ -16,7 +16,7 @@ import { eventually } from '../support/tenants';
 
 const run = promisify(execFile);
 const SCRIPT = 'infra/observability/prometheus.sh';
-const JOBS = ['evs-gateway', 'evs-inventory', 'evs-worker', 'evs-worker-sdk', 'evs-billing', 'evs-audit'];
+const JOBS = ['evs-gateway', 'evs-inventory', 'evs-worker', 'evs-worker-sdk', 'evs-billing', 'evs-audit', 'temporal'];
 
 describe('Prometheus over the test stack', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'evs-prometheus-'));

@@ -38,6 +38,7 @@ export interface PrivateStackSettings {
   auditPort: number;
   temporalPort: number;
   temporalUiPort: number;
+  temporalMetricsPort: number;
   kafkaPort: number;
   kafkaControllerPort: number;
   /** Further settings for every process of the stack (they win over infra/env/test.env). */
@@ -74,6 +75,7 @@ export function faultsStackSettings(env: NodeJS.ProcessEnv = process.env): Priva
     auditPort: shifted('AUDIT_PORT'),
     temporalPort: shifted('TEMPORAL_PORT'),
     temporalUiPort: shifted('TEMPORAL_UI_PORT'),
+    temporalMetricsPort: shifted('TEMPORAL_METRICS_PORT'),
     kafkaPort: shifted('KAFKA_PORT'),
     kafkaControllerPort: shifted('KAFKA_CONTROLLER_PORT'),
   };
@@ -217,6 +219,7 @@ export class PrivateStack {
       AUDIT_PORT: String(s.auditPort),
       TEMPORAL_PORT: String(s.temporalPort),
       TEMPORAL_UI_PORT: String(s.temporalUiPort),
+      TEMPORAL_METRICS_PORT: String(s.temporalMetricsPort),
       KAFKA_PORT: String(s.kafkaPort),
       KAFKA_CONTROLLER_PORT: String(s.kafkaControllerPort),
       // Its stores: SQLite files in its folder, or a PostgreSQL database of its own (never another stack's).
@@ -377,7 +380,7 @@ export class PrivateStack {
       case 'worker':
         return [s.workerHealthPort, s.workerSdkMetricsPort];
       case 'temporal':
-        return [s.temporalPort, s.temporalUiPort];
+        return [s.temporalPort, s.temporalUiPort, s.temporalMetricsPort];
       case 'kafka':
         return [s.kafkaPort, s.kafkaControllerPort];
       case 'billing':
