@@ -73,6 +73,26 @@ describe('Prometheus over the test stack', () => {
     }
   });
 
+  it("evaluates every query of the Grafana dashboard, and those about what always exists have data", async () => {
+    const dashboard = JSON.parse(fs.readFileSync(path.join(ROOT_DIR, 'infra/observability/grafana-dashboard.json'), 'utf8')) as {
+      panels: { title: string; targets: { expr: string }[] }[];
+    };
+    const queries = dashboard.panels.flatMap((panel) => panel.targets.map((target) => ({ panel: panel.title, expr: target.expr })));
+    expect(queries.length).toBeGreaterThan(15);
+    // Rates need two samples of each series; the stack has been scraped every second since the first test.
+    const alwaysThere = new Set(['Transfers pending', 'Worker pollers', 'CPU per process', 'Resident memory', 'Consumer lag', 'Processes up']);
+    for (const { panel, expr } of queries) {
+      const result = await query(expr);
+      if (alwaysThere.has(panel)) {
+        await eventually(async () => (await query(expr)).length > 0, 30_000).catch(() => {
+          throw new Error(`the panel ${panel} shows nothing: ${expr}`);
+        });
+      } else {
+        expect(Array.isArray(result), panel).toBe(true);
+      }
+    }
+  });
+
   it('loads every alert rule and evaluates each without an error', async () => {
     const rules = await eventually(async () => {
       const res = await fetch(`http://${listen}/api/v1/rules?type=alert`);
