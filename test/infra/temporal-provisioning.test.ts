@@ -44,26 +44,31 @@ describe('a Temporal server with nothing provisioned', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
+  /** Starts a built app against the bare server, its output captured. */
+  function startApp(app: 'worker' | 'gateway', env: Record<string, string>) {
+    const child = spawn('node', [`dist/apps/${app}/src/main.js`], {
+      cwd: ROOT_DIR,
+      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, TEMPORAL_ADDRESS: address, KAFKA_BROKERS: '127.0.0.1:1', LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const captured = { output: '' };
+    child.stdout?.on('data', (c: Buffer) => (captured.output += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (captured.output += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    /** Its exit code, after a SIGKILL if it is still running a minute on. */
+    const exitCode = async () => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    };
+    return { child, captured, exitCode };
+  }
+
   /** Runs the built worker until it exits or `untilHealthy` sees its /healthz, then stops it. */
   async function worker(env: Record<string, string>, untilHealthy = false): Promise<{ code: number | null; output: string; healthy: boolean }> {
     const healthPort = await freePort();
-    const child = spawn('node', ['dist/apps/worker/src/main.js'], {
-      cwd: ROOT_DIR,
-      env: {
-        PATH: process.env.PATH ?? '',
-        DATA_DIR: dataDir,
-        TEMPORAL_ADDRESS: address,
-        KAFKA_BROKERS: '127.0.0.1:1',
-        WORKER_HEALTH_PORT: String(healthPort),
-        LOG_LEVEL: 'warn',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const { child, captured, exitCode } = startApp('worker', { WORKER_HEALTH_PORT: String(healthPort), ...env });
     let healthy = false;
     if (untilHealthy) {
       await waitUntil('worker healthy', async () => {
@@ -72,10 +77,8 @@ describe('a Temporal server with nothing provisioned', () => {
       }, 60_000);
       child.kill('SIGTERM');
     }
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    const code = await exited;
-    clearTimeout(timer);
-    return { code, output, healthy };
+    const code = await exitCode();
+    return { code, output: captured.output, healthy };
   }
 
   async function registered(namespace: string): Promise<string[]> {
@@ -100,26 +103,9 @@ describe('a Temporal server with nothing provisioned', () => {
 
   it('the gateway refuses to start with the same line, before it takes a request', async () => {
     const port = await freePort();
-    const child = spawn('node', ['dist/apps/gateway/src/main.js'], {
-      cwd: ROOT_DIR,
-      env: {
-        PATH: process.env.PATH ?? '',
-        DATA_DIR: dataDir,
-        TEMPORAL_ADDRESS: address,
-        TEMPORAL_NAMESPACE: 'evs-new',
-        KAFKA_BROKERS: '127.0.0.1:1',
-        GATEWAY_HOST: '127.0.0.1',
-        GATEWAY_PORT: String(port),
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-    clearTimeout(timer);
+    const { captured, exitCode } = startApp('gateway', { TEMPORAL_NAMESPACE: 'evs-new', GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(port) });
+    const code = await exitCode();
+    const { output } = captured;
     expect(code).toBe(1);
     const lines = output.split('\n').filter((l) => l.includes('not provisioned'));
     expect(lines).toHaveLength(1);
