@@ -869,7 +869,7 @@ describe('request ids, unknown routes, health and docs', () => {
     expect(unknown.headers.get('x-openstack-request-id')).toBe(unknown.headers.get('x-request-id'));
   });
 
-  it.each(['/v1/project-a/os-volume-transfer', '/v2/project-a/volumes', '/nothing', '/v1/', '/v4'])('answers 404 in the error shape for %s', async (p) => {
+  it.each(['/v1/project-a/os-volume-transfer', '/v2/project-a/nothing', '/nothing', '/v1/', '/v4'])('answers 404 in the error shape for %s', async (p) => {
     expectError(await call('GET', p), 404, 'EVS.5404');
   });
 
@@ -880,7 +880,7 @@ describe('request ids, unknown routes, health and docs', () => {
     const { versions } = reply.body as { versions: { id: string; version: string; min_version: string; links: { rel: string; href: string }[] }[] };
     expect(versions.map((v) => [v.id, v.min_version, v.version])).toEqual([
       ['v2.0', '', ''],
-      ['v3.0', '3.0', '3.0'],
+      ['v3.0', '3.0', '3.59'],
     ]);
     expect(versions.map((v) => v.links.find((l) => l.rel === 'self')?.href)).toEqual([
       `${baseUrl}/v2/`,
@@ -900,6 +900,38 @@ describe('request ids, unknown routes, health and docs', () => {
       expectConforms('showVersion', reply);
       expect((reply.body as { versions: { id: string }[] }).versions.map((v) => v.id)).toEqual([id]);
     }
+  });
+
+  it('names the microversion a /v3 response was served at, errors included, and none under /v2', async () => {
+    const plain = await call('GET', `/v3/${OWNER}/os-volume-transfer`);
+    expect(plain.status).toBe(200);
+    expect([plain.headers.get('openstack-api-version'), plain.headers.get('vary')]).toEqual(['volume 3.0', 'OpenStack-API-Version']);
+    const latest = await call('GET', `/v3/${OWNER}/os-volume-transfer`, { headers: { 'OpenStack-API-Version': 'volume latest' } });
+    expect(latest.headers.get('openstack-api-version')).toBe('volume 3.59');
+    const legacy = await call('GET', `/v3/${OWNER}/os-volume-transfer`, { headers: { 'X-OpenStack-Volume-API-Version': '3.57' } });
+    expect(legacy.headers.get('openstack-api-version')).toBe('volume 3.57');
+    const refused = await call('GET', `/v3/${OWNER}/os-volume-transfer`, { token: null, headers: { 'OpenStack-API-Version': 'volume 3.55' } });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('openstack-api-version')).toBe('volume 3.55');
+    const v2 = await call('GET', `/v2/${OWNER}/os-volume-transfer`, { headers: { 'OpenStack-API-Version': 'volume 3.59' } });
+    expect(v2.status).toBe(200);
+    expect(v2.headers.get('openstack-api-version')).toBeNull();
+  });
+
+  it.each([
+    ['volume 3.60', 406, 'computeFault'],
+    ['volume 2.0', 406, 'computeFault'],
+    ['volume 3.x', 400, 'badRequest'],
+    ['compute 2.1', 404, 'itemNotFound'],
+  ])('refuses %j before anything else, in Cinder’s fault body, changing nothing', async (header, status, fault) => {
+    const reply = await call('POST', `/v3/${OWNER}/os-volume-transfer`, {
+      headers: { 'OpenStack-API-Version': header },
+      body: { transfer: { volume_id: '11111111-2222-4333-8444-555555555555' } },
+    });
+    expect(reply.status).toBe(status);
+    expect(reply.body).toEqual({ [fault]: { code: status, message: expect.any(String) } });
+    expect(reply.headers.get('x-openstack-request-id')).toMatch(REQUEST_ID);
+    expect(workflows.created).toEqual([]);
   });
 
   it('serves /healthz without credentials', async () => {
