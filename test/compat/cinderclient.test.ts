@@ -5,8 +5,9 @@
  * (keystoneauth's admin_token plugin) and the gateway the endpoint, as for
  * any cloud without Keystone. At 3.0 the client sends no microversion header
  * and asks for no version document; at 3.54 (the highest that still uses
- * os-volume-transfer) it sends `OpenStack-API-Version: volume 3.54`, which
- * the gateway tolerates. cinderclient 9 has no v2 client.
+ * os-volume-transfer) it sends `OpenStack-API-Version: volume 3.54`; at 3.59
+ * it uses v3's volume-transfers routes and reads the 3.55/3.57 fields.
+ * cinderclient 9 has no v2 client.
  *
  * The clients are installed from PyPI into .tools/compat-venv-<hash> on first use
  * (about 10 s); later runs reuse it.
@@ -32,10 +33,13 @@ describe('python-cinderclient runs the seed procedure unchanged', () => {
     python = await compatPython();
   }, 300_000);
 
+  // From 3.55 the client uses v3's volume-transfers routes; the views gain no_snapshots (3.55) and the history fields (3.57).
+  const HISTORY = ['accepted', 'destination_project_id', 'no_snapshots', 'source_project_id'];
   it.each([
-    ['3', null],
-    ['3.54', 'volume 3.54'],
-  ])('at API version %s: every call succeeds, refusals are cinderclient exceptions, the disk ends with B', async (apiVersion, header) => {
+    ['3', null, 'os-volume-transfer', []],
+    ['3.54', 'volume 3.54', 'os-volume-transfer', []],
+    ['3.59', 'volume 3.59', 'volume-transfers', HISTORY],
+  ])('at API version %s: every call succeeds, refusals are cinderclient exceptions, the disk ends with B', async (apiVersion, header, route, added) => {
     const inputs = await seedProcedureInputs('cinder');
     const disk = { id: inputs.volumeId };
     const disk2 = { id: inputs.volumeId2 };
@@ -47,13 +51,15 @@ describe('python-cinderclient runs the seed procedure unchanged', () => {
 
     // A creates, shows, lists and finds the transfer.
     const created = stepValue(steps.create);
-    expect(Object.keys(created).sort()).toEqual(['auth_key', 'created_at', 'id', 'links', 'name', 'volume_id']);
+    expect(Object.keys(created).sort()).toEqual(['auth_key', 'created_at', 'id', 'links', 'name', 'volume_id', ...added].sort());
     expect(created).toMatchObject({ name: 'compat cinderclient', volume_id: disk.id });
     expect(created.auth_key).toMatch(/^[0-9a-f]{16}$/);
     expect(created.created_at).toMatch(CINDER_TIME);
     const t = created.id as string;
-    const detail = { id: t, name: 'compat cinderclient', volume_id: disk.id, created_at: created.created_at, links: created.links };
-    const { created_at: _omitted, ...summary } = detail;
+    const history = added.length > 0 ? { no_snapshots: true, source_project_id: a, destination_project_id: null, accepted: false } : {};
+    expect(created).toMatchObject(history);
+    const summary = { id: t, name: 'compat cinderclient', volume_id: disk.id, links: created.links };
+    const detail = { ...summary, created_at: created.created_at, ...history };
     expect(stepValue(steps.get)).toEqual(detail);
     expect(stepValue(steps.list_detailed)).toEqual([detail]);
     expect(stepValue(steps.list_summary)).toEqual([summary]);
@@ -87,19 +93,19 @@ describe('python-cinderclient runs the seed procedure unchanged', () => {
 
     // Exactly these requests: no version discovery, each with the token, the microversion header only when above 3.0.
     expect(requestLines(report, { A: a, B: b, T: t, T2: second.id })).toEqual([
-      'POST /v3/{A}/os-volume-transfer 202',
-      'GET /v3/{A}/os-volume-transfer/{T} 200',
-      'GET /v3/{A}/os-volume-transfer/detail 200',
-      'GET /v3/{A}/os-volume-transfer 200',
-      'GET /v3/{A}/os-volume-transfer/detail?all_tenants=1&name=compat+cinderclient 200',
-      'GET /v3/{B}/os-volume-transfer/{T} 404',
-      'POST /v3/{B}/os-volume-transfer/{T}/accept 400',
-      'POST /v3/{B}/os-volume-transfer/{T}/accept 202',
-      'GET /v3/{A}/os-volume-transfer/{T} 404',
-      'POST /v3/{A}/os-volume-transfer 202',
-      'DELETE /v3/{A}/os-volume-transfer/{T2} 202',
-      'DELETE /v3/{A}/os-volume-transfer/{T2} 404',
-      'GET /v3/{A}/os-volume-transfer/detail 200',
+      `POST /v3/{A}/${route} 202`,
+      `GET /v3/{A}/${route}/{T} 200`,
+      `GET /v3/{A}/${route}/detail 200`,
+      `GET /v3/{A}/${route} 200`,
+      `GET /v3/{A}/${route}/detail?all_tenants=1&name=compat+cinderclient 200`,
+      `GET /v3/{B}/${route}/{T} 404`,
+      `POST /v3/{B}/${route}/{T}/accept 400`,
+      `POST /v3/{B}/${route}/{T}/accept 202`,
+      `GET /v3/{A}/${route}/{T} 404`,
+      `POST /v3/{A}/${route} 202`,
+      `DELETE /v3/{A}/${route}/{T2} 202`,
+      `DELETE /v3/{A}/${route}/{T2} 404`,
+      `GET /v3/{A}/${route}/detail 200`,
     ]);
     for (const r of report.requests) {
       expect(r.token).toBe(true);

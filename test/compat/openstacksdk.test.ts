@@ -8,8 +8,10 @@
  *
  * The SDK reads Cinder's version discovery document at GET /v3, without a
  * token, before its first call (it refuses to build the proxy without one),
- * and sends the microversion it negotiated from it, `volume 3.0`, on every
- * call: the gateway advertises 3.0 so the SDK keeps to os-volume-transfer.
+ * and negotiates from it: the gateway advertises 3.0 to 3.59, and the SDK's
+ * transfer resource goes up to 3.55, so every call goes to v3's
+ * volume-transfers routes with `volume 3.55`, and the views carry
+ * no_snapshots.
  *
  * The clients are installed from PyPI into .tools/compat-venv-<hash> on first use
  * (about 10 s); later runs reuse it.
@@ -35,7 +37,7 @@ describe('openstacksdk runs the seed procedure unchanged', () => {
     python = await compatPython();
   }, 300_000);
 
-  it('discovers v3 at 3.0, every call succeeds, refusals are SDK exceptions with our message and request id, the disk ends with B', async () => {
+  it('negotiates 3.55 and volume-transfers, every call succeeds, refusals are SDK exceptions with our message and request id, the disk ends with B', async () => {
     const inputs = await seedProcedureInputs('sdk');
     const disk = { id: inputs.volumeId };
     const disk2 = { id: inputs.volumeId2 };
@@ -47,13 +49,13 @@ describe('openstacksdk runs the seed procedure unchanged', () => {
     expect(steps.connect_a?.ok && steps.connect_b?.ok, JSON.stringify([steps.connect_a, steps.connect_b])).toBe(true);
 
     const created = stepValue(steps.create);
-    expect(Object.keys(created).sort()).toEqual(['auth_key', 'created_at', 'id', 'links', 'name', 'volume_id']);
-    expect(created).toMatchObject({ name: 'compat openstacksdk', volume_id: disk.id });
+    expect(Object.keys(created).sort()).toEqual(['auth_key', 'created_at', 'id', 'links', 'name', 'no_snapshots', 'volume_id']);
+    expect(created).toMatchObject({ name: 'compat openstacksdk', volume_id: disk.id, no_snapshots: true });
     expect(created.auth_key).toMatch(/^[0-9a-f]{16}$/);
     expect(created.created_at).toMatch(CINDER_TIME);
     const t = created.id as string;
-    const detail = { id: t, name: 'compat openstacksdk', volume_id: disk.id, created_at: created.created_at, links: created.links };
-    const { created_at: _omitted, ...summary } = detail;
+    const detail = { id: t, name: 'compat openstacksdk', volume_id: disk.id, created_at: created.created_at, links: created.links, no_snapshots: true };
+    const { created_at: _omitted, no_snapshots: _alsoOmitted, ...summary } = detail;
     expect(stepValue(steps.get)).toEqual(detail);
     expect(stepValue(steps.list_detailed)).toEqual([detail]);
     expect(stepValue(steps.list_summary)).toEqual([summary]);
@@ -80,27 +82,27 @@ describe('openstacksdk runs the seed procedure unchanged', () => {
     expect(stepValue(steps.list_at_end)).toEqual([]);
     expect((await inventory.showVolume(a, disk2.id))?.status).toBe('available');
 
-    // Discovery once per connection, without a token; then the API calls, each with the token and `volume 3.0`.
+    // Discovery once per connection, without a token; then the API calls, each with the token and `volume 3.55`.
     expect(requestLines(report, { A: a, B: b, T: t, T2: second.id })).toEqual([
       'GET /v3 200',
       'GET /v3 200',
-      'POST /v3/{A}/os-volume-transfer 202',
-      'GET /v3/{A}/os-volume-transfer/{T} 200',
-      'GET /v3/{A}/os-volume-transfer/detail 200',
-      'GET /v3/{A}/os-volume-transfer 200',
-      'POST /v3/{B}/os-volume-transfer/{T}/accept 400',
-      'POST /v3/{B}/os-volume-transfer/{T}/accept 202',
-      'GET /v3/{A}/os-volume-transfer/{T} 404',
-      'POST /v3/{A}/os-volume-transfer 202',
-      'DELETE /v3/{A}/os-volume-transfer/{T2} 202',
-      'DELETE /v3/{A}/os-volume-transfer/{T2} 404',
-      'GET /v3/{A}/os-volume-transfer/detail 200',
+      'POST /v3/{A}/volume-transfers 202',
+      'GET /v3/{A}/volume-transfers/{T} 200',
+      'GET /v3/{A}/volume-transfers/detail 200',
+      'GET /v3/{A}/volume-transfers 200',
+      'POST /v3/{B}/volume-transfers/{T}/accept 400',
+      'POST /v3/{B}/volume-transfers/{T}/accept 202',
+      'GET /v3/{A}/volume-transfers/{T} 404',
+      'POST /v3/{A}/volume-transfers 202',
+      'DELETE /v3/{A}/volume-transfers/{T2} 202',
+      'DELETE /v3/{A}/volume-transfers/{T2} 404',
+      'GET /v3/{A}/volume-transfers/detail 200',
     ]);
     const [discoveryA, discoveryB, ...calls] = report.requests;
     for (const r of [discoveryA, discoveryB]) expect(r).toMatchObject({ token: false, api_version: null });
     for (const r of calls) {
       expect(r.token).toBe(true);
-      expect(r.api_version).toBe('volume 3.0');
+      expect(r.api_version).toBe('volume 3.55');
       expect(r.request_id).toMatch(REQUEST_ID);
     }
   });

@@ -2,7 +2,8 @@
 configured as a clouds.yaml without Keystone would be: the admin_token auth
 plugin (a static token and endpoint) and a block_storage endpoint override.
 openstacksdk reads the version discovery document (GET /v3, without a
-token) before its first call, and negotiates the microversion from it.
+token) before its first call, and negotiates the microversion from it: its
+transfers go to /volume-transfers at 3.55 (its highest for transfers).
 
   A: create a transfer, show it, list it (detail and summary)
   B: accepts with a wrong key (refused), then with the right one
@@ -34,8 +35,8 @@ def describe_error(exc):
 
 def transfer(resource):
     """The fields the server sent (the SDK's resource adds its own, e.g. location)."""
-    fields = ('id', 'name', 'volume_id', 'auth_key', 'created_at', 'links')
-    return {k: getattr(resource, k) for k in fields if getattr(resource, k) is not None}
+    fields = ('id', 'name', 'volume_id', 'auth_key', 'created_at', 'links', 'no_snapshots')
+    return {k: getattr(resource, k, None) for k in fields if getattr(resource, k, None) is not None}
 
 
 def main():

@@ -23,6 +23,12 @@ export async function compatPython(): Promise<string> {
   return path.join(dir, 'bin', 'python');
 }
 
+/** The python of the venv holding python-openstackclient and tempest (test/compat/requirements-osc.txt). */
+export async function oscPython(): Promise<string> {
+  const dir = await ensureVenv({ name: 'osc-venv', requirements: path.join(COMPAT_DIR, 'requirements-osc.txt') });
+  return path.join(dir, 'bin', 'python');
+}
+
 export interface StepError {
   type: string;
   module: string;
@@ -134,6 +140,11 @@ export function requestLines(report: ProcedureReport, names: Record<string, stri
 
 export const CINDER_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/;
 export const REQUEST_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The test stack's gateway. */
+export function testStackGatewayUrl(): string {
+  return testStack().gatewayUrl;
+}
 
 /** The test stack's inventory, to set disks up and check who owns them. */
 export function compatInventory(): InventoryClient {

@@ -849,6 +849,111 @@ describe('administrators: force-delete (os-force_delete)', () => {
   });
 });
 
+describe('microversions 3.55 to 3.59 (volume-transfers)', () => {
+  const v3 = (minor: number | 'latest') => ({ 'OpenStack-API-Version': `volume ${minor === 'latest' ? 'latest' : `3.${minor}`}` });
+  const routes = (project: string) => [`/v3/${project}/os-volume-transfer`, `/v3/${project}/volume-transfers`];
+
+  it('serves volume-transfers from 3.55 only; below it the route is not there (404)', async () => {
+    const project = `p-${uuid().slice(-6)}`;
+    const token = await issuer.issueToken({ projectId: project, userId: 'u', roles: ['member'], ttlSeconds: 600 });
+    expectError(await call('GET', `/v3/${project}/volume-transfers`, { token }), 404, 'EVS.5404');
+    expectError(await call('GET', `/v3/${project}/volume-transfers`, { token, headers: v3(54) }), 404, 'EVS.5404');
+    const ok = await call('GET', `/v3/${project}/volume-transfers`, { token, headers: v3(55) });
+    expect([ok.status, ok.body]).toEqual([200, { transfers: [] }]);
+  });
+
+  it('takes no_snapshots in Cinder’s boolean spellings on volume-transfers, and reports it from 3.55', async () => {
+    const reply = await call('POST', `/v3/${OWNER}/volume-transfers`, {
+      headers: v3(55),
+      body: { transfer: { volume_id: uuid('22222222'), name: 't', no_snapshots: 'Yes' } },
+    });
+    expect(reply.status).toBe(202);
+    const { transfer } = reply.body as { transfer: Record<string, unknown> };
+    expect(Object.keys(transfer).sort()).toEqual(['auth_key', 'created_at', 'id', 'links', 'name', 'no_snapshots', 'volume_id']);
+    expect(transfer.no_snapshots).toBe(true);
+  });
+
+  it.each([['maybe'], [2], [null]])('refuses no_snapshots %j with a 400, starting nothing', async (value) => {
+    const reply = await call('POST', `/v3/${OWNER}/volume-transfers`, {
+      headers: v3(59),
+      body: { transfer: { volume_id: uuid('22222222'), no_snapshots: value } },
+    });
+    expectError(reply, 400, 'EVS.5400');
+    expect((reply.body as { error: { message: string } }).error.message).toContain('no_snapshots');
+    expect(workflows.created).toEqual([]);
+  });
+
+  it('adds the 3.57 history fields to create, show and list detail on both routes, never to the summary list', async () => {
+    const row = await pendingRow(OWNER);
+    for (const route of routes(OWNER)) {
+      const show = await call('GET', `${route}/${row.id}`, { headers: v3(57) });
+      expect(show.body).toEqual({
+        transfer: {
+          id: row.id,
+          name: row.name,
+          volume_id: row.volumeId,
+          created_at: '2026-11-28T09:29:46.743000',
+          links: expect.any(Array),
+          no_snapshots: true,
+          source_project_id: OWNER,
+          destination_project_id: null,
+          accepted: false,
+        },
+      });
+      const detail = (await call('GET', `${route}/detail`, { headers: v3(57) })).body as { transfers: Record<string, unknown>[] };
+      expect(detail.transfers.find((t) => t.id === row.id)).toMatchObject({ source_project_id: OWNER, accepted: false });
+      const summary = (await call('GET', route, { headers: v3(57) })).body as { transfers: Record<string, unknown>[] };
+      expect(Object.keys(summary.transfers.find((t) => t.id === row.id)!)).toEqual(['id', 'name', 'volume_id', 'links']);
+    }
+    const created = await call('POST', `/v3/${OWNER}/os-volume-transfer`, { headers: v3(57), body: { transfer: { volume_id: uuid('22222222') } } });
+    expect(created.body).toMatchObject({ transfer: { no_snapshots: true, source_project_id: OWNER, destination_project_id: null, accepted: false } });
+  });
+
+  it('sorts and pages from 3.59 with transfers_links, and keeps EVS’s limit/offset below it', async () => {
+    const project = `p-${uuid().slice(-6)}`;
+    const token = await issuer.issueToken({ projectId: project, userId: 'u', roles: ['member'], ttlSeconds: 600 });
+    const t0 = Date.UTC(2026, 0, 1);
+    const rows = [
+      await pendingRow(project, { createdAtMs: t0 + 1, name: 'b' }),
+      await pendingRow(project, { createdAtMs: t0 + 2, name: 'a' }),
+      await pendingRow(project, { createdAtMs: t0 + 3, name: 'c' }),
+    ];
+    const ids = (reply: Reply) => (reply.body as { transfers: { id: string }[] }).transfers.map((t) => t.id);
+    const old = await call('GET', `/v3/${project}/os-volume-transfer?limit=2&offset=1`, { token, headers: v3(58) });
+    expect(ids(old)).toEqual([rows[1].id, rows[2].id]);
+    expect(old.body).not.toHaveProperty('transfers_links');
+    for (const route of routes(project)) {
+      expect(ids(await call('GET', route, { token, headers: v3(59) }))).toEqual([rows[2].id, rows[1].id, rows[0].id]);
+      expect(ids(await call('GET', `${route}/detail?sort=name:asc`, { token, headers: v3(59) }))).toEqual([rows[1].id, rows[0].id, rows[2].id]);
+      const first = await call('GET', `${route}?sort_key=created_at&sort_dir=asc&limit=2`, { token, headers: v3(59) });
+      expect(ids(first)).toEqual([rows[0].id, rows[1].id]);
+      const [next] = (first.body as { transfers_links: { href: string; rel: string }[] }).transfers_links;
+      expect(next?.rel).toBe('next');
+      expect(next?.href).toContain(`${route}?`);
+      const second = await call('GET', next.href.replace(baseUrl, ''), { token, headers: v3(59) });
+      expect(ids(second)).toEqual([rows[2].id]);
+      expect(second.body).not.toHaveProperty('transfers_links');
+    }
+  });
+
+  it.each([
+    ['sort=size:asc', 'Invalid sort key'],
+    ['sort_key=auth_key', 'Invalid sort key'],
+    ['sort=id:up', 'direction'],
+    ['marker=00000000-0000-4000-8000-00000000ffff', 'marker'],
+  ])('refuses %s at 3.59 with a 400 that says why', async (query, mentioned) => {
+    const reply = await call('GET', `/v3/${OWNER}/volume-transfers/detail?${query}`, { headers: v3(59) });
+    expectError(reply, 400, 'EVS.5400');
+    expect((reply.body as { error: { message: string } }).error.message).toContain(mentioned);
+  });
+
+  it('treats a marker of another project’s transfer as unknown', async () => {
+    const foreign = await pendingRow(RECIPIENT);
+    const reply = await call('GET', `/v3/${OWNER}/volume-transfers?marker=${foreign.id}`, { headers: v3('latest') });
+    expectError(reply, 400, 'EVS.5400');
+  });
+});
+
 describe('request ids, unknown routes, health and docs', () => {
   it('generates its own request id on every response, ignoring the client’s', async () => {
     const a = await call('GET', collection(), { headers: { 'X-Request-Id': 'client-chosen' } });
@@ -869,7 +974,7 @@ describe('request ids, unknown routes, health and docs', () => {
     expect(unknown.headers.get('x-openstack-request-id')).toBe(unknown.headers.get('x-request-id'));
   });
 
-  it.each(['/v1/project-a/os-volume-transfer', '/v2/project-a/volumes', '/nothing', '/v1/', '/v4'])('answers 404 in the error shape for %s', async (p) => {
+  it.each(['/v1/project-a/os-volume-transfer', '/v2/project-a/nothing', '/nothing', '/v1/', '/v4'])('answers 404 in the error shape for %s', async (p) => {
     expectError(await call('GET', p), 404, 'EVS.5404');
   });
 
@@ -880,7 +985,7 @@ describe('request ids, unknown routes, health and docs', () => {
     const { versions } = reply.body as { versions: { id: string; version: string; min_version: string; links: { rel: string; href: string }[] }[] };
     expect(versions.map((v) => [v.id, v.min_version, v.version])).toEqual([
       ['v2.0', '', ''],
-      ['v3.0', '3.0', '3.0'],
+      ['v3.0', '3.0', '3.59'],
     ]);
     expect(versions.map((v) => v.links.find((l) => l.rel === 'self')?.href)).toEqual([
       `${baseUrl}/v2/`,
@@ -900,6 +1005,38 @@ describe('request ids, unknown routes, health and docs', () => {
       expectConforms('showVersion', reply);
       expect((reply.body as { versions: { id: string }[] }).versions.map((v) => v.id)).toEqual([id]);
     }
+  });
+
+  it('names the microversion a /v3 response was served at, errors included, and none under /v2', async () => {
+    const plain = await call('GET', `/v3/${OWNER}/os-volume-transfer`);
+    expect(plain.status).toBe(200);
+    expect([plain.headers.get('openstack-api-version'), plain.headers.get('vary')]).toEqual(['volume 3.0', 'OpenStack-API-Version']);
+    const latest = await call('GET', `/v3/${OWNER}/os-volume-transfer`, { headers: { 'OpenStack-API-Version': 'volume latest' } });
+    expect(latest.headers.get('openstack-api-version')).toBe('volume 3.59');
+    const legacy = await call('GET', `/v3/${OWNER}/os-volume-transfer`, { headers: { 'X-OpenStack-Volume-API-Version': '3.57' } });
+    expect(legacy.headers.get('openstack-api-version')).toBe('volume 3.57');
+    const refused = await call('GET', `/v3/${OWNER}/os-volume-transfer`, { token: null, headers: { 'OpenStack-API-Version': 'volume 3.55' } });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('openstack-api-version')).toBe('volume 3.55');
+    const v2 = await call('GET', `/v2/${OWNER}/os-volume-transfer`, { headers: { 'OpenStack-API-Version': 'volume 3.59' } });
+    expect(v2.status).toBe(200);
+    expect(v2.headers.get('openstack-api-version')).toBeNull();
+  });
+
+  it.each([
+    ['volume 3.60', 406, 'computeFault'],
+    ['volume 2.0', 406, 'computeFault'],
+    ['volume 3.x', 400, 'badRequest'],
+    ['compute 2.1', 404, 'itemNotFound'],
+  ])('refuses %j before anything else, in Cinder’s fault body, changing nothing', async (header, status, fault) => {
+    const reply = await call('POST', `/v3/${OWNER}/os-volume-transfer`, {
+      headers: { 'OpenStack-API-Version': header },
+      body: { transfer: { volume_id: '11111111-2222-4333-8444-555555555555' } },
+    });
+    expect(reply.status).toBe(status);
+    expect(reply.body).toEqual({ [fault]: { code: status, message: expect.any(String) } });
+    expect(reply.headers.get('x-openstack-request-id')).toMatch(REQUEST_ID);
+    expect(workflows.created).toEqual([]);
   });
 
   it('serves /healthz without credentials', async () => {

@@ -26,6 +26,9 @@ import { readModelProviders } from './transfers/read-model.providers';
 import { TransferController } from './transfers/transfer.controller';
 import { TransferService } from './transfers/transfer.service';
 import { VersionsController } from './versions/versions.controller';
+import { VolumeController } from './volumes/volume.controller';
+import { VolumeService } from './volumes/volume.service';
+import { volumeInventoryProviders } from './volumes/volume-inventory.providers';
 
 /** How long shutdown waits for the audit outbox to reach Kafka; what is left is sent at the next start. */
 const AUDIT_DRAIN_TIMEOUT_MS = 5000;
@@ -84,7 +87,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [KafkaModule.forRoot({ config, global: false, metrics })],
-      controllers: [TransferController, VersionsController, HealthController, MetricsController],
+      controllers: [TransferController, VolumeController, VersionsController, HealthController, MetricsController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: ProcessMetrics, useValue: metrics },
@@ -95,6 +98,8 @@ export class GatewayModule {
         },
         ApiAuditService,
         TransferService,
+        VolumeService,
+        ...volumeInventoryProviders,
         ...authProviders,
         ...readModelProviders,
         ...guardsProviders,

@@ -18,6 +18,7 @@ import { answerUnparsableRequests } from './http/client-error';
 import { requestContextMiddleware } from './http/request-context';
 import { type RouterLayer, routeMethodsMiddleware } from './http/route-methods';
 import { buildOpenApiDocument } from './openapi/openapi.document';
+import { microversionMiddleware } from './versions/microversion.middleware';
 
 export const GATEWAY_APP_OPTIONS: NestApplicationOptions = {
   // POST bodies are read by JsonBodyInterceptor, after authentication.
@@ -40,6 +41,8 @@ export function configureGateway(app: NestExpressApplication): void {
   registerOutboxGauges(registry, app.get<AuditOutbox>(AUDIT_OUTBOX));
   // Mounted before anything else, the docs routes included: every response gets X-Request-Id.
   app.use(requestContextMiddleware(new ClientAddressResolver(config.gateway.trustedProxies)));
+  // Before routing: a refused microversion is answered whatever the path, as in Cinder.
+  app.use(microversionMiddleware());
   const express = app.getHttpAdapter().getInstance() as { router: { stack: RouterLayer[] } };
   app.use(routeMethodsMiddleware(() => express.router.stack));
   answerUnparsableRequests(app.getHttpServer());

@@ -11,6 +11,8 @@ import { EVENT_PUBLISHER, type EventPublisher } from '../../../libs/kafka/src/ev
 import { GatewayModule } from './gateway.module';
 import { configureGateway, GATEWAY_APP_OPTIONS } from './gateway.setup';
 import { TRANSFER_WORKFLOWS } from './temporal/transfer-workflows.port';
+import { VOLUME_INVENTORY } from './gateway.tokens';
+import type { VolumeInventory } from './volumes/volume.service';
 
 export interface ListeningGateway {
   app: NestExpressApplication;
@@ -18,13 +20,20 @@ export interface ListeningGateway {
   url: string;
 }
 
-export async function listenGateway(config: AppConfig, workflows: object, publisher: EventPublisher): Promise<ListeningGateway> {
-  const moduleRef = await Test.createTestingModule({ imports: [GatewayModule.forRoot(config)] })
+/** `volumes`: the inventory's volume read, when a spec serves volumes without an inventory. */
+export async function listenGateway(
+  config: AppConfig,
+  workflows: object,
+  publisher: EventPublisher,
+  options: { volumes?: VolumeInventory } = {},
+): Promise<ListeningGateway> {
+  let builder = Test.createTestingModule({ imports: [GatewayModule.forRoot(config)] })
     .overrideProvider(TRANSFER_WORKFLOWS)
     .useValue(workflows)
     .overrideProvider(EVENT_PUBLISHER)
-    .useValue(publisher)
-    .compile();
+    .useValue(publisher);
+  if (options.volumes) builder = builder.overrideProvider(VOLUME_INVENTORY).useValue(options.volumes);
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({ ...GATEWAY_APP_OPTIONS, logger: false });
   configureGateway(app);
   await app.listen(0, '127.0.0.1');

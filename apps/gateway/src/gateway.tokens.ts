@@ -13,3 +13,5 @@ export const ACCESS_KEY_STORE = 'ACCESS_KEY_STORE';
 export const AUTH_KEY_SECRET = 'AUTH_KEY_SECRET';
 /** The security limits every gateway replica shares (GatewayGuards): accept attempts, used signatures. */
 export const GATEWAY_GUARDS = 'GATEWAY_GUARDS';
+/** The inventory's read of a project's volumes (VolumeInventory): what the volume routes serve from. */
+export const VOLUME_INVENTORY = 'VOLUME_INVENTORY';

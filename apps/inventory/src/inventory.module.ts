@@ -15,6 +15,7 @@ import { InventoryStore } from './store/inventory.store';
 import { TransferLocksController } from './transfer/transfer-locks.controller';
 import { TransferStepsController } from './transfer/transfer-steps.controller';
 import { TransferStepsService } from './transfer/transfer-steps.service';
+import { ProjectVolumesController } from './volumes/project-volumes.controller';
 import { VolumeController } from './volumes/volume.controller';
 import { VolumeService } from './volumes/volume.service';
 
@@ -46,6 +47,7 @@ export class InventoryModule {
         TransferStepsController,
         TransferLocksController,
         VolumeController,
+        ProjectVolumesController,
         SnapshotController,
         BackupController,
         QuotaController,

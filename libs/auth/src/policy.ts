@@ -27,6 +27,8 @@ export const POLICY: Readonly<Record<ApiAction, readonly Role[]>> = {
   [API_ACTIONS.delete]: TENANT_WRITE,
   [API_ACTIONS.listAllProjects]: ADMIN_ONLY,
   [API_ACTIONS.forceDelete]: ADMIN_ONLY,
+  [API_ACTIONS.listVolumes]: TENANT_READ,
+  [API_ACTIONS.getVolume]: TENANT_READ,
 };
 
 /**

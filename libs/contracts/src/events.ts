@@ -171,6 +171,9 @@ export const API_ACTIONS = {
   listAllProjects: 'evs:transfers:list_all_projects',
   /** An administrator's delete of any project's transfer, stuck ones included. */
   forceDelete: 'evs:transfers:force_delete',
+  /** Cinder's volume reads at the transfer endpoint (the caller's own project). */
+  listVolumes: 'evs:volumes:list',
+  getVolume: 'evs:volumes:get',
 } as const;
 export type ApiAction = (typeof API_ACTIONS)[keyof typeof API_ACTIONS];
 

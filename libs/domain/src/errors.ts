@@ -35,7 +35,11 @@ export const ERROR_CATALOGUE = {
   },
   DiskIsSystemDisk: { status: 400, code: 'EVS.5452', message: "Rule 'data disk only': system (boot) disks cannot be transferred." },
   DiskEncrypted: { status: 400, code: 'EVS.5453', message: "Rule 'encryption': encrypted disks cannot be transferred." },
-  DiskHasSnapshots: { status: 400, code: 'EVS.5454', message: "Rule 'snapshots': disks with snapshots cannot be transferred." },
+  DiskHasSnapshots: {
+    status: 400,
+    code: 'EVS.5454',
+    message: "Rule 'snapshots': disks with snapshots cannot be transferred; EVS never moves snapshots, so no_snapshots does not lift this rule.",
+  },
   DiskHasBackups: { status: 400, code: 'EVS.5455', message: "Rule 'backups': disks with backups cannot be transferred." },
   DiskHasBackupPolicy: {
     status: 400,

@@ -27,6 +27,7 @@ import {
   type BackupView,
   type CreateVolumeAttrs,
   type InventoryErrorName,
+  type ProjectVolumesResponse,
   type QuotaLimitsChange,
   type QuotaSetView,
   type SnapshotView,
@@ -140,6 +141,22 @@ export class InventoryClient {
     if (answer.status === 200) return this.parse(diskResponseSchema, answer, path).disk;
     if (answer.status === 404 && errorOf(answer)?.name === 'DiskNotFound') return null;
     throw requestError(answer, path);
+  }
+
+  /**
+   * Every volume of `projectId`, oldest first, through the internal API
+   * (service credentials), a page of `pageSize` at a time.
+   */
+  async listProjectVolumes(projectId: string, pageSize = 1000): Promise<VolumeView[]> {
+    const volumes: VolumeView[] = [];
+    for (let offset = 0; ; offset += pageSize) {
+      const path = `/internal/v1/projects/${seg(projectId)}/volumes${query({ limit: pageSize, offset })}`;
+      const answer = await this.request('GET', path, 'service');
+      if (answer.status !== 200) throw requestError(answer, path);
+      const page = (answer.body as ProjectVolumesResponse).volumes;
+      volumes.push(...page);
+      if (page.length < pageSize) return volumes;
+    }
   }
 
   async lockForTransfer(args: { diskId: string; projectId: string; transferId: string }): Promise<LockResult> {

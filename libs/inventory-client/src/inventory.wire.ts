@@ -53,6 +53,15 @@ export interface TransferLocksResponse {
   next_marker: string | null;
 }
 
+/**
+ * `GET /internal/v1/projects/{project_id}/volumes?limit=&offset=`: one
+ * project's volumes (detailed views), oldest first, for the gateway's
+ * read-only volume API.
+ */
+export interface ProjectVolumesResponse {
+  volumes: VolumeView[];
+}
+
 // ---- tenant API (Cinder-style) -------------------------------------------
 
 /** Statuses a tenant (or a test) may create a volume in. */

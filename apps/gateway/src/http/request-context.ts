@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { ApiAction } from '../../../../libs/contracts/src/events';
 import type { Principal } from '../../../../libs/auth/src/token-verifier';
+import type { Microversion } from '../versions/microversion';
 import type { ClientAddressResolver } from './client-address';
 import type { HttpResponse } from './http.types';
 
@@ -40,6 +41,11 @@ export interface RequestContext {
   pathProjectId: string | null;
   target: { transferId: string | null; volumeId: string | null };
   audited: boolean;
+  /**
+   * The version the request is served at: the negotiated v3 microversion,
+   * 2.0 under /v2, null outside the versioned API (discovery, health).
+   */
+  microversion: Microversion | null;
 }
 
 const contexts = new WeakMap<IncomingMessage, RequestContext>();
@@ -71,6 +77,7 @@ export function createRequestContext(req: IncomingMessage, clientAddress?: Clien
     pathProjectId: null,
     target: { transferId: null, volumeId: null },
     audited: false,
+    microversion: null,
   };
   contexts.set(req, context);
   return context;

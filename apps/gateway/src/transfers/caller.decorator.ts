@@ -4,6 +4,7 @@ import type { HttpRequest } from '../http/http.types';
 import { type RequestContext, requestContext } from '../http/request-context';
 import { type ApiVersion, requestBaseUrl } from './transfer.presenter';
 import { IDEMPOTENCY_KEY_HEADER } from './transfer.validation';
+import { LEGACY_V2, MIN_MICROVERSION, type Microversion } from '../versions/microversion';
 
 /** Who is calling, under which API version and base URL: what the transfer service needs of the request. */
 export interface Caller {
@@ -11,10 +12,16 @@ export interface Caller {
   /** The path's {project_id}; AuthGuard has checked it is the principal's. */
   projectId: string;
   version: ApiVersion;
+  /** The microversion the request is served at (2.0 under /v2). */
+  microversion: Microversion;
+  /** Which collection the path named: Cinder's extension route, or v3's own (3.55 and later). */
+  collection: TransferCollection;
   /** The request's scheme and host, for links when no public base URL is configured. */
   requestBaseUrl: (configured: string) => string;
   context: RequestContext;
 }
+
+export type TransferCollection = 'os-volume-transfer' | 'volume-transfers';
 
 /** v2 or v3, from the path: the controller is mounted under exactly those two prefixes. */
 function apiVersion(req: HttpRequest): ApiVersion {
@@ -29,6 +36,8 @@ export const CallerInfo = createParamDecorator((_data: unknown, execution: Execu
     principal: context.principal,
     projectId: context.principal.projectId,
     version: apiVersion(req),
+    microversion: context.microversion ?? (apiVersion(req) === 'v3' ? MIN_MICROVERSION : LEGACY_V2),
+    collection: req.path.split('/')[3] === 'volume-transfers' ? 'volume-transfers' : 'os-volume-transfer',
     requestBaseUrl: (configured) =>
       requestBaseUrl(configured, {
         protocol: req.protocol,

@@ -1,8 +1,9 @@
 /**
- * The os-volume-transfer routes, for v2 and v3 alike: the controller is
- * mounted under both literal prefixes, so any other version is simply an
- * unknown route (404), and Cinder's later v3 `volume-transfers` routes can be
- * added as another controller beside this one.
+ * The os-volume-transfer routes, for v2 and v3 alike, and v3's own
+ * `volume-transfers` routes (microversion 3.55 and later): one controller
+ * mounted under the three literal prefixes, so the two routes share every
+ * guard and the one service, and any other version is simply an unknown
+ * route (404).
  */
 import {
   Body,
@@ -25,7 +26,11 @@ import { JsonBodyInterceptor } from '../http/json-body.interceptor';
 import { type Caller, CallerInfo, IdempotencyKeyHeader } from './caller.decorator';
 import { TransferService } from './transfer.service';
 
-export const TRANSFER_ROUTE_PREFIXES = ['v2/:projectId/os-volume-transfer', 'v3/:projectId/os-volume-transfer'];
+export const TRANSFER_ROUTE_PREFIXES = [
+  'v2/:projectId/os-volume-transfer',
+  'v3/:projectId/os-volume-transfer',
+  'v3/:projectId/volume-transfers',
+];
 
 @Controller(TRANSFER_ROUTE_PREFIXES)
 // In this order: the action is noted first (so every refusal is audited), then the caller is

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { createdView, detailView, requestBaseUrl, summaryView, transferLinks } from './transfer.presenter';
 
 const base = { baseUrl: 'https://evs.example.com', version: 'v3' as const, projectId: 'p1' };
-const facts = { id: 'a0', name: null, volumeId: 'v0', createdAtMs: Date.UTC(2026, 10, 28, 9, 29, 46, 743) };
+const facts = { id: 'a0', name: null, volumeId: 'v0', projectId: 'p1', createdAtMs: Date.UTC(2026, 10, 28, 9, 29, 46, 743) };
+const V3_0 = { major: 3, minor: 0 };
+const V2 = { major: 2, minor: 0 };
 
 describe('links', () => {
   it('self carries the request version, bookmark none', () => {
@@ -16,9 +18,21 @@ describe('links', () => {
 describe('views', () => {
   it('have exactly the fields of the contract', () => {
     expect(Object.keys(summaryView(base, facts))).toEqual(['id', 'name', 'volume_id', 'links']);
-    expect(Object.keys(detailView(base, facts))).toEqual(['id', 'name', 'volume_id', 'created_at', 'links']);
-    expect(Object.keys(createdView(base, facts, 'k'))).toEqual(['id', 'name', 'volume_id', 'auth_key', 'created_at', 'links']);
-    expect(detailView(base, facts).created_at).toBe('2026-11-28T09:29:46.743000');
+    for (const version of [V2, V3_0, { major: 3, minor: 54 }]) {
+      expect(Object.keys(detailView(base, facts, version))).toEqual(['id', 'name', 'volume_id', 'created_at', 'links']);
+      expect(Object.keys(createdView(base, facts, 'k', version))).toEqual(['id', 'name', 'volume_id', 'auth_key', 'created_at', 'links']);
+    }
+    expect(detailView(base, facts, V3_0).created_at).toBe('2026-11-28T09:29:46.743000');
+  });
+
+  it('add no_snapshots from 3.55, and the history fields from 3.57, to create and detail views only', () => {
+    const at = (minor: number) => ({ major: 3, minor });
+    expect(detailView(base, facts, at(55))).toMatchObject({ no_snapshots: true });
+    expect(detailView(base, facts, at(56))).not.toHaveProperty('accepted');
+    const history = { no_snapshots: true, source_project_id: 'p1', destination_project_id: null, accepted: false };
+    expect(detailView(base, facts, at(57))).toMatchObject(history);
+    expect(createdView(base, facts, 'k', at(59))).toMatchObject(history);
+    expect(Object.keys(summaryView(base, facts))).toEqual(['id', 'name', 'volume_id', 'links']);
   });
 });
 

@@ -3,6 +3,7 @@
  * schemas reject extra keys, so each view lists exactly its fields.
  */
 import { toCinderTimestamp } from '../../../../libs/domain/src/ids';
+import { type Microversion, supports } from '../versions/microversion';
 
 export type ApiVersion = 'v2' | 'v3';
 export const API_VERSIONS: readonly ApiVersion[] = ['v2', 'v3'];
@@ -19,11 +20,24 @@ export interface TransferSummaryView {
   links: Link[];
 }
 
-export interface TransferDetailView extends TransferSummaryView {
+/**
+ * What microversions add to create, show and list-detail views (not to the
+ * summary list, nor to accept's answer), on both routes as in Cinder.
+ */
+export interface VersionedTransferFields {
+  /** 3.55. Always true: EVS never moves snapshots (a disk that has any is refused). */
+  no_snapshots?: boolean;
+  /** 3.57: the owner; the recipient and `accepted` are known only once accepted, and only pending transfers are visible. */
+  source_project_id?: string;
+  destination_project_id?: string | null;
+  accepted?: boolean;
+}
+
+export interface TransferDetailView extends TransferSummaryView, VersionedTransferFields {
   created_at: string;
 }
 
-export interface CreatedTransferView {
+export interface CreatedTransferView extends VersionedTransferFields {
   id: string;
   name: string | null;
   volume_id: string;
@@ -36,6 +50,8 @@ export interface TransferFacts {
   id: string;
   name: string | null;
   volumeId: string;
+  /** The owning (source) project. */
+  projectId: string;
   createdAtMs: number;
 }
 
@@ -56,21 +72,30 @@ export function transferLinks(base: LinkBase, transferId: string): Link[] {
   ];
 }
 
-export function summaryView(base: LinkBase, t: Omit<TransferFacts, 'createdAtMs'>): TransferSummaryView {
+export function summaryView(base: LinkBase, t: Pick<TransferFacts, 'id' | 'name' | 'volumeId'>): TransferSummaryView {
   return { id: t.id, name: t.name, volume_id: t.volumeId, links: transferLinks(base, t.id) };
 }
 
-export function detailView(base: LinkBase, t: TransferFacts): TransferDetailView {
+/** The fields `version` adds; a pending transfer is not accepted and has no recipient yet. */
+export function versionedFields(t: Pick<TransferFacts, 'projectId'>, version: Microversion): VersionedTransferFields {
+  return {
+    ...(supports(version, 'transferNoSnapshots') ? { no_snapshots: true } : {}),
+    ...(supports(version, 'transferHistory') ? { source_project_id: t.projectId, destination_project_id: null, accepted: false } : {}),
+  };
+}
+
+export function detailView(base: LinkBase, t: TransferFacts, version: Microversion): TransferDetailView {
   return {
     id: t.id,
     name: t.name,
     volume_id: t.volumeId,
     created_at: toCinderTimestamp(t.createdAtMs),
     links: transferLinks(base, t.id),
+    ...versionedFields(t, version),
   };
 }
 
-export function createdView(base: LinkBase, t: TransferFacts, authKey: string): CreatedTransferView {
+export function createdView(base: LinkBase, t: TransferFacts, authKey: string, version: Microversion): CreatedTransferView {
   return {
     id: t.id,
     name: t.name,
@@ -78,6 +103,7 @@ export function createdView(base: LinkBase, t: TransferFacts, authKey: string): 
     auth_key: authKey,
     created_at: toCinderTimestamp(t.createdAtMs),
     links: transferLinks(base, t.id),
+    ...versionedFields(t, version),
   };
 }
 

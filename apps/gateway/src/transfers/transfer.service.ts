@@ -34,14 +34,50 @@ import {
   parseListPage,
   parseTransferAction,
   parseTransferId,
+  MAX_LIST_LIMIT,
 } from './transfer.validation';
+import { nextPageHref, pageOf, parseCinderListQuery, type SortKey, type SortValue } from '../http/cinder-list';
+import { supports } from '../versions/microversion';
 
 const facts = (row: TransferRow): TransferFacts => ({
   id: row.id,
   name: row.name,
   volumeId: row.volumeId,
+  projectId: row.projectId,
   createdAtMs: row.createdAtMs,
 });
+
+/** What a 3.59 list may be sorted by: the transfer's columns (Cinder's display_name as well as name). */
+const TRANSFER_SORT_KEYS = ['id', 'created_at', 'name', 'display_name', 'volume_id', 'source_project_id'] as const;
+/** Cinder's default order from 3.59 (get_sort_params); below it the order is fixed, created_at then id, ascending. */
+const TRANSFER_DEFAULT_SORT: readonly SortKey[] = [{ key: 'created_at', dir: 'desc' }];
+
+function sortValue(row: TransferRow, key: string): SortValue {
+  switch (key) {
+    case 'created_at':
+      return row.createdAtMs;
+    case 'name':
+    case 'display_name':
+      return row.name;
+    case 'volume_id':
+      return row.volumeId;
+    case 'source_project_id':
+      return row.projectId;
+    default:
+      return row.id;
+  }
+}
+
+export interface TransferLink {
+  href: string;
+  rel: 'next';
+}
+
+interface TransferPage {
+  rows: TransferRow[];
+  /** Cinder's transfers_links: a next link when a 3.59 page came back full. */
+  links: TransferLink[];
+}
 
 /**
  * Accept outcomes that look like guessing: a wrong key, a transfer that does
@@ -69,7 +105,8 @@ export class TransferService {
    * is the same create and whether the transfer is still there.
    */
   async create(caller: Caller, body: unknown, idempotencyKeyHeader?: readonly string[]): Promise<{ transfer: CreatedTransferView }> {
-    const input = parseCreateTransfer(body);
+    this.requireCollection(caller);
+    const input = parseCreateTransfer(body, { noSnapshots: caller.collection === 'volume-transfers' });
     const idempotencyKey = parseIdempotencyKey(idempotencyKeyHeader);
     // The plaintext key lives in this function and the response only.
     const { transferId, authKey } =
@@ -88,8 +125,8 @@ export class TransferService {
       policy: { ...this.config.transferPolicy },
     };
     const outcome = await this.workflows.create(request, { idempotent: idempotencyKey !== null });
-    const transfer = { id: transferId, name: input.name, volumeId: input.volumeId, createdAtMs: outcome.createdAtMs };
-    return { transfer: createdView(this.linkBase(caller), transfer, authKey) };
+    const transfer = { id: transferId, name: input.name, volumeId: input.volumeId, projectId: caller.projectId, createdAtMs: outcome.createdAtMs };
+    return { transfer: createdView(this.linkBase(caller), transfer, authKey, caller.microversion) };
   }
 
   /**
@@ -115,6 +152,7 @@ export class TransferService {
    * limited here first, in the database every gateway shares.
    */
   async accept(caller: Caller, rawTransferId: string | undefined, body: unknown): Promise<{ transfer: TransferSummaryView }> {
+    this.requireCollection(caller);
     const { authKey } = parseAcceptTransfer(body);
     const transferId = parseTransferId(rawTransferId);
     caller.context.target.transferId = transferId;
@@ -154,6 +192,7 @@ export class TransferService {
    * the audit record should the workflow refuse.
    */
   async forceDelete(caller: Caller, rawTransferId: string | undefined, body: unknown): Promise<void> {
+    this.requireCollection(caller);
     parseTransferAction(body);
     const transferId = parseTransferId(rawTransferId);
     caller.context.target = { transferId, volumeId: (await this.readModel.findAnyProject(transferId))?.volumeId ?? null };
@@ -162,6 +201,7 @@ export class TransferService {
   }
 
   async delete(caller: Caller, rawTransferId: string | undefined): Promise<void> {
+    this.requireCollection(caller);
     const transferId = parseTransferId(rawTransferId);
     caller.context.target.transferId = transferId;
     const row = await this.readModel.findPending(caller.projectId, transferId);
@@ -171,18 +211,33 @@ export class TransferService {
   }
 
   async show(caller: Caller, rawTransferId: string | undefined): Promise<{ transfer: TransferDetailView }> {
+    this.requireCollection(caller);
     const transferId = parseTransferId(rawTransferId);
     const row = await this.readModel.findPending(caller.projectId, transferId);
     if (row === null) throw new DomainError('TransferNotFound');
-    return { transfer: detailView(this.linkBase(caller), facts(row)) };
+    return { transfer: detailView(this.linkBase(caller), facts(row), caller.microversion) };
   }
 
-  async list(caller: Caller, query: Record<string, unknown>): Promise<{ transfers: TransferSummaryView[] }> {
-    return { transfers: (await this.pendingPage(caller, query)).map((r) => summaryView(this.linkBase(caller, r.projectId), facts(r))) };
+  async list(caller: Caller, query: Record<string, unknown>): Promise<{ transfers: TransferSummaryView[]; transfers_links?: TransferLink[] }> {
+    const page = await this.pendingPage(caller, query, false);
+    const transfers = page.rows.map((r) => summaryView(this.linkBase(caller, r.projectId), facts(r)));
+    return page.links.length > 0 ? { transfers, transfers_links: page.links } : { transfers };
   }
 
-  async listDetail(caller: Caller, query: Record<string, unknown>): Promise<{ transfers: TransferDetailView[] }> {
-    return { transfers: (await this.pendingPage(caller, query)).map((r) => detailView(this.linkBase(caller, r.projectId), facts(r))) };
+  async listDetail(caller: Caller, query: Record<string, unknown>): Promise<{ transfers: TransferDetailView[]; transfers_links?: TransferLink[] }> {
+    const page = await this.pendingPage(caller, query, true);
+    const transfers = page.rows.map((r) => detailView(this.linkBase(caller, r.projectId), facts(r), caller.microversion));
+    return page.links.length > 0 ? { transfers, transfers_links: page.links } : { transfers };
+  }
+
+  /**
+   * The volume-transfers routes exist from microversion 3.55; asked for at
+   * a lower version they are, as in Cinder, not there at all (404).
+   */
+  private requireCollection(caller: Caller): void {
+    if (caller.collection === 'volume-transfers' && !supports(caller.microversion, 'transferNoSnapshots')) {
+      throw new DomainError('NotFound', { message: 'The volume-transfers API needs microversion 3.55 or later (OpenStack-API-Version: volume 3.55).' });
+    }
   }
 
   /**
@@ -190,14 +245,39 @@ export class TransferService {
    * request is the all-projects list (RouteActionGuard decided that from
    * all_tenants, and the policy table let only admins through). The body
    * has no field for a transfer's project, so the links name it.
+   *
+   * Below 3.59: EVS's limit/offset over the fixed order. From 3.59:
+   * Cinder's sort, marker, limit and offset over the project's pending
+   * transfers (few: each holds one disk), with a next link when full.
    */
-  private async pendingPage(caller: Caller, query: Record<string, unknown>): Promise<TransferRow[]> {
-    const page = parseListPage(query);
-    if (caller.context.action !== API_ACTIONS.listAllProjects) return this.readModel.listPending(caller.projectId, page);
-    if (parseAllTenants(query) === null) {
+  private async pendingPage(caller: Caller, query: Record<string, unknown>, detail: boolean): Promise<TransferPage> {
+    this.requireCollection(caller);
+    const allProjects = caller.context.action === API_ACTIONS.listAllProjects;
+    if (allProjects && parseAllTenants(query) === null) {
       throw new DomainError('BadRequest', { message: 'Query parameter all_tenants must be a boolean such as 1, 0, true or false.' });
     }
-    return this.readModel.listPendingAllProjects(page);
+    if (!supports(caller.microversion, 'transferPagination')) {
+      const page = parseListPage(query);
+      const rows = allProjects ? await this.readModel.listPendingAllProjects(page) : await this.readModel.listPending(caller.projectId, page);
+      return { rows, links: [] };
+    }
+    const q = parseCinderListQuery(query, TRANSFER_SORT_KEYS, TRANSFER_DEFAULT_SORT);
+    const page = pageOf(await this.allPending(caller, allProjects), q, sortValue, (r) => r.id);
+    const last = page.items.at(-1);
+    if (!page.full || last === undefined) return { rows: page.items, links: [] };
+    const base = this.linkBase(caller);
+    const path = `${base.baseUrl}/${base.version}/${caller.projectId}/${caller.collection}${detail ? '/detail' : ''}`;
+    return { rows: page.items, links: [{ href: nextPageHref(path, query, last.id), rel: 'next' }] };
+  }
+
+  private async allPending(caller: Caller, allProjects: boolean): Promise<TransferRow[]> {
+    const rows: TransferRow[] = [];
+    for (let offset = 0; ; offset += MAX_LIST_LIMIT) {
+      const page = { limit: MAX_LIST_LIMIT, offset };
+      const batch = allProjects ? await this.readModel.listPendingAllProjects(page) : await this.readModel.listPending(caller.projectId, page);
+      rows.push(...batch);
+      if (batch.length < MAX_LIST_LIMIT) return rows;
+    }
   }
 
   /**

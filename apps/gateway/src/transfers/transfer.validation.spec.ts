@@ -30,7 +30,33 @@ describe('parseCreateTransfer', () => {
     [{ transfer: { volume_id: VOLUME, name: '😀'.repeat(255) } }, { volumeId: VOLUME.toLowerCase(), name: '😀'.repeat(255) }],
     [{ transfer: { volume_id: VOLUME, name: '\u3000データ\u00a0' } }, { volumeId: VOLUME.toLowerCase(), name: 'データ' }],
   ])('accepts %j', (body, expected) => {
-    expect(parseCreateTransfer(body)).toEqual(expected);
+    expect(parseCreateTransfer(body)).toEqual({ ...expected, noSnapshots: null });
+  });
+
+  it.each([
+    [true, true],
+    [false, false],
+    ['True', true],
+    ['yes', true],
+    ['ON', true],
+    ['t', true],
+    ['1', true],
+    ['0', false],
+    ['off', false],
+    ['No', false],
+    ['F', false],
+  ])('takes no_snapshots %j as Cinder does from 3.55', (value, expected) => {
+    expect(parseCreateTransfer({ transfer: { volume_id: VOLUME, no_snapshots: value } }, { noSnapshots: true }).noSnapshots).toBe(expected);
+  });
+
+  it.each([['maybe'], [''], [1], [null], [['true']], [{}]])('refuses no_snapshots %j with a 400 naming the field', (value) => {
+    const error = refusal(() => parseCreateTransfer({ transfer: { volume_id: VOLUME, no_snapshots: value } }, { noSnapshots: true }));
+    expect(error.errorName).toBe('BadRequest');
+    expect(error.message).toContain('transfer.no_snapshots');
+  });
+
+  it('refuses no_snapshots where Cinder has no such field (os-volume-transfer, below 3.55)', () => {
+    expect(refusal(() => parseCreateTransfer({ transfer: { volume_id: VOLUME, no_snapshots: true } })).message).toContain('unknown field: no_snapshots');
   });
 
   it.each([

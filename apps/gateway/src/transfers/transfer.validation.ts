@@ -28,9 +28,22 @@ const SPACES = ' \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u300
 export const NAME_PATTERN = `^[^${CONTROL}]*[^${CONTROL}${SPACES}][^${CONTROL}]*$`;
 const NAME = new RegExp(NAME_PATTERN);
 
-const createTransferBody = z.strictObject({
-  transfer: z.strictObject({
-    volume_id: z.string().refine(isUuid, 'must be a UUID'),
+/**
+ * Cinder's boolean spellings (its JSON schema's boolean type and oslo's
+ * bool_from_string), in any case: JSON true/false, or one of these strings.
+ */
+const TRUE_WORDS = new Set(['true', '1', 'on', 'yes', 'y', 't']);
+const FALSE_WORDS = new Set(['false', '0', 'off', 'no', 'n', 'f']);
+const cinderBoolean = z.union([
+  z.boolean(),
+  z
+    .string()
+    .refine((s) => TRUE_WORDS.has(s.toLowerCase()) || FALSE_WORDS.has(s.toLowerCase()), 'must be a boolean or one of true, false, 1, 0, on, off, yes, no, y, n, t, f')
+    .transform((s) => TRUE_WORDS.has(s.toLowerCase())),
+], { error: 'must be a boolean or one of true, false, 1, 0, on, off, yes, no, y, n, t, f' });
+
+const transferFields = {
+  volume_id: z.string().refine(isUuid, 'must be a UUID'),
     // Limits apply to the name as sent, as Cinder's schema checks it before stripping.
     // The length is checked first, so the pattern only ever runs on a short string.
     name: z
@@ -41,8 +54,11 @@ const createTransferBody = z.strictObject({
       })
       .transform((s) => s.trim())
       .nullish(),
-  }),
-});
+};
+
+const createTransferBody = z.strictObject({ transfer: z.strictObject(transferFields) });
+/** From microversion 3.55, on the volume-transfers route: no_snapshots too. */
+const createTransferBodyV355 = z.strictObject({ transfer: z.strictObject({ ...transferFields, no_snapshots: cinderBoolean.optional() }) });
 
 export const MAX_AUTH_KEY_CHARS = 255;
 
@@ -66,6 +82,8 @@ export interface CreateTransferInput {
   /** Lower-cased: UUIDs compare case-insensitively, the inventory stores them lower-case. */
   volumeId: string;
   name: string | null;
+  /** no_snapshots as asked (3.55 volume-transfers route), null when not sent or not allowed. */
+  noSnapshots: boolean | null;
 }
 
 export interface AcceptTransferInput {
@@ -97,11 +115,22 @@ function invalidBody(error: z.ZodError): DomainError {
   return new DomainError('BadRequest', { message: `Invalid request body at ${where}: ${issue ? issueMessage(issue) : 'invalid'}.` });
 }
 
-export function parseCreateTransfer(body: unknown): CreateTransferInput {
+/**
+ * The create body. `no_snapshots` is a field only where Cinder has it (the
+ * 3.55 volume-transfers route); elsewhere it is an unknown key (400), as
+ * under Cinder's own schema for the older route.
+ */
+export function parseCreateTransfer(body: unknown, options: { noSnapshots?: boolean } = {}): CreateTransferInput {
+  if (options.noSnapshots) {
+    const parsed = createTransferBodyV355.safeParse(body);
+    if (!parsed.success) throw invalidBody(parsed.error);
+    const { volume_id, name, no_snapshots } = parsed.data.transfer;
+    return { volumeId: volume_id.toLowerCase(), name: name ?? null, noSnapshots: no_snapshots ?? null };
+  }
   const parsed = createTransferBody.safeParse(body);
   if (!parsed.success) throw invalidBody(parsed.error);
   const { volume_id, name } = parsed.data.transfer;
-  return { volumeId: volume_id.toLowerCase(), name: name ?? null };
+  return { volumeId: volume_id.toLowerCase(), name: name ?? null, noSnapshots: null };
 }
 
 export function parseAcceptTransfer(body: unknown): AcceptTransferInput {

@@ -4,7 +4,7 @@ import { versionsDocument } from './versions.presenter';
 const BASE = 'https://evs.example.com';
 
 // Cinder's documents (cinder/api/versions.py and its view builder) with the
-// v3 microversion range the gateway implements: 3.0 to 3.0.
+// v3 microversion range the gateway implements: 3.0 to 3.59.
 const V2 = {
   id: 'v2.0',
   status: 'DEPRECATED',
@@ -20,7 +20,7 @@ const V2 = {
 const V3 = {
   id: 'v3.0',
   status: 'CURRENT',
-  version: '3.0',
+  version: '3.59',
   min_version: '3.0',
   updated: '2016-02-08T12:20:21Z',
   links: [
@@ -42,9 +42,9 @@ describe('version discovery documents', () => {
     expect(versionsDocument(BASE, ['v2'])).toEqual({ versions: [V2] });
   });
 
-  it('advertises no microversion above 3.0, so negotiating clients stay on os-volume-transfer', () => {
+  it('advertises 3.0 to 3.59, the range implemented, below 3.70 (encrypted transfers, which EVS forbids)', () => {
     const [v3] = versionsDocument(BASE, ['v3']).versions;
-    expect([v3?.min_version, v3?.version]).toEqual(['3.0', '3.0']);
+    expect([v3?.min_version, v3?.version]).toEqual(['3.0', '3.59']);
   });
 
   it('returns fresh objects each time', () => {

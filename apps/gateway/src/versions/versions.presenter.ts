@@ -4,13 +4,13 @@
  * reads them, unauthenticated, before its first API call; without one,
  * openstacksdk refuses to build a block-storage proxy at all.
  *
- * v3 is advertised with microversions 3.0 to 3.0: the gateway implements no
- * microversion, so a client that negotiates (openstacksdk) settles on 3.0 and
- * uses the os-volume-transfer routes. Advertising Cinder's real maximum would
- * send it to the 3.55 `volume-transfers` routes, which are a later step.
+ * v3 is advertised with the microversion range the gateway implements
+ * (versions/microversion.ts), never Cinder's own maximum: a client that
+ * negotiates (openstacksdk) must not be sent to a version it cannot have.
  * `updated` is the date Cinder's own documents gave for these versions.
  */
 import type { ApiVersion } from '../transfers/transfer.presenter';
+import { formatMicroversion, MAX_MICROVERSION, MIN_MICROVERSION } from './microversion';
 
 export interface VersionLink {
   rel: 'describedby' | 'self';
@@ -34,9 +34,6 @@ export interface VersionsDocument {
   versions: VersionView[];
 }
 
-/** The microversion range the gateway implements under v3. */
-export const MIN_MICROVERSION = '3.0';
-export const MAX_MICROVERSION = '3.0';
 
 const DESCRIBED_BY: VersionLink = { rel: 'describedby', type: 'text/html', href: 'https://docs.openstack.org/' };
 
@@ -52,8 +49,8 @@ const VERSIONS: Record<ApiVersion, Omit<VersionView, 'links'>> = {
   v3: {
     id: 'v3.0',
     status: 'CURRENT',
-    version: MAX_MICROVERSION,
-    min_version: MIN_MICROVERSION,
+    version: formatMicroversion(MAX_MICROVERSION),
+    min_version: formatMicroversion(MIN_MICROVERSION),
     updated: '2016-02-08T12:20:21Z',
     'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.volume+json;version=3' }],
   },
