@@ -237,8 +237,11 @@ _evs_tc_await() {
   local base="$1" host="$2" service addr pid
   read -r _ service addr <<<"$(_evs_tc_entry "$host")"
   local EVS_RUN_DIR="$base/run" EVS_LOG_DIR="$base/logs"
-  pid="$(evs_running_pid "$host" "$(_evs_tc_marker "$base" "$host")")" ||
-    { evs_tail_log "$host"; evs_die "$host exited at start; log $(evs_log_file "$host")"; }
+  # The pid file as written, not matched against the command line: just
+  # after the start that pid may still be the shell about to exec the
+  # server, and a match would fail on a process that is fine. Waiting
+  # below fails early if the pid dies.
+  pid="$(cat "$(evs_pid_file "$host")" 2>/dev/null)" || evs_die "$host: no pid file; was it started?"
   if ! evs_wait_until "$(_evs_tc_timeout)" "$host" "$pid" _evs_tc_serving "$service" "$addr"; then
     evs_tail_log "$host"
     evs_die "$host did not come up; log $(evs_log_file "$host")"
