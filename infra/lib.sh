@@ -271,3 +271,23 @@ logger.request.name = kafka.request.logger
 logger.request.level = WARN
 EOF
 }
+
+# evs_apt_install_quietly PACKAGE [APT-GET INSTALL OPTIONS...]: installs a
+# Debian package whose maintainer scripts would start its service (HAProxy,
+# Prometheus) where no init system runs to stop it: a policy-rc.d that
+# forbids service starts (exit 101, as in Docker images) is put in place for
+# the install when none exists, and removed afterwards. apt's progress goes
+# to stderr so that callers capturing stdout get none of it. Root only.
+evs_apt_install_quietly() {
+  local package="$1" policy=/usr/sbin/policy-rc.d ours=0 rc=0
+  shift
+  command -v apt-get >/dev/null || evs_die "$package is not installed and there is no apt-get to install it"
+  evs_log "$package not installed: apt-get install $package"
+  if [[ ! -e "$policy" ]]; then
+    printf '#!/bin/sh\n# Temporary, from infra/lib.sh: no service starts during the install.\nexit 101\n' >"$policy" &&
+      chmod 755 "$policy" && ours=1
+  fi
+  { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" "$package" >&2; } || rc=$?
+  ((ours == 0)) || rm -f "$policy"
+  ((rc == 0)) || evs_die "apt-get install $package failed (exit $rc)"
+}

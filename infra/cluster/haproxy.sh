@@ -10,24 +10,12 @@
 # neither read nor changed.
 #   HAPROXY_START_TIMEOUT_SECONDS (default 20)
 
-# Debian's package would start its own haproxy from /etc/haproxy/haproxy.cfg
-# where no init system is running to stop it: a policy-rc.d that forbids
-# service starts (exit 101, as in Docker images) is put in place for the
-# install when none exists, and removed afterwards.
+# Debian's package, installed without letting it start its own haproxy from
+# /etc/haproxy/haproxy.cfg (evs_apt_install_quietly).
 evs_haproxy_ensure_installed() {
   command -v haproxy >/dev/null && return 0
   ((EUID == 0)) || evs_die "HAProxy is not installed: as root run 'apt-get update && apt-get install -y haproxy'"
-  command -v apt-get >/dev/null || evs_die "HAProxy is not installed and there is no apt-get: install HAProxy 2.6 or newer"
-  local policy=/usr/sbin/policy-rc.d ours=0 rc=0
-  evs_log "haproxy not installed: apt-get install haproxy"
-  if [[ ! -e "$policy" ]]; then
-    printf '#!/bin/sh\n# Temporary, from infra/cluster/haproxy.sh: no service starts during the install.\nexit 101\n' >"$policy" &&
-      chmod 755 "$policy" && ours=1
-  fi
-  # apt's progress goes to stderr so that callers capturing stdout get none of it.
-  { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy >&2; } || rc=$?
-  ((ours == 0)) || rm -f "$policy"
-  ((rc == 0)) || evs_die "apt-get install haproxy failed (exit $rc)"
+  evs_apt_install_quietly haproxy
   command -v haproxy >/dev/null || evs_die "the haproxy package is installed but there is no haproxy command"
 }
 

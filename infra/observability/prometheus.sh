@@ -28,15 +28,8 @@ LISTEN="${PROMETHEUS_LISTEN:-$(default_listen)}"
 install() {
   command -v prometheus >/dev/null && command -v promtool >/dev/null && return 0
   ((EUID == 0)) || evs_die "Prometheus is not installed: as root run 'apt-get install -y --no-install-recommends prometheus'"
-  local policy=/usr/sbin/policy-rc.d ours=0 rc=0
-  evs_log "installing Debian's prometheus package (with promtool)"
-  # No init system here: keep the package from starting its own service.
-  if [[ ! -e "$policy" ]]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && ours=1
-  fi
-  { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >&2; } || rc=$?
-  ((ours == 0)) || rm -f "$policy"
-  ((rc == 0)) || evs_die "apt-get install prometheus failed (exit $rc)"
+  evs_apt_install_quietly prometheus --no-install-recommends
+  command -v promtool >/dev/null || evs_die "the prometheus package is installed but there is no promtool command"
 }
 
 # One job a line: its name, then its targets (host:port).
