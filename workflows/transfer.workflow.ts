@@ -41,6 +41,7 @@ import {
   type TransferWorkflowOptions,
   type TransferWorkflowResult,
 } from '../libs/temporal/src/transfer.definitions';
+import { currentTraceScope, inTraceScope, type TraceScope } from './trace-scope';
 
 /*
  * The lock a create takes and the read-model writes are local activities:
@@ -133,6 +134,12 @@ export async function transferWorkflow(
   const recording = recordingSteps(localSteps);
   let state: TransferState = initialState(request);
   const outbox: OutgoingRecord[] = [];
+  /** The trace each outbox record was made in, index for index. */
+  const outboxScopes: TraceScope[] = [];
+  /** The run's own trace (the create's): active in the main loop. */
+  const runScope = currentTraceScope();
+  /** The trace of the call that set the current steps going (an accept, a delete), or the run's. */
+  let drivingScope = runScope;
   /** The create call answers once the read model shows the transfer, so show works at once. */
   let visible = false;
   /** Why an accept was undone (by its request id), for the accept call waiting on it. */
@@ -141,11 +148,20 @@ export async function transferWorkflow(
 
   const apply = (decision: Decision): void => {
     const before = state.status;
+    // In a handler, the update's trace; in the main loop, that of whoever set its steps going.
+    const current = currentTraceScope();
+    const scope = current === runScope ? drivingScope : current;
     for (const event of decision.events) {
       state = evolve(state, event);
-      if (isPublished(event)) outbox.push(transferEventRecord(state, event));
+      if (isPublished(event)) {
+        outbox.push(transferEventRecord(state, event));
+        outboxScopes.push(scope);
+      }
     }
-    if (state.status !== before) showProgress();
+    if (state.status !== before) {
+      drivingScope = state.status === 'pending' ? runScope : scope;
+      showProgress();
+    }
   };
   const run = (command: TransferCommand): Decision => {
     const decision = decide(state, command);
@@ -260,10 +276,12 @@ export async function transferWorkflow(
       await condition(() => outbox.length > 0 || finished);
       if (outbox.length === 0) return;
       const batch = outbox.slice(0, 50);
-      await publishing.publishEvents(batch);
+      // A batch is nearly always one event; when not, it travels in the trace of its newest.
+      await inTraceScope(outboxScopes[batch.length - 1] ?? runScope, () => publishing.publishEvents(batch));
       // Only what was sent: events recorded while the batch was in flight
       // wait for the next round.
       outbox.splice(0, batch.length);
+      outboxScopes.splice(0, batch.length);
     }
   })();
 
@@ -295,19 +313,24 @@ export async function transferWorkflow(
     if (state.status === 'accepting' && state.recipient) {
       const recipient = state.recipient;
       const step = await unlessAbandoned(
-        () => moving.reassignDisk({ diskId: request.volumeId, transferId: request.transferId, toProjectId: recipient.projectId }),
+        () =>
+          inTraceScope(drivingScope, () =>
+            moving.reassignDisk({ diskId: request.volumeId, transferId: request.transferId, toProjectId: recipient.projectId }),
+          ),
         () => state.status !== 'accepting',
       );
       // Force-deleted while the move was retrying: releasing the lock (next round) finds out whether it had moved.
       if (!step.done) continue;
       const moved = step.value;
       if (moved.ok) {
-        await recording.recordTransferEnded({
-          transferId: request.transferId,
-          outcome: 'accepted',
-          atMs: Date.now(),
-          destinationProjectId: recipient.projectId,
-        });
+        await inTraceScope(drivingScope, () =>
+          recording.recordTransferEnded({
+            transferId: request.transferId,
+            outcome: 'accepted',
+            atMs: Date.now(),
+            destinationProjectId: recipient.projectId,
+          }),
+        );
         run({ kind: 'RecordDiskReassigned', disk: moved.disk, now: Date.now() });
       } else if (run({ kind: 'RecordDiskReassignRefused', reason: moved.reason, now: Date.now() }).events.length > 0) {
         abortedAccepts.set(recipient.requestId, moved.reason);
@@ -317,10 +340,9 @@ export async function transferWorkflow(
     if (state.status === 'deleting' || state.status === 'expiring') {
       // Workflows whose release ran before this activity reported where the disk is have no answer in
       // their history: those were plain releases.
-      const release: ReleaseResult | undefined = await moving.releaseDiskTransferLock({
-        diskId: request.volumeId,
-        transferId: request.transferId,
-      });
+      const release: ReleaseResult | undefined = await inTraceScope(drivingScope, () =>
+        moving.releaseDiskTransferLock({ diskId: request.volumeId, transferId: request.transferId }),
+      );
       const found: TransferCommand = {
         kind: 'RecordDiskReleased',
         now: Date.now(),
@@ -329,12 +351,14 @@ export async function transferWorkflow(
       };
       // The read model records the ending first (show must not outlive the transfer), so learn it now.
       const accepted = decide(state, found).events.find((e) => e.type === 'TransferAccepted');
-      await recording.recordTransferEnded({
-        transferId: request.transferId,
-        outcome: accepted ? 'accepted' : state.status === 'deleting' ? 'deleted' : 'expired',
-        atMs: Date.now(),
-        destinationProjectId: accepted?.recipient.projectId ?? null,
-      });
+      await inTraceScope(drivingScope, () =>
+        recording.recordTransferEnded({
+          transferId: request.transferId,
+          outcome: accepted ? 'accepted' : state.status === 'deleting' ? 'deleted' : 'expired',
+          atMs: Date.now(),
+          destinationProjectId: accepted?.recipient.projectId ?? null,
+        }),
+      );
       run(found);
       continue;
     }

@@ -5,12 +5,14 @@
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { WORKFLOW_TRACING_INTERCEPTOR_MODULES } from '../../libs/temporal/src/workflow-tracing';
 
 export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '../../workflow-bundle.js');
 
 async function main(): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
+    workflowInterceptorModules: WORKFLOW_TRACING_INTERCEPTOR_MODULES,
     logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: (m) => process.stderr.write(`${m}\n`), error: (m) => process.stderr.write(`${m}\n`) },
   });
   await writeFile(WORKFLOW_BUNDLE_PATH, code);

@@ -10,6 +10,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { temporalTracingPlugin } from '../../libs/temporal/src/workflow-tracing';
 import { ROOT_DIR, testStack } from './stack';
 
 const BUNDLE = path.join(ROOT_DIR, 'dist/workflow-bundle.js');
@@ -32,6 +33,8 @@ export async function startTestWorker(label: string, activities: object): Promis
     taskQueue,
     workflowBundle: { codePath: BUNDLE },
     activities,
+    // The bundle has the tracing interceptors: their sink must exist.
+    plugins: [temporalTracingPlugin()],
   });
   const running = worker.run();
   const connection = await Connection.connect({ address: temporalAddress });

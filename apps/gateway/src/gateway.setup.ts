@@ -7,6 +7,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '../../../libs/config/src/config';
 import { httpMetricsMiddleware } from '../../../libs/observability/src/http-metrics';
+import { httpTracingMiddleware } from '../../../libs/observability/src/http-tracing';
 import { ProcessMetrics } from '../../../libs/observability/src/process-metrics';
 import type { TransferReadModel } from '../../../libs/read-model/src/transfer-read-model';
 import { APP_CONFIG, TRANSFER_READ_MODEL } from './gateway.tokens';
@@ -35,6 +36,7 @@ export function configureGateway(app: NestExpressApplication): void {
   // First of all, so that every request is timed and every refusal counted, the unrouted included.
   const { registry } = app.get(ProcessMetrics);
   app.use(httpMetricsMiddleware(registry));
+  app.use(httpTracingMiddleware());
   app.use(refusalsMiddleware(registry));
   const readModel = app.get<TransferReadModel>(TRANSFER_READ_MODEL);
   registerPendingTransferGauges(registry, () => readModel.pendingSummary());

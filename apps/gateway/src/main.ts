@@ -8,12 +8,14 @@ import type { Connection } from '@temporalio/client';
 import { ConfigError, loadConfig } from '../../../libs/config/src/config';
 import { nestLogger } from '../../../libs/config/src/nest-log-levels';
 import { openOrExit } from '../../../libs/database/src/open-or-exit';
+import { startTracing } from '../../../libs/observability/src/tracing';
 import { GatewayModule } from './gateway.module';
 import { configureGateway, GATEWAY_APP_OPTIONS } from './gateway.setup';
 import { TEMPORAL_CONNECTION } from './gateway.tokens';
 import { checkTemporalAtStart } from './temporal/temporal-start-check';
 
 async function bootstrap(): Promise<void> {
+  startTracing('evs-gateway');
   const config = loadConfig();
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), {
     ...GATEWAY_APP_OPTIONS,

@@ -1,6 +1,7 @@
 import { type INestApplication, type LoggerService, type LogLevel } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { httpMetricsMiddleware } from '../../../libs/observability/src/http-metrics';
+import { httpTracingMiddleware } from '../../../libs/observability/src/http-tracing';
 import { ProcessMetrics } from '../../../libs/observability/src/process-metrics';
 import { InventoryExceptionFilter } from './http/inventory-exception.filter';
 import { InventoryModule, type InventorySettings } from './inventory.module';
@@ -26,6 +27,7 @@ export async function createInventoryApp(
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   app.use(httpMetricsMiddleware(app.get(ProcessMetrics).registry));
+  app.use(httpTracingMiddleware());
   app.useGlobalFilters(new InventoryExceptionFilter(app.get(HttpAdapterHost)));
   // The platform is Express (@nestjs/platform-express); do not advertise it.
   (app.getHttpAdapter().getInstance() as { disable(setting: string): unknown }).disable('x-powered-by');

@@ -4,9 +4,11 @@ import { loadOrCreateServiceSecret } from '../../../libs/auth/src/service-signat
 import { loadConfig } from '../../../libs/config/src/config';
 import { nestLogger } from '../../../libs/config/src/nest-log-levels';
 import { describeTarget } from '../../../libs/database/src/database-url';
+import { startTracing } from '../../../libs/observability/src/tracing';
 import { createInventoryApp } from './inventory.app';
 
 async function bootstrap(): Promise<void> {
+  startTracing('evs-inventory');
   const config = loadConfig();
   const { host, port, defaultQuota, serviceSecretFile } = config.inventory;
   const target = config.databases.inventory;

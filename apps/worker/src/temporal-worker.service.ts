@@ -6,10 +6,14 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { startTracing } from '../../../libs/observability/src/tracing';
 import { TRANSFER_TASK_QUEUE } from '../../../libs/temporal/src/transfer.definitions';
+import { temporalTracingPlugin } from '../../../libs/temporal/src/workflow-tracing';
 import type { AppConfig } from '../../../libs/config/src/config';
 import type { WorkerActivities } from './transfer-activities';
 import { APP_CONFIG, TEMPORAL_CONNECTION, TRANSFER_ACTIVITIES } from './worker.tokens';
+
+export const WORKER_SERVICE_NAME = 'evs-worker';
 
 const BUNDLE_PATH = path.resolve(__dirname, '../../../workflow-bundle.js');
 
@@ -50,6 +54,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, BeforeAppl
       activities: this.activities,
       stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
       maxCachedWorkflows: this.config.worker.maxCachedWorkflows,
+      plugins: [temporalTracingPlugin(startTracing(WORKER_SERVICE_NAME))],
       ...workflows,
     });
     this.running = this.worker.run().catch((err: unknown) => {
@@ -65,5 +70,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, BeforeAppl
   async beforeApplicationShutdown(): Promise<void> {
     if (this.worker && this.worker.getState() === 'RUNNING') this.worker.shutdown();
     await this.running;
+    // The drained worker's last spans (most of a transfer's) leave before the process does.
+    await startTracing(WORKER_SERVICE_NAME).shutdown();
   }
 }

@@ -9,6 +9,7 @@ import { InventoryClient } from '../../../libs/inventory-client/src/inventory.cl
 import { EVENT_PUBLISHER, type EventPublisher } from '../../../libs/kafka/src/event-publisher';
 import { KafkaModule } from '../../../libs/kafka/src/kafka.module';
 import { TransferReadModel } from '../../../libs/read-model/src/transfer-read-model';
+import { httpClientTimer } from '../../../libs/observability/src/http-metrics';
 import { ProcessMetrics } from '../../../libs/observability/src/process-metrics';
 import { WorkerHealthServer } from './health.server';
 import { FindingLedger } from './reconciler/finding-ledger';
@@ -53,6 +54,7 @@ const FINDING_LEDGER = Symbol('FINDING_LEDGER');
         createWorkerActivities({
           inventory: new InventoryClient(config.inventory.url, {
             serviceSecret: loadOrCreateServiceSecret(config.inventory.serviceSecretFile),
+            observe: httpClientTimer(WORKER_METRICS.registry),
           }),
           readModel,
           records: { recordedStatus: async (transferId) => (await readModel.findAnyProject(transferId))?.status ?? null },

@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { temporalTracingPlugin, WORKFLOW_TRACING_INTERCEPTOR_MODULES } from '../../../libs/temporal/src/workflow-tracing';
 
 const FIXTURES = path.join(__dirname, '../replay-histories');
 
@@ -19,7 +20,12 @@ let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  bundle = await bundleWorkflowCode({ workflowsPath: path.join(__dirname, '../../../workflows/index.ts'), logger: new DefaultLogger('WARN') });
+  // As infra/scripts/bundle-workflows.ts builds it: with the tracing interceptors.
+  bundle = await bundleWorkflowCode({
+    workflowsPath: path.join(__dirname, '../../../workflows/index.ts'),
+    workflowInterceptorModules: WORKFLOW_TRACING_INTERCEPTOR_MODULES,
+    logger: new DefaultLogger('WARN'),
+  });
 }, 120_000);
 
 describe('transfer workflow replay', () => {
@@ -32,6 +38,6 @@ describe('transfer workflow replay', () => {
   it.each(fixtures)('replays %s without a nondeterminism error', async (file) => {
     // The exported JSON as is: the worker reads it into a History itself.
     const history: unknown = JSON.parse(fs.readFileSync(path.join(FIXTURES, file), 'utf8'));
-    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, file)).resolves.toBeUndefined();
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle, plugins: [temporalTracingPlugin()] }, history, file)).resolves.toBeUndefined();
   }, 60_000);
 });

@@ -10,6 +10,7 @@ import { type AppConfig, loadConfig } from '../../config/src/config';
 import { nestLogger } from '../../config/src/nest-log-levels';
 import { httpMetricsMiddleware } from '../../observability/src/http-metrics';
 import { ProcessMetrics } from '../../observability/src/process-metrics';
+import { startTracing } from '../../observability/src/tracing';
 
 export interface ConsumerAppSpec {
   /** For the logs. */
@@ -21,6 +22,7 @@ export interface ConsumerAppSpec {
 export function runConsumerApp(spec: ConsumerAppSpec): void {
   const logger = new Logger(spec.name);
   const bootstrap = async (): Promise<void> => {
+    startTracing(`evs-${spec.name.toLowerCase()}`);
     const config = loadConfig();
     const app = await NestFactory.create(spec.module(config), {
       // Throw on a boot failure (a database it cannot open or migrate) so it is reported below.

@@ -183,7 +183,7 @@ export class ConsumerModule {
           inject: [DATABASE, options.store.provide, ProcessMetrics],
           useFactory: (db: StoreDatabase<ConsumerTables & AppTables>, store: Store, processMetrics: ProcessMetrics) => {
             const logger = new Logger(options.name);
-            const processor = new ExactlyOnceProcessor(db, options.handler(store), { logger });
+            const processor = new ExactlyOnceProcessor(db, options.handler(store), { logger, groupId: options.groupId });
             const consumer = new KafkaExactlyOnceConsumer(
               {
                 brokers: options.kafka.brokers,

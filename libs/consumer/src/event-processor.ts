@@ -26,6 +26,7 @@ import type { CloudEvent } from '../../contracts/src/events';
 import type { StoreDatabase } from '../../database/src/store-database';
 import { DatabaseUnavailableError, isTransientDatabaseError } from '../../database/src/transient';
 import { CloudEventParseError, messageKey, parseBinaryModeMessage } from '../../kafka/src/cloud-event-record';
+import { inConsumeSpan } from '../../kafka/src/record-trace';
 import type { ConsumedOutcome, ConsumerTables, DeadLetterReason } from './consumer-database';
 
 /** One Kafka record as the consumer received it. */
@@ -89,6 +90,8 @@ export interface ProcessorOptions {
   logger?: LoggerService;
   /** Epoch milliseconds, for consumed_at and received_at (never part of a query's answer). */
   now?: () => number;
+  /** The consumer group, named on each record's processing span. */
+  groupId?: string;
 }
 
 /** SQLite's codes for the database itself failing: busy, full, unreadable. */
@@ -147,6 +150,7 @@ const NOT_APPLIED: Record<Exclude<Decision<unknown>['kind'], 'apply'>, ConsumedO
 export class ExactlyOnceProcessor<Effect, AppTables> {
   private readonly logger: LoggerService;
   private readonly now: () => number;
+  private readonly groupId: string;
   private readonly counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
   /** Kinds of trouble already logged at warn level; later ones go to debug, so a flood is one line. */
   private readonly warned = new Set<string>();
@@ -160,6 +164,7 @@ export class ExactlyOnceProcessor<Effect, AppTables> {
   ) {
     this.logger = options.logger ?? new Logger(ExactlyOnceProcessor.name);
     this.now = options.now ?? Date.now;
+    this.groupId = options.groupId ?? '';
     // The parameter's type says the database has both sets of tables;
     // TypeScript cannot narrow a generic intersection by itself.
     this.machinery = store as unknown as StoreDatabase<ConsumerTables>;
@@ -175,7 +180,7 @@ export class ExactlyOnceProcessor<Effect, AppTables> {
   async processAll(records: readonly ConsumedRecord[]): Promise<Outcome[]> {
     const notes = await this.machinery.transaction(async (trx) => {
       const done: Note[] = [];
-      for (const record of records) done.push(await this.processOne(trx, record));
+      for (const record of records) done.push(await inConsumeSpan(record, this.groupId, () => this.processOne(trx, record)));
       return done;
     });
     for (const note of notes) {

@@ -8,7 +8,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceRequestVerifier } from '../../auth/src/service-signature';
-import { InventoryClient, InventoryRequestError, InventoryUnavailableError } from './inventory.client';
+import { InventoryClient, inventoryRoute, InventoryRequestError, InventoryUnavailableError, type InventoryCall } from './inventory.client';
 
 type Reply = { status: number; body: string; delayMs?: number };
 
@@ -40,6 +40,20 @@ describe('InventoryClient failure handling', () => {
 
   const lockArgs = () => ({ diskId: randomUUID(), projectId: 'p1', transferId: randomUUID() });
   const error = (name: string, code = 'EVS.5404') => JSON.stringify({ error: { name, code, message: 'm' } });
+
+  it('tells its observer of each call by method, route template and status, 0 for no answer', async () => {
+    const calls: InventoryCall[] = [];
+    const client = new InventoryClient(baseUrl, { observe: (call) => calls.push(call), timeoutMs: 100 });
+    next = { status: 503, body: error('DependencyUnavailable', 'EVS.5503') };
+    await expect(client.reassign({ diskId: 'd-1', transferId: 't-1', toProjectId: 'p2' })).rejects.toBeInstanceOf(InventoryUnavailableError);
+    next = { status: 200, body: '{}', delayMs: 300 };
+    await expect(client.getDisk('d-2')).rejects.toBeInstanceOf(InventoryUnavailableError);
+    expect(calls).toEqual([
+      { method: 'POST', route: '/internal/v1/disks/{disk_id}/reassign', status: 503, seconds: expect.any(Number) },
+      { method: 'GET', route: '/internal/v1/disks/{disk_id}', status: 0, seconds: expect.any(Number) },
+    ]);
+    expect(calls[1].seconds).toBeGreaterThanOrEqual(0.09);
+  });
 
   it('throws InventoryUnavailableError on a 5xx, so the activity is retried', async () => {
     next = { status: 503, body: error('DependencyUnavailable', 'EVS.5503') };
@@ -112,5 +126,19 @@ describe('InventoryClient failure handling', () => {
     expect(step?.headers['x-auth-token']).toBeUndefined();
     expect(tenant).toMatchObject({ url: '/v3/p-7/volumes?limit=5', headers: { 'x-auth-token': 'token-of-p-7' } });
     expect(tenant?.headers.authorization).toBeUndefined();
+  });
+});
+
+describe('inventoryRoute', () => {
+  it('names each endpoint by its template, whatever the ids and the query', () => {
+    expect(inventoryRoute('/internal/v1/disks/d-1%2F2/reassign')).toBe('/internal/v1/disks/{disk_id}/reassign');
+    expect(inventoryRoute('/internal/v1/disks/abc')).toBe('/internal/v1/disks/{disk_id}');
+    expect(inventoryRoute('/internal/v1/disks/abc/transfer-lock/release')).toBe('/internal/v1/disks/{disk_id}/transfer-lock/release');
+    expect(inventoryRoute('/internal/v1/projects/p1/volumes?limit=10&offset=0')).toBe('/internal/v1/projects/{project_id}/volumes');
+    expect(inventoryRoute('/internal/v1/transfer-locks?marker=x')).toBe('/internal/v1/transfer-locks');
+    expect(inventoryRoute('/v3/p1/volumes/detail?limit=1')).toBe('/v3/{project_id}/volumes/detail');
+    expect(inventoryRoute('/v3/p1/volumes/v9')).toBe('/v3/{project_id}/volumes/{volume_id}');
+    expect(inventoryRoute('/v3/p1/os-quota-sets/p2')).toBe('/v3/{project_id}/os-quota-sets/{target_project_id}');
+    expect(inventoryRoute('/healthz')).toBe('/healthz');
   });
 });

@@ -17,6 +17,7 @@
  * X-Auth-Token of the project they name (docs/inventory-api.md,
  * "Authentication").
  */
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { z } from 'zod';
 import { signServiceRequest } from '../../auth/src/service-signature';
 import { AUTH_TOKEN_HEADER } from '../../auth/src/token-verifier';
@@ -43,7 +44,19 @@ export interface InventoryClientOptions {
   serviceSecret?: Buffer;
   /** The X-Auth-Token for a tenant call on `projectId`; without it tenant calls go without one (and are refused). */
   tenantToken?: (projectId: string) => string | Promise<string>;
+  /** Told of every call once it ends, for metrics. */
+  observe?: InventoryCallObserver;
 }
+
+/** One finished call: `status` is the HTTP status, or 0 when no answer came. */
+export interface InventoryCall {
+  method: string;
+  /** The path's template (`/internal/v1/disks/{disk_id}/reassign`), never the ids in it. */
+  route: string;
+  status: number;
+  seconds: number;
+}
+export type InventoryCallObserver = (call: InventoryCall) => void;
 
 /** Whose credentials a call carries: the service's, a project's token, or none (health). */
 type Caller = 'service' | { projectId: string } | 'anonymous';
@@ -65,9 +78,13 @@ export interface TransferLocksPage {
 
 /** No usable answer: retrying may help. */
 export class InventoryUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The 5xx the inventory answered, or 0 when no answer came. */
+  readonly status: number;
+
+  constructor(message: string, options?: { cause?: unknown; status?: number }) {
     super(message, options);
     this.name = 'InventoryUnavailableError';
+    this.status = options?.status ?? 0;
   }
 }
 
@@ -125,12 +142,14 @@ export class InventoryClient {
   private readonly timeoutMs: number;
   private readonly serviceSecret: Buffer | undefined;
   private readonly tenantToken: InventoryClientOptions['tenantToken'];
+  private readonly observe: InventoryCallObserver | undefined;
 
   constructor(baseUrl: string, options: InventoryClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.serviceSecret = options.serviceSecret;
     this.tenantToken = options.tenantToken;
+    this.observe = options.observe;
   }
 
   // ---- transfer steps (internal API) --------------------------------------
@@ -307,10 +326,40 @@ export class InventoryClient {
   }
 
   /** One HTTP exchange; throws InventoryUnavailableError unless a 2xx-4xx answer was read whole. */
+  /** One call, as a client span (its context in the request's traceparent) and a timed observation. */
   private async request(method: string, path: string, caller: Caller, body?: unknown): Promise<HttpAnswer> {
+    const route = inventoryRoute(path);
+    const span = trace.getTracer('evs-disk-transfer').startSpan(`${method} ${route}`, {
+      kind: SpanKind.CLIENT,
+      attributes: { 'http.request.method': method, 'url.template': route, 'server.address': new URL(this.baseUrl).hostname },
+    });
+    const started = process.hrtime.bigint();
+    let status = 0;
+    try {
+      const answer = await context.with(trace.setSpan(context.active(), span), () => this.send(method, path, caller, body));
+      status = answer.status;
+      return answer;
+    } catch (err) {
+      if (err instanceof InventoryUnavailableError) status = err.status;
+      span.setAttribute('error.type', err instanceof Error ? err.name : 'Error');
+      throw err;
+    } finally {
+      span.setAttribute('http.response.status_code', status);
+      if (status === 0 || status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+      this.observe?.({ method, route, status, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+    }
+  }
+
+  private async send(method: string, path: string, caller: Caller, body?: unknown): Promise<HttpAnswer> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const url = new URL(`${this.baseUrl}${path}`);
-    const headers = { ...(payload === undefined ? JSON_ACCEPT : JSON_SEND), ...(await this.credentials(caller, method, url, payload)) };
+    const headers: Record<string, string> = {
+      ...(payload === undefined ? JSON_ACCEPT : JSON_SEND),
+      ...(await this.credentials(caller, method, url, payload)),
+    };
+    // The W3C traceparent of the active span (this call's); nothing when tracing is off. Signatures do not cover it.
+    propagation.inject(context.active(), headers);
     let response: Response;
     let text: string;
     try {
@@ -321,7 +370,7 @@ export class InventoryClient {
     }
     if (response.status >= 500) {
       const excerpt = text.slice(0, 200);
-      throw new InventoryUnavailableError(`${method} ${path}: inventory answered ${response.status} ${excerpt}`);
+      throw new InventoryUnavailableError(`${method} ${path}: inventory answered ${response.status} ${excerpt}`, { status: response.status });
     }
     if (text === '') return { status: response.status, body: undefined };
     try {
@@ -351,6 +400,33 @@ export class InventoryClient {
     return parsed.data;
   }
 }
+
+/**
+ * The template of an inventory path: the segment after each collection that
+ * names an id is replaced by the id's name, and the query is dropped, so a
+ * metric or span name has one value per endpoint whatever the ids.
+ */
+export function inventoryRoute(path: string): string {
+  const segments = path.split('?', 1)[0].split('/');
+  return segments
+    .map((segment, i) => {
+      const id = ID_AFTER[segments[i - 1] ?? ''];
+      return id !== undefined && segment !== '' && !LITERAL_CHILDREN.has(segment) ? id : segment;
+    })
+    .join('/');
+}
+
+const ID_AFTER: Record<string, string> = {
+  disks: '{disk_id}',
+  projects: '{project_id}',
+  v3: '{project_id}',
+  volumes: '{volume_id}',
+  'os-quota-sets': '{target_project_id}',
+  snapshots: '{snapshot_id}',
+  backups: '{backup_id}',
+};
+/** Fixed names that sit where an id could: /v3/{project_id}/volumes/detail. */
+const LITERAL_CHILDREN = new Set(['detail']);
 
 function seg(value: string): string {
   return encodeURIComponent(value);

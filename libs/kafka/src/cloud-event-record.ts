@@ -36,12 +36,14 @@ export class CloudEventParseError extends Error {
   override readonly name = 'CloudEventParseError';
 }
 
-export function toBinaryModeMessage(record: OutgoingRecord): BinaryModeMessage {
+/** `trace`: the sender's trace context headers (record-trace.ts), added as they are. */
+export function toBinaryModeMessage(record: OutgoingRecord, trace: Record<string, string> = {}): BinaryModeMessage {
   const { event } = record;
   return {
     key: record.key,
     value: JSON.stringify(event.data ?? null),
     headers: {
+      ...trace,
       [CLOUD_EVENT_HEADERS.specversion]: event.specversion,
       [CLOUD_EVENT_HEADERS.id]: event.id,
       [CLOUD_EVENT_HEADERS.source]: event.source,

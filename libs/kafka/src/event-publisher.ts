@@ -4,11 +4,13 @@
  * retry (the worker through Temporal's activity retries), and CloudEvent ids
  * are stable so a consumer drops what a retry sent twice.
  */
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { Partitioners, type Kafka, type Message, type Producer, type RetryOptions } from 'kafkajs';
 import type { AppConfig } from '../../config/src/config';
 import type { OutgoingRecord } from '../../contracts/src/events';
 import { toBinaryModeMessage } from './cloud-event-record';
+import { traceHeaders } from './record-trace';
 import { createKafkaClient } from './kafka-client';
 
 export interface EventPublisher {
@@ -65,10 +67,33 @@ export class KafkaEventPublisher implements EventPublisher {
     }
     if (records.length === 0) return;
     await this.connect();
+    const topics = [...new Set(records.map((r) => r.topic))];
+    const span = trace.getTracer('evs-disk-transfer').startSpan(`send ${topics.join(',')}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': topics.join(','),
+        'messaging.batch.message_count': records.length,
+      },
+    });
+    try {
+      await context.with(trace.setSpan(context.active(), span), () => this.send(records));
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  private async send(records: readonly OutgoingRecord[]): Promise<void> {
+    // Every record carries the send span's context: consumers continue its trace.
+    const traceContext = traceHeaders();
     const byTopic = new Map<string, Message[]>();
     for (const record of records) {
       const messages = byTopic.get(record.topic) ?? [];
-      messages.push(toBinaryModeMessage(record));
+      messages.push(toBinaryModeMessage(record, traceContext));
       byTopic.set(record.topic, messages);
     }
     await this.producer.sendBatch({

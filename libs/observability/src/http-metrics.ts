@@ -54,3 +54,21 @@ export function httpMetricsMiddleware(registry: Registry) {
     next();
   };
 }
+
+/** Calls this process makes, as http_client_request_duration_seconds; status "0" when no answer came. */
+export function httpClientDuration(registry: Registry): Histogram<'http_request_method' | 'url_template' | 'http_response_status_code'> {
+  return new Histogram({
+    name: 'http_client_request_duration_seconds',
+    help: 'Duration of outgoing HTTP requests, by the called endpoint\'s path template.',
+    labelNames: ['http_request_method', 'url_template', 'http_response_status_code'],
+    buckets: HTTP_DURATION_BUCKETS,
+    registers: [registry],
+  });
+}
+
+/** An observer for a typed HTTP client that reports each call's method, path template and status. */
+export function httpClientTimer(registry: Registry): (call: { method: string; route: string; status: number; seconds: number }) => void {
+  const duration = httpClientDuration(registry);
+  return ({ method, route, status, seconds }) =>
+    duration.observe({ http_request_method: method, url_template: route, http_response_status_code: String(status) }, seconds);
+}

@@ -7,6 +7,7 @@
  */
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import type { AppConfig } from '../../../../libs/config/src/config';
 import { temporalConnectionSettings } from '../../../../libs/temporal/src/connection-options';
 import { APP_CONFIG, TEMPORAL_CLIENT, TEMPORAL_CONNECTION } from '../gateway.tokens';
@@ -44,7 +45,12 @@ export const temporalProviders: Provider[] = [
     provide: TEMPORAL_CLIENT,
     inject: [TEMPORAL_CONNECTION, APP_CONFIG],
     useFactory: (connection: Connection, config: AppConfig): Client =>
-      new Client({ connection, namespace: config.temporal.namespace }),
+      new Client({
+        connection,
+        namespace: config.temporal.namespace,
+        // Starts, updates and signals carry the request's trace context to the workflow (a no-op with tracing off).
+        interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+      }),
   },
   {
     provide: TRANSFER_WORKFLOWS,
