@@ -6,7 +6,8 @@
  * SKIP_BUILD defaults to 1: infra/test.sh has built already.
  */
 import { spawn } from 'node:child_process';
-import { ROOT_DIR } from './stack';
+import { startOtlpReceiver } from './otlp-receiver';
+import { ROOT_DIR, testEnv } from './stack';
 
 function runScript(script: string, env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -30,14 +31,18 @@ async function stopStack(): Promise<void> {
 }
 
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {
-  if (process.env.EVS_TEST_STACK === 'external') return undefined;
+  // Where the stack's processes send the traces the tracing test asks for (infra/env/test.env).
+  const receiver = await startOtlpReceiver(Number(testEnv().TEST_OTLP_PORT));
+  if (process.env.EVS_TEST_STACK === 'external') return () => receiver.close();
   try {
     await runScript('infra/up.sh', { SKIP_BUILD: process.env.SKIP_BUILD ?? '1' });
   } catch (error) {
     if (!keepStack()) await stopStack().catch(() => undefined);
+    await receiver.close();
     throw error;
   }
   return async () => {
     if (!keepStack()) await stopStack();
+    await receiver.close();
   };
 }
