@@ -17,6 +17,11 @@ for arg in "$@"; do
   esac
 done
 
+# Prometheus, if EVS_PROMETHEUS=1 (or npm run prometheus) started it.
+if bash infra/observability/prometheus.sh status >/dev/null 2>&1; then
+  bash infra/observability/prometheus.sh stop
+fi
+
 # Apps first, in reverse start order: the gateway stops taking requests
 # before the worker drains, and the worker before the inventory it calls.
 for ((i = ${#EVS_APPS[@]} - 1; i >= 0; i--)); do

@@ -6,6 +6,9 @@
 #   SKIP_BUILD=1       do not run `npm run build` first
 #   EVS_SKIP_APPS=1    start only Temporal and Kafka (and the topics);
 #                      EVS_SKIP_APPS=gateway,worker skips just those apps
+#   EVS_PROMETHEUS=1   also start a Prometheus scraping all of it, with the
+#                      alert rules (infra/observability/prometheus.sh)
+#   OTEL_EXPORTER_OTLP_ENDPOINT=http://host:4318   export traces over OTLP/HTTP
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 EVS_LOG_TAG=up
@@ -80,6 +83,10 @@ for app in "${EVS_APPS[@]}"; do
   start_app "$app"
 done
 
+if [[ "${EVS_PROMETHEUS:-0}" == 1 ]]; then
+  bash infra/observability/prometheus.sh start
+fi
+
 rel_data="${DATA_DIR#"$EVS_ROOT"/}"
 stop_hint="npm stop"
 [[ "$EVS_ENV" == dev ]] || stop_hint="EVS_ENV=$EVS_ENV npm stop"
@@ -93,6 +100,19 @@ stop_hint="npm stop"
   skipped audit || printf '  Audit:          http://127.0.0.1:%s/v1/events?project_id=<project id>    (X-Auth-Token with role admin)\n' "$AUDIT_PORT"
   printf '  Temporal:       %s (namespace %s)    Web UI: %s\n' "$TEMPORAL_ADDRESS" "$TEMPORAL_NAMESPACE" "${TEMPORAL_UI_URL:-(set TEMPORAL_UI_URL)}"
   printf '  Kafka:          %s\n' "$KAFKA_BROKERS"
+  printf '  Metrics:        /metrics on the gateway, inventory, worker (health port), billing and audit ports above;\n'
+  printf '                  Temporal SDK http://127.0.0.1:%s/metrics, Temporal server http://127.0.0.1:%s/metrics\n' \
+    "${WORKER_SDK_METRICS_PORT:-8085}" "${TEMPORAL_METRICS_PORT:-8086}"
+  if [[ "${EVS_PROMETHEUS:-0}" == 1 ]]; then
+    printf '  Prometheus:     %s (alerts: /alerts)\n' "$(bash infra/observability/prometheus.sh url)"
+  else
+    printf '  Prometheus:     not started (EVS_PROMETHEUS=1 npm start, or npm run prometheus -- start)\n'
+  fi
+  if [[ -n "${OTEL_EXPORTER_OTLP_TRACES_ENDPOINT:-${OTEL_EXPORTER_OTLP_ENDPOINT:-}}" ]]; then
+    printf '  Traces:         OTLP/HTTP to %s\n' "${OTEL_EXPORTER_OTLP_TRACES_ENDPOINT:-$OTEL_EXPORTER_OTLP_ENDPOINT}"
+  else
+    printf '  Traces:         off (set OTEL_EXPORTER_OTLP_ENDPOINT to export them)\n'
+  fi
   printf '  Data and logs:  %s (logs in %s/logs)\n' "$rel_data" "$rel_data"
   [[ -z "${EVS_SKIP_APPS:-}" ]] || printf '  Apps skipped:   EVS_SKIP_APPS=%s\n' "$EVS_SKIP_APPS"
   printf 'Stop: %s    (add -- --reset to also delete %s)\n' "$stop_hint" "$rel_data"

@@ -6,6 +6,7 @@
 #   infra/observability/prometheus.sh config        print the configuration for EVS_ENV
 #   infra/observability/prometheus.sh start|stop|status
 #   infra/observability/prometheus.sh install       apt-get install prometheus if missing
+#   infra/observability/prometheus.sh url           print where it listens for EVS_ENV
 # PROMETHEUS_LISTEN (default 127.0.0.1:9090 for dev, :19090 test, :39090 cluster),
 # PROMETHEUS_SCRAPE_INTERVAL (default 15s).
 set -euo pipefail
@@ -120,5 +121,6 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 {install|config|start|stop|status}" >&2; exit 2 ;;
+  url) printf 'http://%s\n' "$LISTEN" ;;
+  *) echo "usage: $0 {install|config|start|stop|status|url}" >&2; exit 2 ;;
 esac

@@ -10,10 +10,13 @@
  * A tree is whole when every span's parent is in it, but for the root, whose
  * parent is the test's own span.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../support/consumer-process';
 import { receivedTrace, type ReceivedSpan } from '../support/otlp-receiver';
-import { testEnv } from '../support/stack';
+import { ROOT_DIR, testEnv, testStack } from '../support/stack';
 import { eventually, Tenant } from '../support/tenants';
 
 const receiverUrl = `http://127.0.0.1:${testEnv().TEST_OTLP_PORT}`;
@@ -151,5 +154,51 @@ describe('one trace per request, across every process', () => {
     expectOneTree(spans, caller);
     // The create's steps are in the create's trace, not in this one.
     expect(spans.filter((s) => s.name === 'RunActivity:lockDiskForTransfer')).toEqual([]);
+  });
+
+  it('a collector that takes connections and never answers slows no API call and fails none', async () => {
+    // A black hole: it accepts, reads and never replies, the worst a collector can do.
+    const sockets: Socket[] = [];
+    const blackHole = createServer((socket) => {
+      sockets.push(socket);
+      socket.resume();
+    });
+    const collectorPort = await freePort();
+    await new Promise<void>((resolve) => blackHole.listen(collectorPort, '127.0.0.1', resolve));
+    const port = Number(new URL(testStack().gatewayUrl).port) + 11;
+    const gateway = spawn('node', ['dist/apps/gateway/src/main.js'], {
+      cwd: ROOT_DIR,
+      env: testEnv({
+        GATEWAY_PORT: String(port),
+        LOG_LEVEL: 'warn',
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`,
+        OTEL_TRACES_SAMPLER: 'always_on',
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+      }),
+      stdio: 'ignore',
+    });
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      await eventually(async () => (await fetch(`${url}/healthz`)).ok, 30_000);
+      const owner = (await Tenant.create('trace-hole')).via(url);
+      const slowest: number[] = [];
+      for (let i = 0; i < 5; i += 1) {
+        const started = Date.now();
+        const { transfer } = await owner.pendingTransfer();
+        expect((await owner.showTransfer(transfer.id)).status).toBe(200);
+        expect((await owner.deleteTransfer(transfer.id)).status).toBe(202);
+        slowest.push(Date.now() - started);
+      }
+      // Spans did leave for the collector (it holds their connections), and none of the calls waited on them:
+      // the exporter's own timeout is 10 s, so a call that waited would take that long.
+      expect(sockets.length).toBeGreaterThan(0);
+      expect(Math.max(...slowest)).toBeLessThan(5000);
+    } finally {
+      const exited = new Promise((r) => gateway.once('exit', r));
+      gateway.kill('SIGTERM');
+      await exited;
+      for (const socket of sockets) socket.destroy();
+      blackHole.close();
+    }
   });
 });

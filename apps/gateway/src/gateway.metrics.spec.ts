@@ -48,6 +48,22 @@ describe('GET /metrics', () => {
     expect(text).not.toContain('/no/such/route');
   });
 
+  it('keeps the series count bounded under a flood of odd paths, project ids and methods', async () => {
+    const seriesOf = (text: string, name: string) => text.split('\n').filter((line) => line.startsWith(`${name}{`)).length;
+    const before = await (await fetch(`${baseUrl}/metrics`)).text();
+    const methods = ['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'OPTIONS'];
+    for (let i = 0; i < 120; i += 1) {
+      const project = `p-${i}-${Math.random().toString(36).slice(2)}`;
+      const paths = [`/v2/${project}/os-volume-transfer/${i}`, `/v3/${project}/volume-transfers/x${i}/accept`, `/odd/${i}/%2e%2e/${project}`, `/v2/${project}?q=${i}`];
+      await fetch(`${baseUrl}${paths[i % paths.length]}`, { method: methods[i % methods.length] });
+    }
+    const after = await (await fetch(`${baseUrl}/metrics`)).text();
+    // 120 distinct URLs, ids and projects: a handful of new series (route template x method x status), not one each.
+    expect(seriesOf(after, 'http_server_request_duration_seconds_count') - seriesOf(before, 'http_server_request_duration_seconds_count')).toBeLessThan(30);
+    expect(seriesOf(after, 'evs_api_refusals_total')).toBeLessThan(30);
+    expect(after).not.toMatch(/p-\d+-/);
+  });
+
   it('counts refusals by route and EVS error code, and reports the pending transfers', async () => {
     await fetch(`${baseUrl}/v2/project-a/os-volume-transfer`);
     const text = await (await fetch(`${baseUrl}/metrics`)).text();
