@@ -99,7 +99,10 @@ run_pass() {
   ((rc == 0)) || overall=$rc
 }
 
-run_pass "unit, stores and integration, stores on SQLite" npx --no-install vitest run --project unit --project stores --project integration
+# Each fault once per store kind here (twice in all, with the PostgreSQL pass);
+# `npm run test:faults` alone repeats them twice by default, and a soak more.
+run_pass "unit, stores and integration, stores on SQLite" env EVS_FAULT_REPETITIONS="${EVS_FAULT_REPETITIONS:-1}" \
+  npx --no-install vitest run --project unit --project stores --project integration
 # The same stack with every store in PostgreSQL schemas: its own data folder,
 # so nothing of the first pass's SQLite files or Temporal history is reused.
 if [[ "${EVS_TEST_STACK:-}" != external ]]; then

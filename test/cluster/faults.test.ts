@@ -82,11 +82,29 @@ async function attempt(send: () => Promise<{ status: number; body: any }>): Prom
   }
 }
 
+/**
+ * The clients' own set-up (a tenant, a disk) goes straight to the inventory,
+ * which answers 503 while PostgreSQL is down; a client waits that out, as the
+ * transfers' calls do, instead of giving up on the load.
+ */
+async function whenAvailable<T>(make: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await make();
+    } catch (error) {
+      if (i >= 60) throw error;
+      await sleep(500);
+    }
+  }
+}
+
 async function clientLoop(index: number, stop: { now: boolean }, out: Attempt[]): Promise<void> {
-  const owner = await Tenant.create(`load${index}`, { baseUrl: topology.apiUrl, inventoryUrl: topology.inventoryUrl, auth: topology.auth });
+  const tenant = (prefix: string) =>
+    whenAvailable(() => Tenant.create(prefix, { baseUrl: topology.apiUrl, inventoryUrl: topology.inventoryUrl, auth: topology.auth }));
+  const owner = await tenant(`load${index}`);
   while (!stop.now) {
-    const recipient = await Tenant.create(`to${index}`, { baseUrl: topology.apiUrl, inventoryUrl: topology.inventoryUrl, auth: topology.auth });
-    const disk = await owner.createDisk({ size: 1 });
+    const recipient = await tenant(`to${index}`);
+    const disk = await whenAvailable(() => owner.createDisk({ size: 1 }));
     const record: Attempt = { diskId: disk.id, owner, recipient, transferId: null, told: 'not-created' };
     out.push(record);
     const idempotencyKey = randomUUID();
