@@ -7,6 +7,7 @@
 import type { DiskFacts } from '../libs/domain/src/disk';
 import type { ErrorName } from '../libs/domain/src/errors';
 import type { InventoryClient, LockResult, ReleaseResult } from '../libs/inventory-client/src/inventory.client';
+import { activityLog } from './activity-log';
 
 /** What the workflow learns from a reassign: the client's answer, with "the lock is gone" reported as Internal. */
 export type ReassignOutcome = { ok: true; disk: DiskFacts } | { ok: false; reason: ErrorName };
@@ -30,7 +31,13 @@ export function createInventoryActivities(deps: { inventory: InventoryTransferPo
       if (outcome.ok) return outcome;
       // The lock vanished under the transfer (an operator released it by hand):
       // nothing moved, and the caller can do nothing about it.
-      if (outcome.reason === 'TransferNotHoldingDisk') return { ok: false, reason: 'Internal' };
+      if (outcome.reason === 'TransferNotHoldingDisk') {
+        activityLog('warn', 'the transfer no longer holds the lock on its disk: the disk was not moved, and the accept fails as Internal', {
+          transfer_id: input.transferId,
+          disk_id: input.diskId,
+        });
+        return { ok: false, reason: 'Internal' };
+      }
       return { ok: false, reason: outcome.reason };
     },
   };

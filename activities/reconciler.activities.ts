@@ -22,6 +22,7 @@ import {
 } from '../libs/domain/src/reconciliation';
 import type { InventoryClient } from '../libs/inventory-client/src/inventory.client';
 import type { EventPublisherPort } from './event.activities';
+import { activityLog } from './activity-log';
 
 export type InventoryReconcilePort = Pick<InventoryClient, 'listTransferLocks' | 'getDisk' | 'releaseTransferLock'>;
 
@@ -152,6 +153,12 @@ export function createReconcilerActivities(deps: {
       const workflow = await deps.workflows.describe(input.transferId);
       if (workflow !== null && workflow.run === 'running') return 'transfer_running';
       const { released } = await deps.inventory.releaseTransferLock(input);
+      if (released) {
+        activityLog('info', 'released the lock of an ended transfer: the disk stays with its owner', {
+          transfer_id: input.transferId,
+          disk_id: input.diskId,
+        });
+      }
       return released ? 'released' : 'lock_already_gone';
     },
 

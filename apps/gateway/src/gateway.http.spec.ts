@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, Logger } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AccessKeyStore } from '../../../libs/auth/src/access-key-store';
 import { hashAuthKey, idempotentCreateIds, loadOrCreateSecret } from '../../../libs/auth/src/auth-key';
@@ -21,6 +21,8 @@ import { API_ACTIONS, type OutgoingRecord, TOPICS } from '../../../libs/contract
 import { DomainError } from '../../../libs/domain/src/errors';
 import type { TransferRequest } from '../../../libs/domain/src/transfer';
 import type { EventPublisher } from '../../../libs/kafka/src/event-publisher';
+import { createLogger } from '../../../libs/observability/src/logger';
+import { PinoNestLogger } from '../../../libs/observability/src/nest-logger';
 import { TransferReadModel } from '../../../libs/read-model/src/transfer-read-model';
 import type {
   AcceptOutcome,
@@ -1194,5 +1196,75 @@ describe('API audit', () => {
     expect(reply.status).toBe(202);
     await vi.waitFor(() => expect(auditOf(reply.headers.get('x-request-id'))).toBeDefined(), { timeout: 5000 });
     expect(publisher.failuresLeft).toBe(0);
+  });
+});
+
+describe('request log', () => {
+  let lines: string[] = [];
+  const records = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  const requestLine = (requestId: string | null) => records().find((r) => r.context === 'HttpRequest' && r.request_id === requestId);
+
+  beforeEach(() => {
+    lines = [];
+    // The pino logger main.ts installs, writing here; the harness itself runs with Nest's logging off.
+    const pino = createLogger({ service: 'evs-gateway', level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+    Logger.overrideLogger(new PinoNestLogger(pino));
+  });
+  afterEach(() => Logger.overrideLogger(false));
+
+  it('writes one line per request when it ends, with the route template, status, duration, request id, transfer and disk', async () => {
+    const id = uuid();
+    const volumeId = uuid('33333333');
+    workflows.acceptOutcome = { volumeId, name: 't1' };
+    const reply = await call('POST', `/v2/${RECIPIENT}/os-volume-transfer/${id}/accept`, {
+      token: recipientToken,
+      body: { accept: { auth_key: '9266c59563c84664' } },
+    });
+    expect(reply.status).toBe(202);
+    const requestId = reply.headers.get('x-request-id');
+    await vi.waitFor(() => expect(requestLine(requestId)).toBeDefined());
+
+    expect(records().filter((r) => r.context === 'HttpRequest' && r.request_id === requestId)).toHaveLength(1);
+    expect(requestLine(requestId)).toMatchObject({
+      level: 'info',
+      msg: 'request completed',
+      method: 'POST',
+      route: '/v2/{projectId}/os-volume-transfer/{transferId}/accept',
+      path: `/v2/${RECIPIENT}/os-volume-transfer/${id}/accept`,
+      status: 202,
+      duration_ms: expect.any(Number) as unknown,
+      project_id: RECIPIENT,
+      transfer_id: id,
+      disk_id: volumeId,
+    });
+    const text = lines.join('');
+    expect(text).not.toContain('9266c59563c84664');
+    expect(text).not.toContain(recipientToken);
+  });
+
+  it('writes the path without its query string', async () => {
+    const reply = await call('GET', `${collection()}/detail?limit=10&offset=0&name=private-note`);
+    expect(reply.status).toBe(200);
+    const requestId = reply.headers.get('x-request-id');
+    await vi.waitFor(() => expect(requestLine(requestId)).toBeDefined());
+    expect(requestLine(requestId)).toMatchObject({ path: `/v2/${OWNER}/os-volume-transfer/detail`, status: 200 });
+    expect(lines.join('')).not.toContain('private-note');
+  });
+
+  it('puts the request id on every line made while serving the request, an unexpected failure’s included', async () => {
+    workflows.failure = new Error('temporal exploded');
+    const reply = await call('POST', collection(), { body: { transfer: { volume_id: uuid('22222222') } } });
+    expect(reply.status).toBe(500);
+    const requestId = reply.headers.get('x-request-id');
+    await vi.waitFor(() => expect(requestLine(requestId)).toBeDefined());
+    const failure = records().find((r) => r.level === 'error' && String(r.msg).includes('temporal exploded'));
+    expect(failure).toMatchObject({ request_id: requestId, context: 'HttpErrorFilter' });
+  });
+
+  it('logs health probes at debug only, so they do not bury the API’s lines', async () => {
+    const reply = await call('GET', '/healthz', { token: null });
+    expect(reply.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(requestLine(reply.headers.get('x-request-id'))).toBeUndefined();
   });
 });

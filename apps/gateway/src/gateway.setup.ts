@@ -17,6 +17,7 @@ import { refusalsMiddleware, registerOutboxGauges, registerPendingTransferGauges
 import { ClientAddressResolver } from './http/client-address';
 import { answerUnparsableRequests } from './http/client-error';
 import { requestContextMiddleware } from './http/request-context';
+import { requestLogMiddleware } from './http/request-log';
 import { type RouterLayer, routeMethodsMiddleware } from './http/route-methods';
 import { buildOpenApiDocument } from './openapi/openapi.document';
 import { microversionMiddleware } from './versions/microversion.middleware';
@@ -43,6 +44,8 @@ export function configureGateway(app: NestExpressApplication): void {
   registerOutboxGauges(registry, app.get<AuditOutbox>(AUDIT_OUTBOX));
   // Mounted before anything else, the docs routes included: every response gets X-Request-Id.
   app.use(requestContextMiddleware(new ClientAddressResolver(config.gateway.trustedProxies)));
+  // Right after: every later line carries the request id, and each request ends with a line of its own.
+  app.use(requestLogMiddleware());
   // Before routing: a refused microversion is answered whatever the path, as in Cinder.
   app.use(microversionMiddleware());
   const express = app.getHttpAdapter().getInstance() as { router: { stack: RouterLayer[] } };

@@ -2,14 +2,17 @@ import { Logger } from '@nestjs/common';
 import { openJwtTokenVerifier } from '../../../libs/auth/src/jwt-verifier.setup';
 import { loadOrCreateServiceSecret } from '../../../libs/auth/src/service-signature';
 import { loadConfig } from '../../../libs/config/src/config';
-import { nestLogger } from '../../../libs/config/src/nest-log-levels';
 import { describeTarget } from '../../../libs/database/src/database-url';
+import { installProcessLogger } from '../../../libs/observability/src/process-logger';
 import { startTracing } from '../../../libs/observability/src/tracing';
 import { createInventoryApp } from './inventory.app';
+
+const processLogger = installProcessLogger('evs-inventory');
 
 async function bootstrap(): Promise<void> {
   startTracing('evs-inventory');
   const config = loadConfig();
+  processLogger.logger.level = config.logLevel;
   const { host, port, defaultQuota, serviceSecretFile } = config.inventory;
   const target = config.databases.inventory;
   const logger = new Logger('Inventory');
@@ -21,7 +24,7 @@ async function bootstrap(): Promise<void> {
   };
   const app = await createInventoryApp(
     { store: { target, poolMax: config.databases.poolMax, defaultQuota }, auth },
-    { logger: nestLogger(config.logLevel) },
+    { logger: processLogger.nest },
   );
   app.enableShutdownHooks();
   try {
@@ -34,7 +37,7 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((err: unknown) => {
-  new Logger('Inventory').fatal(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  new Logger('Inventory').fatal(err);
   // Exit at once: a half-built Nest application can keep the event loop busy forever.
   process.exit(1);
 });

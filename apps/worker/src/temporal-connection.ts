@@ -4,27 +4,36 @@
  * both happen here.
  */
 import { Logger } from '@nestjs/common';
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
 import type { AppConfig } from '../../../libs/config/src/config';
+import { processLogger } from '../../../libs/observability/src/process-logger';
 import { ensureProvisioned, untestedVersionWarning } from '../../../libs/temporal/src/provisioning';
 import { temporalConnectionSettings } from '../../../libs/temporal/src/connection-options';
+import { coreLogLevel, TemporalPinoLogger } from './temporal-logger';
 
 let runtimeInstalled = false;
-function installRuntime(logger: Logger, worker: AppConfig['worker']): void {
+function installRuntime(worker: AppConfig['worker'], logLevel: AppConfig['logLevel']): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({
-    // The SDK's metrics under its own default names (temporal_ prefix, milliseconds), which the public
-    // Temporal SDK dashboards query unchanged.
-    ...(worker.sdkMetricsPort > 0
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `${worker.healthHost}:${worker.sdkMetricsPort}` } } } }
-      : {}),
-    logger: new DefaultLogger('WARN', (entry) => {
-      const line = `${entry.message}${entry.meta ? ` ${JSON.stringify(entry.meta)}` : ''}`;
-      if ((['ERROR'] as LogLevel[]).includes(entry.level)) logger.error(line);
-      else logger.warn(line);
-    }),
+    telemetryOptions: {
+      // The Rust core's lines are forwarded to the logger below instead of printed as text on their own.
+      logging: { forward: {}, filter: makeTelemetryFilterString({ core: coreLogLevel(logLevel) }) },
+      // The SDK's metrics under its own default names (temporal_ prefix, milliseconds), which the public
+      // Temporal SDK dashboards query unchanged.
+      ...(worker.sdkMetricsPort > 0 ? { metrics: { prometheus: { bindAddress: `${worker.healthHost}:${worker.sdkMetricsPort}` } } } : {}),
+    },
+    logger: new TemporalPinoLogger(processLogger().child({ component: 'temporal' })),
   });
+}
+
+/**
+ * Writes the SDK's log lines still held back (it sorts them with the core's
+ * for about 100 ms): for an exit that skips the runtime's shutdown, so the
+ * lines that explain it are not lost.
+ */
+export function flushTemporalLogs(): void {
+  if (runtimeInstalled) Runtime.instance().flushLogs();
 }
 
 /**
@@ -36,7 +45,7 @@ function installRuntime(logger: Logger, worker: AppConfig['worker']): void {
  */
 export async function connectTemporal(config: AppConfig): Promise<NativeConnection> {
   const logger = new Logger('TemporalWorkerService');
-  installRuntime(logger, config.worker);
+  installRuntime(config.worker, config.logLevel);
   const connection = await NativeConnection.connect(temporalConnectionSettings(config.temporal));
   try {
     const warning = untestedVersionWarning((await connection.workflowService.getSystemInfo({})).serverVersion);

@@ -12,9 +12,16 @@ import type { Actor, TransferStatus } from '../../domain/src/transfer';
 export const TRANSFER_TASK_QUEUE = 'evs-transfers';
 export const TRANSFER_WORKFLOW_TYPE = 'transferWorkflow';
 
+const TRANSFER_WORKFLOW_ID_PREFIX = 'evs-transfer-';
+
 /** One workflow per transfer; the id is derived so any process can address it. */
 export function transferWorkflowId(transferId: string): string {
-  return `evs-transfer-${transferId}`;
+  return `${TRANSFER_WORKFLOW_ID_PREFIX}${transferId}`;
+}
+
+/** The transfer a workflow id names, or null for another workflow (the reconciler's). */
+export function transferIdOfWorkflowId(workflowId: string): string | null {
+  return workflowId.startsWith(TRANSFER_WORKFLOW_ID_PREFIX) ? workflowId.slice(TRANSFER_WORKFLOW_ID_PREFIX.length) : null;
 }
 
 /**

@@ -170,7 +170,12 @@ describe('TemporalTransferWorkflows', () => {
     const logger = { log: vi.fn(), error: vi.fn(), warn: vi.fn() };
     const workflows = new TemporalTransferWorkflows(fake.client, { updateTimeoutMs: 5000, logger });
     await expect(workflows.create(request)).rejects.toEqual(new DomainError('DependencyUnavailable'));
-    expect(logger.warn).toHaveBeenCalledWith(`create of transfer ${request.transferId} refused: a dependency did not answer in time`);
+    expect(logger.warn).toHaveBeenCalledWith({
+      msg: `create of transfer ${request.transferId} refused: a dependency did not answer in time`,
+      transfer_id: request.transferId,
+      disk_id: request.volumeId,
+      operation: 'create',
+    });
   });
 
   it('gives up at its own deadline with 503 "may still complete", even if the call never settles', async () => {

@@ -76,7 +76,7 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
       ],
       staticSummary: `Transfer of disk ${request.volumeId} from project ${request.owner.projectId}`,
     });
-    return this.call('create', request.transferId, async () => {
+    return this.call('create', { transferId: request.transferId, diskId: request.volumeId }, async () => {
       try {
         return await this.client.workflow.executeUpdateWithStart(awaitCreationUpdate, {
           startWorkflowOperation,
@@ -106,7 +106,7 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
   }
 
   accept(transferId: string, request: AcceptRequest): Promise<AcceptOutcome> {
-    return this.call('accept', transferId, () =>
+    return this.call('accept', { transferId }, () =>
       this.client.workflow
         .getHandle(transferWorkflowId(transferId))
         .executeUpdate(acceptUpdate, { args: [request], updateId: request.actor.requestId }),
@@ -114,7 +114,7 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
   }
 
   delete(transferId: string, request: DeleteRequest): Promise<void> {
-    return this.call('delete', transferId, () =>
+    return this.call('delete', { transferId }, () =>
       this.client.workflow
         .getHandle(transferWorkflowId(transferId))
         .executeUpdate(deleteUpdate, { args: [request], updateId: request.actor.requestId }),
@@ -122,7 +122,7 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
   }
 
   forceDelete(transferId: string, request: DeleteRequest): Promise<ForceDeleteOutcome> {
-    return this.call('forceDelete', transferId, () =>
+    return this.call('forceDelete', { transferId }, () =>
       this.client.workflow
         .getHandle(transferWorkflowId(transferId))
         .executeUpdate(forceDeleteUpdate, { args: [request], updateId: request.actor.requestId }),
@@ -135,7 +135,10 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
     return validationTimeoutMs === undefined ? [request] : [request, { validationTimeoutMs }];
   }
 
-  private async call<T>(operation: WorkflowOperation, transferId: string, fn: () => Promise<T>): Promise<T> {
+  /** `target`: what the log lines name (the disk only where the call knows it, on create). */
+  private async call<T>(operation: WorkflowOperation, target: { transferId: string; diskId?: string }, fn: () => Promise<T>): Promise<T> {
+    const { transferId } = target;
+    const fields = { transfer_id: transferId, ...(target.diskId === undefined ? {} : { disk_id: target.diskId }), operation };
     const timeoutMs = this.options.updateTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const localTimer = new Promise<never>((_, reject) => {
@@ -147,17 +150,21 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
       const { error, unexpected } = mapWorkflowError(err, operation);
       if (unexpected) {
         // Errors from Temporal carry workflow ids and server text, never the auth key (only its hash crosses).
-        this.options.logger.error(
-          `${operation} of transfer ${transferId} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-        );
+        this.options.logger.error({
+          msg: `${operation} of transfer ${transferId} failed: ${err instanceof Error ? err.message : String(err)}`,
+          ...fields,
+          ...(err instanceof Error ? { err } : {}),
+        });
       } else if (error.errorName === 'DependencyUnavailable') {
         // The workflow itself may refuse for an unreachable dependency (create's bounded validation):
         // a definite outcome, not a call that ran out of time.
-        this.options.logger.warn(
-          err instanceof WorkflowUpdateFailedError
-            ? `${operation} of transfer ${transferId} refused: a dependency did not answer in time`
-            : `${operation} of transfer ${transferId}: no outcome within ${timeoutMs} ms`,
-        );
+        this.options.logger.warn({
+          msg:
+            err instanceof WorkflowUpdateFailedError
+              ? `${operation} of transfer ${transferId} refused: a dependency did not answer in time`
+              : `${operation} of transfer ${transferId}: no outcome within ${timeoutMs} ms`,
+          ...fields,
+        });
       }
       throw error;
     } finally {
