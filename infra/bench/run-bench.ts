@@ -15,10 +15,11 @@ import { BENCH_USAGE, type BenchOptions, BenchUsageError, parseBenchOptions } fr
 import { log, machine } from './bench-log';
 import { EventWatch } from './event-watch';
 import { BenchHttpClient } from './http-client';
-import { ProcessSampler, stackPids } from './process-sampler';
+import { ProcessSampler, type ProcessTarget } from './process-sampler';
 import { type ConcurrencyRun, renderRounds, renderTable, summariseRounds } from './report';
 import { renderReadModel, runReadModel } from './read-model-run';
 import { runScale } from './scale-run';
+import { stackProcesses } from './stack-processes';
 import { BenchTenants } from './tenants';
 import { runTransferLoad } from './transfer-load';
 import { transferShape } from './workflow-shape';
@@ -42,7 +43,7 @@ async function startBaselineWorker(): Promise<ChildProcess> {
 interface LoadSetting {
   options: BenchOptions;
   client: Client;
-  pids: Record<string, number | null>;
+  pids: Record<string, ProcessTarget>;
   baselineWorker: ChildProcess | null;
   watch: EventWatch;
   tenants: BenchTenants;
@@ -92,8 +93,9 @@ async function measure(setting: LoadSetting, clients: number, round: number): Pr
 }
 
 async function loadRuns(config: AppConfig, options: BenchOptions, client: Client): Promise<ConcurrencyRun[]> {
-  const runDir = path.join(config.dataDir, 'run');
-  const pids: Record<string, number | null> = { ...stackPids(runDir, ['gateway', 'worker', 'inventory', 'temporal', 'kafka']), bench: process.pid };
+  const stack = stackProcesses(config);
+  for (const note of stack.notes) log(note);
+  const pids: Record<string, ProcessTarget> = { ...stack.targets, bench: process.pid };
   const baselineWorker = options.baseline ? await startBaselineWorker() : null;
   const watch = await EventWatch.start(config.kafka.brokers);
   const tenants = BenchTenants.open(config);
