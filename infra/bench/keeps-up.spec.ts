@@ -57,6 +57,15 @@ describe('judgeStep', () => {
     expect(judgeStep(step(() => 3, { journeyMsFirstHalf: fast, journeyMsSecondHalf: fast.map((v) => v + 25) })).keptUp).toBe(true);
   });
 
+  it('does not judge latency on too few journeys, where a p99 is the slowest one', () => {
+    // 20 journeys a half: one of 836 ms against one of 418 ms is not a trend.
+    const first = [...Array.from({ length: 19 }, () => 300), 418];
+    const second = [...Array.from({ length: 19 }, () => 300), 836];
+    expect(judgeStep(step(() => 1, { arrived: 40, journeyMsFirstHalf: first, journeyMsSecondHalf: second })).keptUp).toBe(true);
+    const many = (last: number) => [...Array.from({ length: 49 }, () => 300), last];
+    expect(judgeStep(step(() => 1, { arrived: 100, journeyMsFirstHalf: many(418), journeyMsSecondHalf: many(900) })).keptUp).toBe(false);
+  });
+
   it('does not call a step kept up when journeys failed, hung, met the cap or never came', () => {
     expect(judgeStep(step(() => 3, { failed: 6 })).keptUp).toBe(true);
     expect(judgeStep(step(() => 3, { failed: 7 })).reasons).toEqual(['7 of 600 journeys failed']);

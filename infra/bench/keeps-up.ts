@@ -37,6 +37,12 @@ export const KEEP_UP_TOLERANCE = {
   p99GrowthFactor: 2,
   /** ... and longer by more than this (a doubling of a few milliseconds is noise). */
   p99GrowthMs: 250,
+  /**
+   * Journeys each half needs for the p99 test to be made: with fewer, a
+   * half's p99 is its slowest journey or two, and one slow journey is not a
+   * trend (the backlog test still applies).
+   */
+  p99MinJourneys: 50,
 };
 
 export type KeepUpTolerance = typeof KEEP_UP_TOLERANCE;
@@ -80,7 +86,8 @@ export function judgeStep(o: StepObservation, tolerance: KeepUpTolerance = KEEP_
   if (backlogGrowth > allowedGrowth) {
     reasons.push(`the backlog grew by ${fmt(backlogGrowth)} journeys over the window (allowed ${fmt(allowedGrowth)})`);
   }
-  if (Number.isFinite(first) && Number.isFinite(second) && second > first * tolerance.p99GrowthFactor && second - first > tolerance.p99GrowthMs) {
+  const enough = Math.min(o.journeyMsFirstHalf.length, o.journeyMsSecondHalf.length) >= tolerance.p99MinJourneys;
+  if (enough && second > first * tolerance.p99GrowthFactor && second - first > tolerance.p99GrowthMs) {
     reasons.push(`p99 journey time diverged: ${fmt(first)} ms in the first half, ${fmt(second)} ms in the second`);
   }
   if (o.failed > tolerance.errorShare * o.arrived) reasons.push(`${o.failed} of ${o.arrived} journeys failed`);
