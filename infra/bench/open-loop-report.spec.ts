@@ -117,6 +117,7 @@ describe('rendering', () => {
     expect(line('CPU ms per transfer: bench (not in total)')).toMatch(/10\s+10$/);
     expect(line('baseline: CPU ms per workflow: worker')).toMatch(/30\s+30$/);
     expect(line('accept ms p50/p95/p99/max')).toContain('600 / 600 / 600 / 600');
+    expect(line('journeys arrived / failed / unfinished')).toMatch(/180 \/ 0 \/ 0\s+504 \/ 0 \/ 0$/);
   });
 
   it('prints each search step with why a rate was too much, and the headline', () => {

@@ -158,6 +158,7 @@ export function renderMeasured(run: OpenLoopRun): string {
   ];
   const rows: [string, (m: MeasuredRate) => string][] = [
     ['arrival rate /s', (m) => num(m.ratePerSecond, 2)],
+    ['journeys arrived / failed / unfinished', (m) => `${m.ours.arrived} / ${m.ours.failed} / ${m.ours.unfinished}`],
     ['complete transfers/s', (m) => num(m.ours.completePerSecond)],
     ['create ms p50/p95/p99/max', (m) => latency(m.ours.latencyMs.create)],
     ['show ms p50/p95/p99/max', (m) => latency(m.ours.latencyMs.show)],
