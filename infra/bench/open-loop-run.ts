@@ -131,19 +131,8 @@ function oursKind(setting: OpenLoopSetting, pairs: ClientPair[]): StepKind<Opera
         },
         async settle(_outcome, from, until) {
           await watch.waitForAll(CLOUD_EVENT_TYPES.TransferAccepted, accepted.keys(), realClock.now() + EVENT_DRAIN_MS);
-          let complete = 0;
-          let missing = 0;
-          const lags: number[] = [];
-          for (const [id, answeredAt] of accepted) {
-            const seenAt = watch.seenAt(CLOUD_EVENT_TYPES.TransferAccepted, id);
-            if (seenAt === undefined) {
-              missing++;
-              continue;
-            }
-            if (seenAt >= from && seenAt < until) complete++;
-            if (answeredAt >= from && answeredAt < until) lags.push(Math.max(0, seenAt - answeredAt));
-          }
-          return { complete, eventLagMs: summarise(lags), eventsMissing: missing };
+          const { complete, missing, lagsMs } = watch.tally(CLOUD_EVENT_TYPES.TransferAccepted, accepted, from, until);
+          return { complete, eventLagMs: summarise(lagsMs), eventsMissing: missing };
         },
         sampleTransferId: () => [...accepted.keys()].find((id) => watch.seenAt(CLOUD_EVENT_TYPES.TransferAccepted, id) !== undefined) ?? null,
       };
