@@ -202,12 +202,13 @@ async function driveStep<Op extends string>(setting: OpenLoopSetting, kind: Step
   const memory = sampler.stop();
 
   const inWindow = journeysDueIn(outcome.journeys, from, until);
+  const failed = inWindow.filter((j) => !j.ok && j.endedAt !== null).length;
   const middle = from + openLoop.stepDurationMs / 2;
   const backlog = outcome.backlog.filter((s) => s.at >= from && s.at < until);
   const verdict = judgeStep({
     windowMs: openLoop.stepDurationMs,
     arrived: inWindow.length,
-    failed: inWindow.filter((j) => !j.ok && j.endedAt !== null).length,
+    failed,
     unfinished: outcome.unfinished,
     capWaits: outcome.capWaits,
     backlog: backlog.map((s) => ({ atMs: s.at - from, inFlight: s.inFlight })),
@@ -225,7 +226,7 @@ async function driveStep<Op extends string>(setting: OpenLoopSetting, kind: Step
     arrived: inWindow.length,
     complete: settled.complete,
     completePerSecond: ratePerSecond(settled.complete, openLoop.stepDurationMs),
-    failed: inWindow.filter((j) => !j.ok && j.endedAt !== null).length,
+    failed,
     unfinished: outcome.unfinished,
     capWaits: outcome.capWaits,
     maxInFlight: outcome.maxInFlight,
