@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # `npm run bench -- [options]`: builds, starts the bench stack (EVS_ENV=bench:
 # its own ports and data folder, reset first) without the billing and audit
-# consumers, runs infra/bench/run-bench.ts with the options (see --help),
-# and stops the stack at the end. TEMPORAL_ADDRESS or KAFKA_BROKERS set in
-# the environment mean those servers are used and nothing is started for them.
-#   --keep-data    do not reset the bench data folder first
-#   --keep-stack   leave the bench stack running afterwards
+# consumers (unless --with-consumers), runs infra/bench/run-bench.ts with the
+# options (see --help), and stops the stack at the end. TEMPORAL_ADDRESS or
+# KAFKA_BROKERS set in the environment mean those servers are used and nothing
+# is started for them.
+#   --keep-data       do not reset the bench data folder first
+#   --keep-stack      leave the bench stack running afterwards
+#   --with-consumers  start the billing and audit consumers too, so that
+#                     their CPU is measured with the rest of the stack
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 EVS_LOG_TAG=bench
@@ -14,11 +17,13 @@ cd "$EVS_ROOT"
 
 keep_data=0
 keep_stack=0
+skip_apps=billing,audit
 args=()
 for arg in "$@"; do
   case "$arg" in
     --keep-data) keep_data=1 ;;
     --keep-stack) keep_stack=1 ;;
+    --with-consumers) skip_apps= ;;
     -h | --help) args=(--help) ;;
     *) args+=("$arg") ;;
   esac
@@ -53,7 +58,9 @@ trap stop_bench_stack EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# The consumers read what the service publishes; the benchmark's own watcher is the consumer it times.
-EVS_SKIP_APPS=billing,audit bash infra/up.sh >/dev/null
+# The consumers read what the service publishes and are on no call's path; the
+# benchmark's own watcher is the consumer it times. --with-consumers starts them,
+# for a CPU per transfer that includes what they spend on each event.
+EVS_SKIP_APPS="$skip_apps" bash infra/up.sh >/dev/null
 evs_load_env
 node dist/infra/bench/run-bench.js ${args[@]+"${args[@]}"}

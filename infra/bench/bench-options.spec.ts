@@ -12,6 +12,7 @@ describe('parseBenchOptions', () => {
       scale: null,
       expiryBatch: 1000,
       readModelRows: null,
+      openLoop: null,
       out: null,
     });
   });
@@ -27,5 +28,53 @@ describe('parseBenchOptions', () => {
     expect(() => parseBenchOptions(['--duration', '1.5'])).toThrow(/--duration/);
     expect(() => parseBenchOptions(['--rounds', '0'])).toThrow(/--rounds/);
     expect(() => parseBenchOptions(['--bogus'])).toThrow();
+  });
+});
+
+describe('parseBenchOptions --open-loop', () => {
+  it('by default searches for the saturation rate with Poisson arrivals, a minute per step', () => {
+    expect(parseBenchOptions(['--open-loop'])).toMatchObject({
+      warmupMs: 5_000,
+      rounds: 1,
+      baseline: true,
+      openLoop: { arrivals: 'poisson', rates: null, stepDurationMs: 60_000, startRate: 4, maxInFlight: 1000, seed: 1 },
+    });
+    expect(parseBenchOptions(['--open-loop', '--find-saturation', '--rounds', '3'])).toMatchObject({ rounds: 3, openLoop: { rates: null } });
+  });
+
+  it('takes fixed rates, fractions included, and every setting of the search', () => {
+    const options = parseBenchOptions([
+      '--open-loop',
+      '--rate',
+      '2, 7.5',
+      '--arrivals',
+      'constant',
+      '--step-duration',
+      '15',
+      '--max-in-flight',
+      '50',
+      '--seed',
+      '0',
+      '--no-baseline',
+    ]);
+    expect(options).toMatchObject({
+      baseline: false,
+      openLoop: { arrivals: 'constant', rates: [2, 7.5], stepDurationMs: 15_000, maxInFlight: 50, seed: 0 },
+    });
+    expect(parseBenchOptions(['--open-loop', '--start-rate', '0.5'])).toMatchObject({ openLoop: { startRate: 0.5 } });
+  });
+
+  it('refuses a closed-loop option with it, an open-loop option without it, and settings it cannot mean', () => {
+    expect(() => parseBenchOptions(['--open-loop', '--clients', '10'])).toThrow('--clients does not apply to --open-loop');
+    expect(() => parseBenchOptions(['--open-loop', '--duration', '10'])).toThrow(/--duration/);
+    expect(() => parseBenchOptions(['--rate', '2'])).toThrow('--rate applies only to --open-loop');
+    expect(() => parseBenchOptions(['--step-duration', '10'])).toThrow(/only to --open-loop/);
+    expect(() => parseBenchOptions(['--open-loop', '--rate', '2', '--find-saturation'])).toThrow(/choose one/);
+    expect(() => parseBenchOptions(['--open-loop', '--rate', '2', '--rounds', '2'])).toThrow(/--rounds/);
+    expect(() => parseBenchOptions(['--open-loop', '--arrivals', 'bursty'])).toThrow(/poisson or constant/);
+    expect(() => parseBenchOptions(['--open-loop', '--rate', '0'])).toThrow(/--rate must be a positive number/);
+    expect(() => parseBenchOptions(['--open-loop', '--rate', '2,'])).toThrow(/--rate/);
+    expect(() => parseBenchOptions(['--open-loop', '--seed', '-1'])).toThrow(/--seed/);
+    expect(() => parseBenchOptions(['--open-loop', '--step-duration', '0'])).toThrow(/--step-duration/);
   });
 });

@@ -73,6 +73,28 @@ export class EventWatch {
     return this.seen.get(type)?.get(transferId);
   }
 
+  /**
+   * Of transfers answered at the instants given: how many had their event of
+   * this type readable inside [from, until), how many never had it, and, for
+   * those answered inside the window, the lag from answer to event (0 when
+   * the event was readable first).
+   */
+  tally(type: string, answeredAt: ReadonlyMap<string, number>, from: number, until: number): { complete: number; missing: number; lagsMs: number[] } {
+    let complete = 0;
+    let missing = 0;
+    const lagsMs: number[] = [];
+    for (const [id, answered] of answeredAt) {
+      const seenAt = this.seenAt(type, id);
+      if (seenAt === undefined) {
+        missing++;
+        continue;
+      }
+      if (seenAt >= from && seenAt < until) complete++;
+      if (answered >= from && answered < until) lagsMs.push(Math.max(0, seenAt - answered));
+    }
+    return { complete, missing, lagsMs };
+  }
+
   /** Resolves once every transfer id has its event of this type, or at the deadline (performance.now() clock). */
   async waitForAll(type: string, transferIds: Iterable<string>, deadline: number): Promise<void> {
     const ids = [...transferIds];

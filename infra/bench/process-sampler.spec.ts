@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ProcessSampler, statCpuTicks, statusFieldKiB } from './process-sampler';
 
@@ -25,5 +26,17 @@ describe('ProcessSampler', () => {
     expect(report.self?.peakRssMiB).toBeGreaterThanOrEqual(report.self?.lastRssMiB ?? Infinity);
     expect(report.self?.cpuSeconds).toBeGreaterThanOrEqual(0);
     expect(report.gone).toEqual({ pid: null, peakRssMiB: null, lastRssMiB: null, cpuSeconds: null });
+  });
+
+  it('counts, for a process tree, what a child spent even after it ended', () => {
+    const sampler = new ProcessSampler({ alone: process.pid, tree: { pid: process.pid, tree: true } });
+    const before = sampler.cpuTicks();
+    // A child that burns 300 ms of CPU and exits; spawnSync reaps it, so its time is in our cutime.
+    const child = spawnSync(process.execPath, ['-e', 'while (process.cpuUsage().user < 300000);']);
+    expect(child.status).toBe(0);
+    const after = sampler.cpuTicks();
+    const alone = (after.alone ?? 0) - (before.alone ?? 0);
+    const tree = (after.tree ?? 0) - (before.tree ?? 0);
+    expect(tree - alone).toBeGreaterThanOrEqual(25);
   });
 });

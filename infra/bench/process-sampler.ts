@@ -3,9 +3,14 @@
  * while the benchmark runs. The peak is the highest VmRSS sampled, not the
  * kernel's VmHWM: that covers a process's whole life, start-up and earlier
  * phases included, where the benchmark wants the phase it measures.
+ *
+ * A process is measured alone, or (a PostgreSQL cluster: the postmaster and
+ * the backends it forks) with everything under it: see process-tree.ts. Its
+ * memory is then the root's alone, since children share pages with it.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readProcessTable, treeTicks } from './process-tree';
 
 /** What one process used while a phase ran. */
 export interface ProcessUsage {
@@ -19,7 +24,18 @@ export interface ProcessUsage {
 }
 
 /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks on every architecture Node runs on. */
-const TICKS_PER_SECOND = 100;
+export const TICKS_PER_SECOND = 100;
+
+/** A process measured with its descendants (those measured under a name of their own left out). */
+export interface ProcessTree {
+  pid: number;
+  tree: true;
+}
+
+/** What to measure under a name: one process, a process tree, or nothing (not running). */
+export type ProcessTarget = number | ProcessTree | null;
+
+const pidOf = (target: ProcessTarget): number | null => (target === null ? null : typeof target === 'number' ? target : target.pid);
 
 /** utime + stime of /proc/<pid>/stat text, in ticks (fields 14 and 15, counted after the command's closing parenthesis). */
 export function statCpuTicks(statText: string): number | null {
@@ -70,18 +86,33 @@ export function stackPids(runDir: string, names: readonly string[]): Record<stri
 const toMiB = (kib: number) => Math.round((kib / 1024) * 10) / 10;
 
 export class ProcessSampler {
+  private readonly pids: Record<string, number | null>;
   private readonly peaks = new Map<string, number>();
   private readonly last = new Map<string, number>();
-  private readonly cpuAtStart = new Map<string, number>();
+  private cpuAtStart: Record<string, number | null> = {};
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly pids: Record<string, number | null>) {}
+  constructor(private readonly targets: Record<string, ProcessTarget>) {
+    this.pids = Object.fromEntries(Object.entries(targets).map(([name, target]) => [name, pidOf(target)]));
+  }
+
+  /** CPU ticks each process (or tree) has used so far; two readings' difference is what it spent between them. */
+  cpuTicks(): Record<string, number | null> {
+    const trees = Object.values(this.targets).some((t) => t !== null && typeof t === 'object');
+    const table = trees ? readProcessTable() : null;
+    const named = new Set(Object.values(this.pids).filter((pid): pid is number => pid !== null));
+    return Object.fromEntries(
+      Object.entries(this.targets).map(([name, target]) => {
+        if (target === null) return [name, null];
+        if (typeof target === 'number') return [name, readCpuTicks(target)];
+        const others = new Set([...named].filter((pid) => pid !== target.pid));
+        return [name, table === null ? null : treeTicks(table, target.pid, others)];
+      }),
+    );
+  }
 
   start(intervalMs = 250): this {
-    for (const [name, pid] of Object.entries(this.pids)) {
-      const ticks = pid === null ? null : readCpuTicks(pid);
-      if (ticks !== null) this.cpuAtStart.set(name, ticks);
-    }
+    this.cpuAtStart = this.cpuTicks();
     this.sample();
     this.timer = setInterval(() => this.sample(), intervalMs);
     this.timer.unref();
@@ -103,13 +134,14 @@ export class ProcessSampler {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.sample();
+    const cpuAtStop = this.cpuTicks();
     return Object.fromEntries(
       Object.entries(this.pids).map(([name, pid]) => {
         const peak = this.peaks.get(name);
         const last = this.last.get(name);
-        const before = this.cpuAtStart.get(name);
-        const after = pid === null ? null : readCpuTicks(pid);
-        const cpuSeconds = before === undefined || after === null ? null : (after - before) / TICKS_PER_SECOND;
+        const before = this.cpuAtStart[name] ?? null;
+        const after = cpuAtStop[name] ?? null;
+        const cpuSeconds = before === null || after === null ? null : (after - before) / TICKS_PER_SECOND;
         return [
           name,
           { pid, peakRssMiB: peak === undefined ? null : toMiB(peak), lastRssMiB: last === undefined ? null : toMiB(last), cpuSeconds },

@@ -138,7 +138,7 @@ export function renderRounds(summaries: readonly RoundsSummary[]): string {
 }
 
 /** A plain-text table: labels left-aligned in the first column, every other column right-aligned. */
-function renderColumns(header: string[], body: string[][]): string {
+export function renderColumns(header: string[], body: string[][]): string {
   const table = [header, ...body];
   const widths = header.map((_, col) => Math.max(...table.map((row) => (row[col] ?? '').length)));
   const line = (row: string[]) => row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col] ?? 0) : cell.padStart(widths[col] ?? 0))).join('  ');

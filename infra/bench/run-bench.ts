@@ -2,8 +2,9 @@
  * npm run bench: drives the running stack (infra/bench.sh starts it) with
  * the load of transfer-load.ts, then the baseline of baseline-load.ts on the
  * same Temporal server, for each number of clients asked (--rounds times
- * over, and then the ratios' median and range); or, with --scale,
- * the scale run of scale-run.ts. Prints one table and writes the JSON.
+ * over, and then the ratios' median and range); or, with --open-loop, the
+ * open-loop run of open-loop-run.ts; or, with --scale, the scale run of
+ * scale-run.ts. Prints one table and writes the JSON.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -11,14 +12,17 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { type AppConfig, loadConfig } from '../../libs/config/src/config';
 import { runBaselineLoad } from './baseline-load';
-import { BENCH_USAGE, type BenchOptions, BenchUsageError, parseBenchOptions } from './bench-options';
+import { BENCH_USAGE, type BenchOptions, BenchUsageError, type OpenLoopOptions, parseBenchOptions } from './bench-options';
 import { log, machine } from './bench-log';
 import { EventWatch } from './event-watch';
 import { BenchHttpClient } from './http-client';
-import { ProcessSampler, stackPids } from './process-sampler';
+import { openLoopHeadline, renderHeadline, renderMeasured, renderSearch } from './open-loop-report';
+import { runOpenLoopBench } from './open-loop-run';
+import { ProcessSampler, type ProcessTarget } from './process-sampler';
 import { type ConcurrencyRun, renderRounds, renderTable, summariseRounds } from './report';
 import { renderReadModel, runReadModel } from './read-model-run';
 import { runScale } from './scale-run';
+import { stackProcesses } from './stack-processes';
 import { BenchTenants } from './tenants';
 import { runTransferLoad } from './transfer-load';
 import { transferShape } from './workflow-shape';
@@ -42,7 +46,7 @@ async function startBaselineWorker(): Promise<ChildProcess> {
 interface LoadSetting {
   options: BenchOptions;
   client: Client;
-  pids: Record<string, number | null>;
+  pids: Record<string, ProcessTarget>;
   baselineWorker: ChildProcess | null;
   watch: EventWatch;
   tenants: BenchTenants;
@@ -92,8 +96,9 @@ async function measure(setting: LoadSetting, clients: number, round: number): Pr
 }
 
 async function loadRuns(config: AppConfig, options: BenchOptions, client: Client): Promise<ConcurrencyRun[]> {
-  const runDir = path.join(config.dataDir, 'run');
-  const pids: Record<string, number | null> = { ...stackPids(runDir, ['gateway', 'worker', 'inventory', 'temporal', 'kafka']), bench: process.pid };
+  const stack = stackProcesses(config);
+  for (const note of stack.notes) log(note);
+  const pids: Record<string, ProcessTarget> = { ...stack.targets, bench: process.pid };
   const baselineWorker = options.baseline ? await startBaselineWorker() : null;
   const watch = await EventWatch.start(config.kafka.brokers);
   const tenants = BenchTenants.open(config);
@@ -109,6 +114,38 @@ async function loadRuns(config: AppConfig, options: BenchOptions, client: Client
     baselineWorker?.kill('SIGTERM');
   }
   return runs;
+}
+
+/** The open-loop run; its headline fields go first in the JSON, for tools to read. */
+async function openLoopRun(config: AppConfig, options: BenchOptions, openLoop: OpenLoopOptions, client: Client): Promise<object> {
+  const stack = stackProcesses(config);
+  for (const note of stack.notes) log(note);
+  const baselineWorker = options.baseline ? await startBaselineWorker() : null;
+  const watch = await EventWatch.start(config.kafka.brokers);
+  // As many sockets as journeys may be in flight: the agent must not become the client pool the open loop does without.
+  const http = new BenchHttpClient(`http://127.0.0.1:${config.gateway.port}`, openLoop.maxInFlight);
+  try {
+    const run = await runOpenLoopBench({
+      config,
+      options,
+      openLoop,
+      client,
+      http,
+      watch,
+      tenants: BenchTenants.open(config),
+      stack: { ...stack.targets, bench: process.pid },
+      baselineWorkerPid: baselineWorker?.pid ?? null,
+    });
+    const headline = openLoopHeadline(run);
+    for (const search of run.searches) process.stdout.write(`\n${renderSearch(search)}\n`);
+    if (run.measured.length > 0) process.stdout.write(`\n${renderMeasured(run)}\n`);
+    process.stdout.write(`\n${renderHeadline(headline)}\n`);
+    return { ...headline, kind: 'open-loop', openLoop: run };
+  } finally {
+    http.close();
+    await watch.stop();
+    baselineWorker?.kill('SIGTERM');
+  }
 }
 
 function writeReport(out: string, report: object): void {
@@ -137,18 +174,21 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   try {
-    const report =
-      options.scale === null
-        ? await (async () => {
-            const runs = await loadRuns(config, options, client);
-            process.stdout.write(`\n${renderTable(runs)}\n`);
-            const rounds = summariseRounds(runs);
-            if (rounds.length > 0) process.stdout.write(`\n${renderRounds(rounds)}\n`);
-            return { kind: 'load', runs, rounds };
-          })()
-        : { kind: 'scale', scale: await runScale(config, options) };
+    let report: object;
+    if (options.openLoop !== null) {
+      report = await openLoopRun(config, options, options.openLoop, client);
+    } else if (options.scale !== null) {
+      report = { kind: 'scale', scale: await runScale(config, options) };
+    } else {
+      const runs = await loadRuns(config, options, client);
+      process.stdout.write(`\n${renderTable(runs)}\n`);
+      const rounds = summariseRounds(runs);
+      if (rounds.length > 0) process.stdout.write(`\n${renderRounds(rounds)}\n`);
+      report = { kind: 'load', runs, rounds };
+    }
     const settings = { ...options, temporal: config.temporal.address, kafka: config.kafka.brokers };
-    writeReport(out, { startedAt, machine: machine(), settings, ...report });
+    // The report first: the open-loop run's headline fields lead the file.
+    writeReport(out, { ...report, startedAt, machine: machine(), settings });
   } finally {
     await connection.close();
   }

@@ -94,18 +94,7 @@ export async function runTransferLoad(
   await Promise.all(pairs.map(client));
   await watch.waitForAll(CLOUD_EVENT_TYPES.TransferAccepted, accepted.keys(), performance.now() + DRAIN_MS);
 
-  let complete = 0;
-  let missing = 0;
-  const lags: number[] = [];
-  for (const [id, answeredAt] of accepted) {
-    const seenAt = watch.seenAt(CLOUD_EVENT_TYPES.TransferAccepted, id);
-    if (seenAt === undefined) {
-      missing++;
-      continue;
-    }
-    if (seenAt >= measureFrom && seenAt < measureUntil) complete++;
-    if (answeredAt >= measureFrom && answeredAt < measureUntil) lags.push(Math.max(0, seenAt - answeredAt));
-  }
+  const { complete, missing, lagsMs } = watch.tally(CLOUD_EVENT_TYPES.TransferAccepted, accepted, measureFrom, measureUntil);
   return {
     clients: pairs.length,
     measuredMs: window.durationMs,
@@ -118,7 +107,7 @@ export async function runTransferLoad(
       list: summarise(latencies.list),
       accept: summarise(latencies.accept),
     },
-    eventLagMs: summarise(lags),
+    eventLagMs: summarise(lagsMs),
     eventsMissing: missing,
     errors,
     disksMadeDuringRun: tenants.disksMadeDuringRun - disksMadeBefore,
