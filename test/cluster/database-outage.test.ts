@@ -83,7 +83,15 @@ describe('the shared database', () => {
   it('a URL of no database we speak: the process stops with one line naming the variable', async () => {
     const { code, stderr, stdout } = await gatewayExit({ DATABASE_URL: 'mysql://evs@127.0.0.1/evs' });
     expect(code).toBe(1);
-    expect(`${stdout}${stderr}`).toMatch(/DATABASE_URL: unsupported scheme "mysql:"/);
+    // One JSON log line at fatal, its message naming the variable; no stack.
+    const fatal = `${stdout}${stderr}`
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: string; msg: string; err?: unknown })
+      .filter((line) => line.level === 'fatal');
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0].msg).toMatch(/DATABASE_URL: unsupported scheme "mysql:"/);
+    expect(fatal[0].err).toBeUndefined();
     expect(`${stdout}${stderr}`).not.toMatch(/^\s+at /m);
   });
 });

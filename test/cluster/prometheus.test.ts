@@ -4,7 +4,9 @@
  * pending gauge by exactly one, one accept moves `accepted` up and pending
  * back down by exactly one. Here rather than over the test stack because the
  * cluster pass runs one file at a time: nothing else creates transfers while
- * the counters are read.
+ * the counters are read. Last, a replica killed the way an operator's worst
+ * day kills one puts the process-down alert in motion for exactly it, on
+ * the rule file every deployment loads.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -12,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterEnv, clusterTopology } from '../support/cluster';
+import { clusterEnv, clusterTopology, killHost, restartHost } from '../support/cluster';
 import { freePort } from '../support/consumer-process';
 import { ROOT_DIR } from '../support/stack';
 import { eventually, Tenant } from '../support/tenants';
@@ -96,5 +98,29 @@ describe('Prometheus over the cluster topology', () => {
     await settlesAt(ACCEPTED, accepted + 1);
     await settlesAt(PENDING, pending);
     expect(await value(CREATED)).toBe(created + 1);
+  });
+
+  it('a billing replica and a worker killed: the process-down alert starts for exactly their targets, and ends when they are back', async () => {
+    const downInstances = async (): Promise<string[]> => {
+      const res = await fetch(`http://${listen}/api/v1/alerts`);
+      const body = (await res.json()) as { data: { alerts: { labels: { alertname: string; instance: string }; state: string }[] } };
+      return body.data.alerts
+        .filter((a) => a.labels.alertname === 'EvsProcessDown')
+        .map((a) => a.labels.instance)
+        .sort();
+    };
+    expect(await downInstances()).toEqual([]);
+    await Promise.all([killHost('billing-2'), killHost('worker-2')]);
+    try {
+      // The worker's health port and its SDK metrics port both stop answering.
+      const down = await eventually(async () => {
+        const now = await downInstances();
+        return now.length >= 3 ? now : null;
+      }, 30_000);
+      expect(down).toEqual(['127.0.0.52:30182', '127.0.0.52:30185', '127.0.0.62:30183']);
+    } finally {
+      await Promise.all([restartHost('billing-2'), restartHost('worker-2')]);
+    }
+    await eventually(async () => (await downInstances()).length === 0, 60_000);
   });
 });
