@@ -25,6 +25,7 @@ function step(system: 'ours' | 'baseline', rate: number, keptUp: boolean, cpuTic
     seed: 1,
     warmupMs: 5000,
     windowMs: 60_000,
+    idleBefore: { quiet: true, waitedMs: 3000, cores: 0.1 },
     arrived: rate * 60,
     complete: rate * 60,
     completePerSecond: rate,

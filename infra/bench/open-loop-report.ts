@@ -2,6 +2,7 @@
  * What an open-loop run found, as the JSON records it and as the tables
  * print it, and the headline fields tools read from the JSON's top level.
  */
+import type { QuietOutcome } from './quiet';
 import type { ArrivalProcess } from './arrivals';
 import type { CpuPerUnit } from './cpu-cost';
 import type { KeepUpVerdict } from './keeps-up';
@@ -20,6 +21,8 @@ export interface OpenLoopStep {
   seed: number;
   warmupMs: number;
   windowMs: number;
+  /** The wait, before the step, for the stack to go idle (what the previous step left behind). */
+  idleBefore: QuietOutcome;
   /** Journeys due inside the window. */
   arrived: number;
   /** Completed inside the window: ours, transfers whose accepted event became readable; the baseline, updates answered. */

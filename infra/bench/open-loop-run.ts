@@ -24,6 +24,7 @@ import { judgeStep } from './keeps-up';
 import { type JourneyContext, journeyTimes, journeysDueIn, latenciesFromDue, maxSendLagMs, type OpenLoopOutcome, realClock, runOpenLoop } from './open-loop';
 import type { MeasuredRate, OpenLoopRun, OpenLoopStep, OpenLoopSystem, SaturationSearch } from './open-loop-report';
 import { ProcessSampler, type ProcessTarget } from './process-sampler';
+import { QUIET_DEFAULTS, waitForQuiet } from './quiet';
 import { MEASURED_SHARES, nextSearchRate, SEARCH_DEFAULTS, type SearchStep, saturationRate } from './saturation';
 import { median, ratePerSecond, round, summarise } from './stats';
 import type { BenchTenants, ClientPair } from './tenants';
@@ -39,8 +40,6 @@ const LIST_PAGE_SIZE = 10;
 const SAMPLE_EVERY_MS = 1000;
 /** Waiting for accepted events after the last journey ended. */
 const EVENT_DRAIN_MS = 30_000;
-/** Between steps, so one step's tail does not fall into the next one's warm-up. */
-const SETTLE_MS = 2000;
 const DISK_MAKERS = 8;
 
 export interface OpenLoopSetting {
@@ -179,6 +178,11 @@ function baselineKind(setting: OpenLoopSetting, shape: BaselineShape, workerPid:
 
 async function driveStep<Op extends string>(setting: OpenLoopSetting, kind: StepKind<Op>, rate: number): Promise<{ step: OpenLoopStep; sampleTransferId: string | null }> {
   const { openLoop, options } = setting;
+  const { bench: _bench, ...stackTargets } = kind.targets;
+  const idleBefore = await waitForQuiet(() => new ProcessSampler(stackTargets).cpuTicks());
+  if (idleBefore.waitedMs > QUIET_DEFAULTS.intervalMs) {
+    log(`waited ${round(idleBefore.waitedMs / 1000, 1)} s for the stack to go idle${idleBefore.quiet ? '' : ` (gave up at ${round(idleBefore.cores, 2)} cores)`}`);
+  }
   const seed = stepSeed(openLoop.seed, rate);
   const schedule = arrivalSchedule({ process: openLoop.arrivals, ratePerSecond: rate, durationMs: options.warmupMs + openLoop.stepDurationMs, seed });
   const journey = await kind.prepare(schedule.length);
@@ -223,6 +227,7 @@ async function driveStep<Op extends string>(setting: OpenLoopSetting, kind: Step
     seed,
     warmupMs: options.warmupMs,
     windowMs: openLoop.stepDurationMs,
+    idleBefore,
     arrived: inWindow.length,
     complete: settled.complete,
     completePerSecond: ratePerSecond(settled.complete, openLoop.stepDurationMs),
@@ -245,7 +250,6 @@ async function driveStep<Op extends string>(setting: OpenLoopSetting, kind: Step
     `${kind.system} at ${round(rate, 2)}/s: ${round(step.completePerSecond)} complete/s, journey p99 ${round(step.journeyMs.p99)} ms, ` +
       `CPU ${round(step.cpu.totalMs ?? NaN)} ms per unit; kept up: ${verdict.keptUp ? 'yes' : `no (${verdict.reasons.join('; ')})`}`,
   );
-  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   return { step, sampleTransferId: journey.sampleTransferId() };
 }
 
