@@ -1,8 +1,8 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { trace } from '@opentelemetry/api';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useRegisteredTracer } from '../libs/observability/src/registered-tracer.test-harness';
 import { transferWorkflowId } from '../libs/temporal/src/transfer.definitions';
 import { createInventoryActivities, type InventoryTransferPort } from './inventory.activities';
 
@@ -20,17 +20,7 @@ const lockGone: InventoryTransferPort = {
   reassign: async () => ({ ok: false, reason: 'TransferNotHoldingDisk' }),
 };
 
-let provider: NodeTracerProvider;
-beforeAll(() => {
-  provider = new NodeTracerProvider();
-  provider.register();
-});
-afterAll(async () => {
-  await provider.shutdown();
-  trace.disable();
-  context.disable();
-  propagation.disable();
-});
+useRegisteredTracer();
 
 describe('activity log lines', () => {
   it('name the transfer and the disk, and the activity’s span, when an accept finds its lock gone', async () => {

@@ -1,8 +1,8 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { context, trace } from '@opentelemetry/api';
+import { describe, expect, it } from 'vitest';
 import { createLogger, REDACTED, type LogLevelName } from './logger';
 import { withLogFields } from './log-fields';
+import { useRegisteredTracer } from './registered-tracer.test-harness';
 
 /** A logger writing into an array, one parsed record per line, as a log reader sees them. */
 function capture(level: LogLevelName = 'info') {
@@ -44,18 +44,7 @@ describe('the log format', () => {
 });
 
 describe('trace ids', () => {
-  let provider: NodeTracerProvider;
-  beforeAll(() => {
-    // The SDK as a process with tracing on registers it: a real tracer and the AsyncLocalStorage context manager.
-    provider = new NodeTracerProvider();
-    provider.register();
-  });
-  afterAll(async () => {
-    await provider.shutdown();
-    trace.disable();
-    context.disable();
-    propagation.disable();
-  });
+  useRegisteredTracer();
 
   it('puts trace_id and span_id of the active span on lines made inside it, across awaits', async () => {
     const { logger, records } = capture();
