@@ -13,7 +13,8 @@ import type { TransferReadModel } from '../../../libs/read-model/src/transfer-re
 import { APP_CONFIG, TRANSFER_READ_MODEL } from './gateway.tokens';
 import { AUDIT_OUTBOX } from './audit/api-audit.service';
 import type { AuditOutbox } from './audit/audit-outbox';
-import { refusalsMiddleware, registerOutboxGauges, registerPendingTransferGauges } from './metrics/gateway-metrics';
+import { registerOutboxGauges } from '../../../libs/outbox/src/outbox-gauges';
+import { refusalsMiddleware, registerPendingTransferGauges } from './metrics/gateway-metrics';
 import { ClientAddressResolver } from './http/client-address';
 import { answerUnparsableRequests } from './http/client-error';
 import { requestContextMiddleware } from './http/request-context';
@@ -41,7 +42,7 @@ export function configureGateway(app: NestExpressApplication): void {
   app.use(refusalsMiddleware(registry));
   const readModel = app.get<TransferReadModel>(TRANSFER_READ_MODEL);
   registerPendingTransferGauges(registry, () => readModel.pendingSummary());
-  registerOutboxGauges(registry, app.get<AuditOutbox>(AUDIT_OUTBOX));
+  registerOutboxGauges(registry, 'api-audit', app.get<AuditOutbox>(AUDIT_OUTBOX));
   // Mounted before anything else, the docs routes included: every response gets X-Request-Id.
   app.use(requestContextMiddleware(new ClientAddressResolver(config.gateway.trustedProxies)));
   // Right after: every later line carries the request id, and each request ends with a line of its own.

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { registerOutboxGauges, registerPendingTransferGauges } from './gateway-metrics';
+import { registerPendingTransferGauges } from './gateway-metrics';
 
 describe('registerPendingTransferGauges', () => {
   it('reports the count, the oldest age and how long ago the earliest expiry passed, from one read per scrape', async () => {
@@ -27,20 +27,5 @@ describe('registerPendingTransferGauges', () => {
     const NOW = 1_000_000;
     registerPendingTransferGauges(registry, async () => ({ count: 1, oldestCreatedAtMs: NOW, earliestExpiresAtMs: NOW + 60_000 }), () => NOW);
     expect(await registry.metrics()).toMatch(/^evs_transfer_pending_past_expiry_seconds 0$/m);
-  });
-});
-
-describe('registerOutboxGauges', () => {
-  it('reports the depth and the age of the oldest record, 0 when empty', async () => {
-    const NOW = Date.UTC(2026, 11, 6, 12, 0, 0);
-    let rows = [{ record: { event: { time: new Date(NOW - 45_000).toISOString() } } }];
-    const registry = new Registry();
-    registerOutboxGauges(registry, { count: async () => rows.length * 7, oldest: async () => rows }, () => NOW);
-    let text = await registry.metrics();
-    expect(text).toMatch(/^evs_outbox_depth\{outbox="api-audit"\} 7$/m);
-    expect(text).toMatch(/^evs_outbox_oldest_age_seconds\{outbox="api-audit"\} 45$/m);
-    rows = [];
-    text = await registry.metrics();
-    expect(text).toMatch(/^evs_outbox_oldest_age_seconds\{outbox="api-audit"\} 0$/m);
   });
 });

@@ -67,35 +67,3 @@ export function registerPendingTransferGauges(registry: Registry, summary: () =>
 }
 
 /** What the gauges need of the API audit outbox. */
-export interface OutboxLook {
-  count(): Promise<number>;
-  oldest(limit: number): Promise<{ record: { event: { time: string } } }[]>;
-}
-
-/**
- * The API audit outbox: rows not yet on Kafka, and how long the oldest has
- * waited. A growing depth or age means Kafka is away or the relay is stuck;
- * shared by every gateway on one database, so aggregate with max.
- */
-export function registerOutboxGauges(registry: Registry, outbox: OutboxLook, now: () => number = Date.now): void {
-  new Gauge({
-    name: 'evs_outbox_depth',
-    help: 'Records in the outbox not yet acknowledged by Kafka.',
-    labelNames: ['outbox'],
-    registers: [registry],
-    async collect() {
-      this.set({ outbox: 'api-audit' }, await outbox.count());
-    },
-  });
-  new Gauge({
-    name: 'evs_outbox_oldest_age_seconds',
-    help: 'How long the oldest record in the outbox has waited for Kafka (0 when it is empty).',
-    labelNames: ['outbox'],
-    registers: [registry],
-    async collect() {
-      const [row] = await outbox.oldest(1);
-      const at = row === undefined ? NaN : Date.parse(row.record.event.time);
-      this.set({ outbox: 'api-audit' }, Number.isNaN(at) ? 0 : Math.max(0, (now() - at) / 1000));
-    },
-  });
-}
