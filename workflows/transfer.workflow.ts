@@ -14,6 +14,7 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { EventActivities, InventoryActivities, ReadModelActivities } from '../activities';
@@ -56,8 +57,18 @@ import { currentTraceScope, inTraceScope, type TraceScope } from './trace-scope'
  * disk moves. A local activity would run inside the very workflow task that
  * makes the decision, and when concurrent updates race, that task may not be
  * the one the server keeps: the disk would have moved for a bidder the next
- * task does not choose. Publishing stays ordinary too: it is off the answer's
- * path, and a broker outage may make it wait for hours.
+ * task does not choose.
+ *
+ * Events are appended to the worker's outbox by a local activity too, and the
+ * worker's relay takes them to Kafka from there, so a broker outage holds up
+ * neither the workflow nor its history (it did, as an ordinary activity
+ * retried for as long as the outage lasted, two tasks per event batch). An
+ * event decided in the main loop follows from history, so the next worker
+ * that replays the task decides it again, the same: appending it at once is
+ * safe. One decided in an update's handler (a wrong key, a lock-out) is only
+ * final once the task that took the update is in history; a task the server
+ * does not keep is taken again, perhaps with the updates in another order.
+ * Such events wait for a durable timer to fire first (see the publisher).
  */
 
 /**
@@ -75,6 +86,9 @@ const LOCAL_RETRY_THRESHOLD = '1s';
  * the marker says local.
  */
 const LOCAL_STEPS_PATCH = 'lock-and-read-model-steps-local';
+
+/** Likewise, transfers started before the event outbox publish through publishEvents to the end. */
+const EVENT_OUTBOX_PATCH = 'events-through-worker-outbox';
 
 /**
  * Validation is bounded: create must give the caller a definite answer within
@@ -111,11 +125,21 @@ function recordingSteps(local: boolean): ReadModelActivities {
     : proxyActivities<ReadModelActivities>(SETTLING);
 }
 
-/** Publishing waits out a broker outage the same way, without holding up the transfer. */
+/** Before the outbox: publishing waited out a broker outage the same way, without holding up the transfer. */
 const publishing = proxyActivities<EventActivities>({
   startToCloseTimeout: '15s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' },
 });
+
+/** Appending to the outbox is a write to the worker's database, retried without end like the read model's. */
+const enqueuing = proxyLocalActivities<EventActivities>({ ...SETTLING, localRetryThreshold: LOCAL_RETRY_THRESHOLD });
+
+/** An event on its way out, with the trace it was decided in and whether an update's handler decided it. */
+interface OutboxEntry {
+  record: OutgoingRecord;
+  scope: TraceScope;
+  decidedInUpdate: boolean;
+}
 
 function toFailure(error: DecisionError): ApplicationFailure {
   return ApplicationFailure.create({
@@ -131,11 +155,10 @@ export async function transferWorkflow(
   options: TransferWorkflowOptions = {},
 ): Promise<TransferWorkflowResult> {
   const localSteps = patched(LOCAL_STEPS_PATCH);
+  const eventsThroughOutbox = patched(EVENT_OUTBOX_PATCH);
   const recording = recordingSteps(localSteps);
   let state: TransferState = initialState(request);
-  const outbox: OutgoingRecord[] = [];
-  /** The trace each outbox record was made in, index for index. */
-  const outboxScopes: TraceScope[] = [];
+  const outbox: OutboxEntry[] = [];
   /** The run's own trace (the create's): active in the main loop. */
   const runScope = currentTraceScope();
   /** The trace of the call that set the current steps going (an accept, a delete), or the run's. */
@@ -146,26 +169,24 @@ export async function transferWorkflow(
   const abortedAccepts = new Map<string, ErrorName>();
   let finished = false;
 
-  const apply = (decision: Decision): void => {
+  const apply = (decision: Decision, decidedInUpdate: boolean): void => {
     const before = state.status;
     // In a handler, the update's trace; in the main loop, that of whoever set its steps going.
     const current = currentTraceScope();
     const scope = current === runScope ? drivingScope : current;
     for (const event of decision.events) {
       state = evolve(state, event);
-      if (isPublished(event)) {
-        outbox.push(transferEventRecord(state, event));
-        outboxScopes.push(scope);
-      }
+      if (isPublished(event)) outbox.push({ record: transferEventRecord(state, event), scope, decidedInUpdate });
     }
     if (state.status !== before) {
       drivingScope = state.status === 'pending' ? runScope : scope;
       showProgress();
     }
   };
-  const run = (command: TransferCommand): Decision => {
+  /** Decides and applies `command`; `inUpdate` when an update's handler asks, the main loop otherwise. */
+  const run = (command: TransferCommand, inUpdate = false): Decision => {
     const decision = decide(state, command);
-    apply(decision);
+    apply(decision, inUpdate);
     return decision;
   };
 
@@ -217,7 +238,7 @@ export async function transferWorkflow(
   setHandler(
     acceptUpdate,
     async ({ actor, authKeyHash }) => {
-      const decision = run({ kind: 'Accept', actor, authKeyHash, now: Date.now() });
+      const decision = run({ kind: 'Accept', actor, authKeyHash, now: Date.now() }, true);
       if (decision.error) throw toFailure(decision.error);
       // Not merely "no longer accepting": a force-delete that cut this accept
       // short may still find the disk moved, and then this accept succeeded.
@@ -240,7 +261,7 @@ export async function transferWorkflow(
   setHandler(
     deleteUpdate,
     async ({ actor }) => {
-      const decision = run({ kind: 'Delete', actor, now: Date.now() });
+      const decision = run({ kind: 'Delete', actor, now: Date.now() }, true);
       if (decision.error) throw toFailure(decision.error);
       await condition(() => isTerminal(state.status));
     },
@@ -255,7 +276,7 @@ export async function transferWorkflow(
   setHandler(
     forceDeleteUpdate,
     async ({ actor }): Promise<ForceDeleteOutcome> => {
-      const decision = run({ kind: 'ForceDelete', actor, now: Date.now() });
+      const decision = run({ kind: 'ForceDelete', actor, now: Date.now() }, true);
       if (decision.error) throw toFailure(decision.error);
       await condition(() => isTerminal(state.status));
       if (state.status === 'accepted') throw toFailure({ name: 'TransferAlreadyAccepted' });
@@ -275,13 +296,20 @@ export async function transferWorkflow(
     for (;;) {
       await condition(() => outbox.length > 0 || finished);
       if (outbox.length === 0) return;
-      const batch = outbox.slice(0, 50);
+      const ready = Math.min(outbox.length, 50);
+      if (eventsThroughOutbox && outbox.slice(0, ready).some((entry) => entry.decidedInUpdate)) {
+        // This timer ends the task that took the update; once it fires, that task is in history and
+        // its decisions final. Events decided meanwhile wait for the next round.
+        await sleep(1);
+      }
+      const batch = outbox.slice(0, ready).map((entry) => entry.record);
       // A batch is nearly always one event; when not, it travels in the trace of its newest.
-      await inTraceScope(outboxScopes[batch.length - 1] ?? runScope, () => publishing.publishEvents(batch));
+      await inTraceScope(outbox[ready - 1].scope, () =>
+        eventsThroughOutbox ? enqueuing.enqueueEvents(batch) : publishing.publishEvents(batch),
+      );
       // Only what was sent: events recorded while the batch was in flight
       // wait for the next round.
-      outbox.splice(0, batch.length);
-      outboxScopes.splice(0, batch.length);
+      outbox.splice(0, ready);
     }
   })();
 

@@ -2,7 +2,10 @@
  * One trace per request, across every process, on the real stack: the
  * gateway's HTTP span, the Temporal client call, the workflow and its
  * activities (Temporal's interceptors), the inventory call on both sides,
- * the Kafka send, and billing's and audit's processing of the record.
+ * the event's step into the worker's outbox, and billing's and audit's
+ * processing of the record, which carries the trace of that step to Kafka
+ * (the relay's send span is the kicking step's when it is the one that set
+ * the relay going, and another's when a batch was already on its way).
  *
  * The requests carry a sampled W3C traceparent of the test's own making; the
  * test stack records only such requests (infra/env/test.env) and exports
@@ -94,8 +97,7 @@ describe('one trace per request, across every process', () => {
       has('evs-worker', 'RunActivity:lockDiskForTransfer'),
       has('evs-worker', 'POST /internal/v1/disks/{disk_id}/transfer-lock', SPAN_KIND.client),
       has('evs-inventory', 'POST /internal/v1/disks/{disk_id}/transfer-lock', SPAN_KIND.server),
-      has('evs-worker', 'RunActivity:publishEvents'),
-      has('evs-worker', /^send /, SPAN_KIND.producer),
+      has('evs-worker', 'RunActivity:enqueueEvents'),
       has('evs-billing', /^process /, SPAN_KIND.consumer),
       has('evs-audit', /^process /, SPAN_KIND.consumer),
     ];
@@ -123,7 +125,7 @@ describe('one trace per request, across every process', () => {
       has('evs-worker', /^HandleUpdate:/),
       has('evs-worker', 'RunActivity:releaseDiskTransferLock'),
       has('evs-inventory', 'POST /internal/v1/disks/{disk_id}/transfer-lock/release', SPAN_KIND.server),
-      has('evs-worker', 'RunActivity:publishEvents'),
+      has('evs-worker', 'RunActivity:enqueueEvents'),
       has('evs-billing', /^process /, SPAN_KIND.consumer),
     ]);
     expectOneTree(deletion, deleter);
@@ -147,7 +149,7 @@ describe('one trace per request, across every process', () => {
       has('evs-worker', /^HandleUpdate:/),
       has('evs-worker', 'RunActivity:reassignDisk'),
       has('evs-inventory', 'POST /internal/v1/disks/{disk_id}/reassign', SPAN_KIND.server),
-      has('evs-worker', 'RunActivity:publishEvents'),
+      has('evs-worker', 'RunActivity:enqueueEvents'),
       has('evs-billing', /^process /, SPAN_KIND.consumer),
       has('evs-audit', /^process /, SPAN_KIND.consumer),
     ]);

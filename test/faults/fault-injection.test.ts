@@ -30,6 +30,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AuditOutbox } from '../../apps/gateway/src/audit/audit-outbox';
 import { TOPICS } from '../../libs/contracts/src/events';
+import { TransferReadModel } from '../../libs/read-model/src/transfer-read-model';
 import type { InventoryClient } from '../../libs/inventory-client/src/inventory.client';
 import type { TransferStatus } from '../../libs/domain/src/transfer';
 import { SEARCH_ATTRIBUTES, transferViewQuery, transferWorkflowId } from '../../libs/temporal/src/transfer.definitions';
@@ -68,7 +69,7 @@ const FAULTS = {
   workerReassign: 'worker kill -9: during the reassign',
   workerPublish: 'worker kill -9: disk reassigned, event not yet published',
   temporal: 'Temporal stopped and restarted (SQLite kept), transfers pending',
-  kafka: `Kafka stopped ${KAFKA_OUTAGE_SECONDS} s while transfers change; gateway kill -9 with audit records unsent`,
+  kafka: `Kafka stopped ${KAFKA_OUTAGE_SECONDS} s while transfers change; gateway and worker kill -9 with records unsent`,
   inventory: 'inventory stopped during a create and during an accept',
   gatewayCreateSent: 'gateway kill -9: create (Idempotency-Key) sent',
   gatewayCreateValidating: 'gateway kill -9: create (Idempotency-Key), workflow started, disk not yet locked',
@@ -491,7 +492,7 @@ describe('Temporal restart', () => {
 
 describe('Kafka outage', () => {
   it.for(REPS)(
-    `broker stopped ${KAFKA_OUTAGE_SECONDS} s: the API answers at once, a gateway killed meanwhile loses no audit record, every event arrives after (repetition %i)`,
+    `broker stopped ${KAFKA_OUTAGE_SECONDS} s: the API answers at once, a gateway and a worker killed meanwhile lose no audit record and no event, every one arrives after (repetition %i)`,
     { timeout: KAFKA_OUTAGE_SECONDS * 1000 + 150_000 },
     async () => {
       startCase('kafka');
@@ -528,8 +529,23 @@ describe('Kafka outage', () => {
       for (const id of requestIds) ledger.expectEvent(fault, `api/${id}`);
       await expectOwnedBy(toAccept.disk.id, b, a);
       mark('calls answered');
-      // The outage is real for the workflow: its publishing has failed once and is being retried.
-      await waitUntil('event publishing retried', async () => ((await pendingActivity(toAccept.transfer.id, 'publishEvents'))?.attempt ?? 0) >= 2, 30_000, 250);
+      // The outage is real for the worker: the accept's event waits in its outbox. A kill loses it not.
+      const readModel = await TransferReadModel.open(stack.config().databases.readModel);
+      try {
+        await waitUntil(
+          'the accepted event waiting in the worker’s outbox',
+          async () => (await readModel.eventOutbox().oldest(1000)).some((row) => row.record.event.id === `${toAccept.transfer.id}/accepted`),
+          30_000,
+          250,
+        );
+      } finally {
+        await readModel.close();
+      }
+      await stack.kill('worker');
+      mark('worker killed');
+      // Again on the same data folder (the same outbox), while the broker is still down: started
+      // on its own, as up.sh would start Kafka as well.
+      const worker = await stack.spawnApp('worker', sparePort(FAULTS_STACK, 2), { LOG_LEVEL: 'warn', WORKER_SDK_METRICS_PORT: '0' });
 
       // The answers were seen, so their audit records were on disk before: a kill loses none.
       await stack.kill('gateway');
@@ -555,8 +571,10 @@ describe('Kafka outage', () => {
         mark('audit records');
       } finally {
         await replacement.stop();
+        await worker.stop();
       }
       await stack.start('gateway');
+      await stack.start('worker');
       await audited(fault);
     },
   );

@@ -1,9 +1,10 @@
 /**
- * The workflow is the outbox of its events: every event it records reaches
- * publishEvents exactly in order, including events recorded while an earlier
- * publish is still in flight (a slow or absent broker). Run by a worker in
- * this process on a task queue of its own, with the activities replaced, on
- * the test stack's Temporal server.
+ * Every event the workflow records reaches the outbox exactly once and in
+ * order, including events decided in an update's handler (wrong keys), which
+ * are appended only once the task that took the update is in history: a
+ * durable timer fires between the update's acceptance and the local activity
+ * that appends them. Run by a worker in this process on a task queue of its
+ * own, with the activities replaced, on the test stack's Temporal server.
  */
 import { type Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
@@ -18,17 +19,11 @@ import {
   TRANSFER_WORKFLOW_TYPE,
   transferWorkflowId,
 } from '../../libs/temporal/src/transfer.definitions';
-import { eventually } from '../support/tenants';
 import { startTestWorker, type TestWorker } from '../support/test-worker';
 
 
-/** What the replaced activities saw, and a gate that holds the first publish until the test opens it. */
-const published: string[][] = [];
-let openGate: () => void = () => undefined;
-const gate = new Promise<void>((resolve) => {
-  openGate = resolve;
-});
-let publishCalls = 0;
+/** The batches the replaced enqueueEvents was given, in order. */
+const enqueued: string[][] = [];
 
 const activities = {
   async lockDiskForTransfer(input: { diskId: string; projectId: string; transferId: string }) {
@@ -42,10 +37,11 @@ const activities = {
   },
   async recordTransferPending() {},
   async recordTransferEnded() {},
-  async publishEvents(records: OutgoingRecord[]) {
-    publishCalls += 1;
-    if (publishCalls === 1) await gate;
-    published.push(records.map((r) => r.event.id));
+  async enqueueEvents(records: OutgoingRecord[]) {
+    enqueued.push(records.map((r) => r.event.id));
+  },
+  async publishEvents() {
+    throw new Error('a transfer started with the outbox never publishes directly');
   },
 };
 
@@ -59,12 +55,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  openGate();
   await harness?.stop();
 });
 
 describe('event outbox', () => {
-  it('publishes the events recorded while a publish was in flight, in order', async () => {
+  it('appends every event once and in order, an update’s only after the task that took it is in history', async () => {
     const transferId = randomUUID();
     const request: TransferRequest = {
       transferId,
@@ -84,23 +79,40 @@ describe('event outbox', () => {
       }),
     });
     const handle = client.workflow.getHandle(transferWorkflowId(transferId));
-    // The created event is being published (and held); two wrong keys are recorded meanwhile.
-    await eventually(async () => publishCalls === 1);
     for (const n of [1, 2]) {
       const actor = { projectId: 'outbox-b', userId: 'bob', requestId: `req-wrong-${n}` };
       await expect(handle.executeUpdate(acceptUpdate, { args: [{ actor, authKeyHash: 'b'.repeat(64) }] })).rejects.toBeInstanceOf(
         WorkflowUpdateFailedError,
       );
     }
-    openGate();
     await handle.executeUpdate(deleteUpdate, { args: [{ actor: { ...request.owner, requestId: 'req-delete' } }] });
     expect(await handle.result()).toMatchObject({ status: 'deleted' });
 
-    expect(published.flat()).toEqual([
+    expect(enqueued.flat()).toEqual([
       `${transferId}/created`,
       `${transferId}/accept_failed/1`,
       `${transferId}/accept_failed/2`,
       `${transferId}/deleted`,
     ]);
+
+    // The history says the same: each enqueueEvents step (a local activity's marker, in order, one per
+    // batch above) that appends a wrong key's event comes after a timer fired that came after the
+    // acceptance of that wrong key's update.
+    const events = (await handle.fetchHistory()).events ?? [];
+    const appends = events.flatMap((event, index) => {
+      const payload = event.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+      if (!payload) return [];
+      return (JSON.parse(Buffer.from(payload).toString('utf8')) as { activity_type?: string }).activity_type === 'enqueueEvents' ? [index] : [];
+    });
+    expect(appends).toHaveLength(enqueued.length);
+    const acceptances = events.flatMap((event, index) =>
+      event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === acceptUpdate.name ? [index] : [],
+    );
+    expect(acceptances).toHaveLength(2);
+    acceptances.forEach((accepted, n) => {
+      const append = appends[enqueued.findIndex((batch) => batch.includes(`${transferId}/accept_failed/${n + 1}`))];
+      const timerFired = events.some((event, index) => index > accepted && index < append && event.timerFiredEventAttributes != null);
+      expect(timerFired, `wrong key ${n + 1}: a timer fired between its acceptance (${accepted}) and its append (${append})`).toBe(true);
+    });
   });
 });

@@ -54,7 +54,7 @@ const activities = {
   async recordTransferEnded(input: { transferId: string; outcome: string; destinationProjectId: string | null }) {
     endings.set(input.transferId, { outcome: input.outcome, destinationProjectId: input.destinationProjectId });
   },
-  async publishEvents(records: OutgoingRecord[]) {
+  async enqueueEvents(records: OutgoingRecord[]) {
     published.push(...records);
   },
 };

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { API_ACTIONS, apiAuditRecord, type OutgoingRecord } from '../../libs/contracts/src/events';
 import { type PendingTransferInput, TransferReadModel } from '../../libs/read-model/src/transfer-read-model';
 import { DIALECTS, type DisposableTarget, freshStoreTarget } from '../support/store-targets';
 
@@ -83,6 +84,41 @@ describe.each(DIALECTS)('TransferReadModel on %s', (dialect) => {
     const row = pending();
     await a.recordPending(row);
     expect((await b.findPending(P1, row.id))?.id).toBe(row.id);
+  });
+
+  it('keeps the transfers’ events in an outbox of its own, relayed oldest first by one replica at a time, with the trace each was made in', async () => {
+    const worker1 = (await open()).eventOutbox();
+    const worker2 = (await open()).eventOutbox();
+    // Any record will do: an API audit one, its id made to look like an event's.
+    const record = (id: string, trace?: Record<string, string>): OutgoingRecord => {
+      const made = apiAuditRecord({
+        requestId: id,
+        at: T0,
+        action: API_ACTIONS.create,
+        actor: { projectId: P1, userId: 'u' },
+        pathProjectId: P1,
+        target: { transferId: 't', volumeId: 'v' },
+        outcome: { status: 202, code: null },
+        sourceIp: '10.1.2.3',
+      });
+      return { ...made, event: { ...made.event, id }, ...(trace ? { trace } : {}) };
+    };
+    await worker1.append(record('a/created', { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }), record('a/accepted'));
+    await worker2.append(record('b/created'));
+    expect(await worker2.count()).toBe(3);
+    const sent: { id: string; trace?: Record<string, string> }[] = [];
+    let elsewhere: unknown;
+    await worker1.relay(2, async (records) => {
+      // While one replica relays, the other on the same database waits its turn (SQLite: one host, no election).
+      if (dialect === 'postgres') elsewhere = await worker2.relay(10, async () => undefined);
+      sent.push(...records.map((r) => ({ id: r.event.id, trace: r.trace })));
+    });
+    if (dialect === 'postgres') expect(elsewhere).toEqual({ relayed: false });
+    expect(sent).toEqual([
+      { id: 'a/created', trace: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } },
+      { id: 'a/accepted', trace: undefined },
+    ]);
+    expect((await worker2.oldest(10)).map((row) => row.record.event.id)).toEqual(['b/created']);
   });
 
   it('finds a pending transfer only for its own project', async () => {

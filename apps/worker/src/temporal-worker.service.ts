@@ -11,7 +11,8 @@ import { TRANSFER_TASK_QUEUE } from '../../../libs/temporal/src/transfer.definit
 import { temporalTracingPlugin } from '../../../libs/temporal/src/workflow-tracing';
 import type { AppConfig } from '../../../libs/config/src/config';
 import type { WorkerActivities } from './transfer-activities';
-import { APP_CONFIG, TEMPORAL_CONNECTION, TRANSFER_ACTIVITIES } from './worker.tokens';
+import type { TransferEventOutbox } from './transfer-event-outbox';
+import { APP_CONFIG, TEMPORAL_CONNECTION, TRANSFER_ACTIVITIES, TRANSFER_EVENT_OUTBOX } from './worker.tokens';
 
 export const WORKER_SERVICE_NAME = 'evs-worker';
 
@@ -36,6 +37,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, BeforeAppl
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(TRANSFER_ACTIVITIES) private readonly activities: WorkerActivities,
     @Inject(TEMPORAL_CONNECTION) private readonly connection: NativeConnection,
+    @Inject(TRANSFER_EVENT_OUTBOX) private readonly events: TransferEventOutbox,
   ) {}
 
   isRunning(): boolean {
@@ -43,6 +45,8 @@ export class TemporalWorkerService implements OnApplicationBootstrap, BeforeAppl
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // Events a killed worker left in the outbox leave first.
+    await this.events.start();
     // A prebuilt bundle in production; the TypeScript sources when run from a checkout without a build.
     const workflows = existsSync(BUNDLE_PATH)
       ? { workflowBundle: { codePath: BUNDLE_PATH } }
@@ -70,6 +74,8 @@ export class TemporalWorkerService implements OnApplicationBootstrap, BeforeAppl
   async beforeApplicationShutdown(): Promise<void> {
     if (this.worker && this.worker.getState() === 'RUNNING') this.worker.shutdown();
     await this.running;
+    // Nothing enqueues any more; Kafka closes after this root module's hooks.
+    await this.events.drain();
     // The drained worker's last spans (most of a transfer's) leave before the process does.
     await startTracing(WORKER_SERVICE_NAME).shutdown();
   }

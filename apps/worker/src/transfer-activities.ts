@@ -6,6 +6,7 @@ import {
   createReconcilerActivities,
 } from '../../../activities';
 import type {
+  EventOutboxPort,
   EventPublisherPort,
   FindingLedgerPort,
   InventoryReconcilePort,
@@ -19,11 +20,12 @@ export function createTransferActivities(deps: {
   inventory: InventoryTransferPort;
   readModel: TransferReadModelPort;
   publisher: EventPublisherPort;
+  outbox: EventOutboxPort;
 }) {
   return {
     ...createInventoryActivities({ inventory: deps.inventory }),
     ...createReadModelActivities({ readModel: deps.readModel }),
-    ...createEventActivities({ publisher: deps.publisher }),
+    ...createEventActivities({ publisher: deps.publisher, outbox: deps.outbox }),
   };
 }
 
@@ -33,6 +35,7 @@ export function createWorkerActivities(deps: {
   readModel: TransferReadModelPort;
   records: TransferRecordsPort;
   publisher: EventPublisherPort;
+  outbox: EventOutboxPort;
   workflows: TransferWorkflowsPort;
   ledger: FindingLedgerPort;
 }) {

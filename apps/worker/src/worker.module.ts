@@ -18,7 +18,9 @@ import { TemporalTransferWorkflows } from './reconciler/temporal-transfer-workfl
 import { connectTemporal } from './temporal-connection';
 import { TemporalWorkerService } from './temporal-worker.service';
 import { createWorkerActivities } from './transfer-activities';
-import { APP_CONFIG, TEMPORAL_CLIENT, TEMPORAL_CONNECTION, TRANSFER_ACTIVITIES } from './worker.tokens';
+import { TransferEventOutbox } from './transfer-event-outbox';
+import { APP_CONFIG, TEMPORAL_CLIENT, TEMPORAL_CONNECTION, TRANSFER_ACTIVITIES, TRANSFER_EVENT_OUTBOX } from './worker.tokens';
+import { registerOutboxGauges } from '../../../libs/outbox/src/outbox-gauges';
 
 const READ_MODEL = Symbol('READ_MODEL');
 /** One worker per process: its metrics are the process's. */
@@ -48,9 +50,25 @@ const FINDING_LEDGER = Symbol('FINDING_LEDGER');
         new Client({ connection, namespace: config.temporal.namespace }),
     },
     {
+      provide: TRANSFER_EVENT_OUTBOX,
+      inject: [READ_MODEL, EVENT_PUBLISHER],
+      useFactory: (readModel: TransferReadModel, publisher: EventPublisher) => {
+        const outbox = readModel.eventOutbox();
+        registerOutboxGauges(WORKER_METRICS.registry, 'transfer-events', outbox);
+        return new TransferEventOutbox(outbox, publisher);
+      },
+    },
+    {
       provide: TRANSFER_ACTIVITIES,
-      inject: [APP_CONFIG, READ_MODEL, EVENT_PUBLISHER, TEMPORAL_CLIENT, FINDING_LEDGER],
-      useFactory: (config: AppConfig, readModel: TransferReadModel, publisher: EventPublisher, client: Client, ledger: FindingLedger) =>
+      inject: [APP_CONFIG, READ_MODEL, EVENT_PUBLISHER, TEMPORAL_CLIENT, FINDING_LEDGER, TRANSFER_EVENT_OUTBOX],
+      useFactory: (
+        config: AppConfig,
+        readModel: TransferReadModel,
+        publisher: EventPublisher,
+        client: Client,
+        ledger: FindingLedger,
+        outbox: TransferEventOutbox,
+      ) =>
         createWorkerActivities({
           inventory: new InventoryClient(config.inventory.url, {
             serviceSecret: loadOrCreateServiceSecret(config.inventory.serviceSecretFile),
@@ -59,6 +77,7 @@ const FINDING_LEDGER = Symbol('FINDING_LEDGER');
           readModel,
           records: { recordedStatus: async (transferId) => (await readModel.findAnyProject(transferId))?.status ?? null },
           publisher,
+          outbox,
           workflows: new TemporalTransferWorkflows(client, config.temporal.namespace),
           ledger,
         }),

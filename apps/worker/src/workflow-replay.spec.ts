@@ -7,6 +7,9 @@
  *                                         steps became local activities
  *   transfer-upgraded-while-pending      created before, accepted after the
  *                                         worker was upgraded (live, on a stack)
+ *   transfer-before-event-outbox          created, a wrong key, accepted, each
+ *                                         event published by publishEvents
+ *                                         (a test worker of that version)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -32,7 +35,11 @@ describe('transfer workflow replay', () => {
   const fixtures = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.history.json'));
 
   it('has the fixtures to replay', () => {
-    expect(fixtures).toEqual(['transfer-before-local-steps.history.json', 'transfer-upgraded-while-pending.history.json']);
+    expect(fixtures).toEqual([
+      'transfer-before-event-outbox.history.json',
+      'transfer-before-local-steps.history.json',
+      'transfer-upgraded-while-pending.history.json',
+    ]);
   });
 
   it.each(fixtures)('replays %s without a nondeterminism error', async (file) => {

@@ -49,6 +49,12 @@ export interface OutgoingRecord {
   /** The disk id, so one disk's events stay in one partition, in order. */
   key: string;
   event: CloudEvent;
+  /**
+   * The trace context (W3C trace headers) the record was made in, kept with
+   * it when it waits in an outbox; consumers continue that trace. Without
+   * it the record carries the context of the send.
+   */
+  trace?: Record<string, string>;
 }
 
 const TOPIC_OF: Record<PublishedTransferEvent['type'], Topic> = {

@@ -88,12 +88,13 @@ export class KafkaEventPublisher implements EventPublisher {
   }
 
   private async send(records: readonly OutgoingRecord[]): Promise<void> {
-    // Every record carries the send span's context: consumers continue its trace.
+    // A record carries the context it was made in, if it kept one (an outbox's), else the send span's:
+    // consumers continue that trace.
     const traceContext = traceHeaders();
     const byTopic = new Map<string, Message[]>();
     for (const record of records) {
       const messages = byTopic.get(record.topic) ?? [];
-      messages.push(toBinaryModeMessage(record, traceContext));
+      messages.push(toBinaryModeMessage(record, record.trace ?? traceContext));
       byTopic.set(record.topic, messages);
     }
     await this.producer.sendBatch({

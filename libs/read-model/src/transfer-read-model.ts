@@ -13,6 +13,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { DatabaseTarget } from '../../database/src/database-url';
 import { StoreDatabase, type StoreMigration } from '../../database/src/store-database';
+import { createOutboxTable, RecordOutbox } from '../../outbox/src/record-outbox';
 
 export type TransferOutcome = 'accepted' | 'deleted' | 'expired';
 export type TransferRowStatus = 'pending' | TransferOutcome;
@@ -109,7 +110,15 @@ export const READ_MODEL_MIGRATIONS: readonly StoreMigration[] = [
       await db.schema.createIndex('transfers_by_status').ifNotExists().on('transfers').columns(['status', 'created_at', 'id']).execute();
     },
   },
+  {
+    // The transfers' events wait here for the worker's relay: written in the
+    // workflow's own step (a local activity), next to the rows they describe.
+    name: '0003_event_outbox',
+    up: (db, dialect) => createOutboxTable(db, dialect, EVENT_OUTBOX_TABLE),
+  },
 ];
+
+const EVENT_OUTBOX_TABLE = 'event_outbox';
 
 const COLUMNS = ['id', 'name', 'volume_id', 'project_id', 'status', 'created_at', 'expires_at', 'ended_at', 'destination_project_id'] as const;
 
@@ -128,10 +137,22 @@ function toRow(r: Pick<TransfersTable, (typeof COLUMNS)[number]>): TransferRow {
 }
 
 export class TransferReadModel {
+  private outbox: RecordOutbox | null = null;
+
   private constructor(
     private readonly store: StoreDatabase<ReadModelSchema>,
+    private readonly target: DatabaseTarget,
     private readonly now: () => number,
   ) {}
+
+  /**
+   * The outbox of the transfers' events, in this database: the worker
+   * appends to it and relays from it; on PostgreSQL every worker shares it.
+   */
+  eventOutbox(): RecordOutbox {
+    this.outbox ??= new RecordOutbox(this.store, EVENT_OUTBOX_TABLE, this.target, 'evs-event-relay');
+    return this.outbox;
+  }
 
   /** Opens the read model, creating its schema (and SQLite file and folder) if needed. */
   static async open(target: DatabaseTarget, options: ReadModelOptions = {}): Promise<TransferReadModel> {
@@ -141,7 +162,7 @@ export class TransferReadModel {
       migrations: READ_MODEL_MIGRATIONS,
       poolMax: options.poolMax,
     });
-    return new TransferReadModel(store, options.now ?? Date.now);
+    return new TransferReadModel(store, target, options.now ?? Date.now);
   }
 
   /**
@@ -265,6 +286,7 @@ export class TransferReadModel {
   }
 
   async close(): Promise<void> {
+    this.outbox?.markClosed();
     await this.store.close();
   }
 }
