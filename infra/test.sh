@@ -99,13 +99,17 @@ run_pass() {
   ((rc == 0)) || overall=$rc
 }
 
-# Each fault once per store kind here (twice in all, with the PostgreSQL pass);
-# `npm run test:faults` alone repeats them twice by default, and a soak more.
+# Each fault once, Kafka's outage 15 s (long enough for every kill inside it);
+# `npm run test:faults` alone repeats them twice by default with a 30 s outage,
+# and a soak more. The consumer processes of test/e2e/consumers.test.ts wait
+# for the second pass, whose topics are young (they rebuild from the start).
 run_pass "unit, stores and integration, stores on SQLite" env EVS_FAULT_REPETITIONS="${EVS_FAULT_REPETITIONS:-1}" \
+  EVS_FAULT_KAFKA_OUTAGE_SECONDS="${EVS_FAULT_KAFKA_OUTAGE_SECONDS:-15}" EVS_TEST_OWN_CONSUMERS=0 \
   npx --no-install vitest run --project unit --project stores --project integration
 # The same stack with every store in PostgreSQL schemas: its own data folder,
 # so nothing of the first pass's SQLite files or Temporal history is reused.
-# The end-to-end files and the Huawei SDK's only: the OpenStack clients see
+# The end-to-end files (with the consumer processes the first pass skipped)
+# and the Huawei SDK's only: the OpenStack clients see
 # the same gateway edge whatever the stores are, and the fault-injection file
 # (3.5 min even at one repetition) is left to the cluster pass, whose faults
 # kill every kind of process over PostgreSQL stores; it runs on PostgreSQL
