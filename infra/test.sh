@@ -101,15 +101,16 @@ run_pass() {
 
 # Each fault once, Kafka's outage 15 s (long enough for every kill inside it);
 # `npm run test:faults` alone repeats them twice by default with a 30 s outage,
-# and a soak more. The consumer processes of test/e2e/consumers.test.ts wait
-# for the second pass, whose topics are young (they rebuild from the start).
+# and a soak more. EVS_TEST_FIRST_PASS=1: the heavy files that need to run only
+# once (the API fuzzing, the consumer processes that rebuild from the start of
+# the topics) wait for the second pass, which has room (test/support/passes.ts).
 run_pass "unit, stores and integration, stores on SQLite" env EVS_FAULT_REPETITIONS="${EVS_FAULT_REPETITIONS:-1}" \
-  EVS_FAULT_KAFKA_OUTAGE_SECONDS="${EVS_FAULT_KAFKA_OUTAGE_SECONDS:-15}" EVS_TEST_OWN_CONSUMERS=0 \
+  EVS_FAULT_KAFKA_OUTAGE_SECONDS="${EVS_FAULT_KAFKA_OUTAGE_SECONDS:-15}" EVS_TEST_FIRST_PASS=1 \
   npx --no-install vitest run --project unit --project stores --project integration
 # The same stack with every store in PostgreSQL schemas: its own data folder,
 # so nothing of the first pass's SQLite files or Temporal history is reused.
-# The end-to-end files (with the consumer processes the first pass skipped)
-# and the Huawei SDK's only: the OpenStack clients see
+# The end-to-end files (with the consumer processes the first pass skipped),
+# the API fuzzing, and the Huawei SDK's only: the OpenStack clients see
 # the same gateway edge whatever the stores are, and the fault-injection file
 # (3.5 min even at one repetition) is left to the cluster pass, whose faults
 # kill every kind of process over PostgreSQL stores; it runs on PostgreSQL
@@ -120,7 +121,7 @@ if [[ "${EVS_TEST_STACK:-}" != external ]]; then
   psql -q "$EVS_TEST_DATABASE_URL" -c 'DROP DATABASE IF EXISTS evs_stack WITH (FORCE)' -c 'CREATE DATABASE evs_stack' ||
     evs_die "could not create the database evs_stack next to $EVS_TEST_DATABASE_URL"
   run_pass "end to end, stores on PostgreSQL" env DATA_DIR=.data/test-pg DATABASE_URL="$pg_stack_url" \
-    npx --no-install vitest run --project integration test/e2e test/compat/huawei-sdk.test.ts
+    npx --no-install vitest run --project integration test/e2e test/security/api-fuzz.test.ts test/compat/huawei-sdk.test.ts
 fi
 if ! wait "$server_build_pid"; then
   cat "$server_build_log" >&2

@@ -156,3 +156,16 @@ export interface ConsumerMetricsView {
   since_start: { processed: number; applied: number; ignored: number; duplicates: number; skipped: { unknown: number; malformed: number; failed: number } };
   stored: { events: number; dead_letters: { unknown: number; malformed: number; failed: number } };
 }
+
+/** Every page of an audit query, followed through next_page_token. */
+export async function allAuditEvents(client: ConsumerClient, query: string, limit = 1000): Promise<any[]> {
+  const events: any[] = [];
+  let token: string | null = null;
+  do {
+    const page: { status: number; body: any } = await client.get(`/v1/events?${query}&limit=${limit}${token ? `&page_token=${token}` : ''}`);
+    if (page.status !== 200) throw new Error(`audit query ${query} answered ${page.status}: ${JSON.stringify(page.body)}`);
+    events.push(...page.body.events);
+    token = page.body.next_page_token;
+  } while (token);
+  return events;
+}
