@@ -87,7 +87,11 @@ const LOCAL_RETRY_THRESHOLD = '1s';
  */
 const LOCAL_STEPS_PATCH = 'lock-and-read-model-steps-local';
 
-/** Likewise, transfers started before the event outbox publish through publishEvents to the end. */
+/**
+ * Likewise, transfers started before the event outbox publish through publishEvents to the end
+ * (and set their first state themselves: each search-attribute update is a write to Temporal's
+ * visibility store).
+ */
 const EVENT_OUTBOX_PATCH = 'events-through-worker-outbox';
 
 /**
@@ -197,6 +201,9 @@ export async function transferWorkflow(
         ? [{ key: SEARCH_ATTRIBUTES.destinationProjectId, value: state.recipient.projectId }]
         : []),
     ]);
+    showDetails();
+  };
+  const showDetails = (): void => {
     setCurrentDetails(
       `**${state.status}**: disk \`${request.volumeId}\` of project \`${request.owner.projectId}\`` +
         (state.recipient ? ` to project \`${state.recipient.projectId}\`` : '') +
@@ -313,7 +320,10 @@ export async function transferWorkflow(
     }
   })();
 
-  showProgress();
+  // The starter sets the first state (validating) with the other search attributes, as the gateway
+  // always has; transfers started before the outbox set it again, and replay must see them do so.
+  if (eventsThroughOutbox) showDetails();
+  else showProgress();
   await validate(request, run, validationSteps(localSteps, options.validationTimeoutMs ?? DEFAULT_VALIDATION_TIMEOUT_MS));
 
   if (state.status === 'pending') {

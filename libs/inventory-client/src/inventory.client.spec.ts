@@ -43,11 +43,14 @@ describe('InventoryClient failure handling', () => {
 
   it('tells its observer of each call by method, route template and status, 0 for no answer', async () => {
     const calls: InventoryCall[] = [];
-    const client = new InventoryClient(baseUrl, { observe: (call) => calls.push(call), timeoutMs: 100 });
+    const observe = (call: InventoryCall) => calls.push(call);
+    // The answered call with the default timeout: a loaded machine may take more than the short one to answer.
     next = { status: 503, body: error('DependencyUnavailable', 'EVS.5503') };
-    await expect(client.reassign({ diskId: 'd-1', transferId: 't-1', toProjectId: 'p2' })).rejects.toBeInstanceOf(InventoryUnavailableError);
+    await expect(new InventoryClient(baseUrl, { observe }).reassign({ diskId: 'd-1', transferId: 't-1', toProjectId: 'p2' })).rejects.toBeInstanceOf(
+      InventoryUnavailableError,
+    );
     next = { status: 200, body: '{}', delayMs: 300 };
-    await expect(client.getDisk('d-2')).rejects.toBeInstanceOf(InventoryUnavailableError);
+    await expect(new InventoryClient(baseUrl, { observe, timeoutMs: 100 }).getDisk('d-2')).rejects.toBeInstanceOf(InventoryUnavailableError);
     expect(calls).toEqual([
       { method: 'POST', route: '/internal/v1/disks/{disk_id}/reassign', status: 503, seconds: expect.any(Number) },
       { method: 'GET', route: '/internal/v1/disks/{disk_id}', status: 0, seconds: expect.any(Number) },
