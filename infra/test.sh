@@ -109,9 +109,10 @@ run_pass "unit, stores and integration, stores on SQLite" env EVS_FAULT_REPETITI
   npx --no-install vitest run --project unit --project stores --project integration
 # The same stack with every store in PostgreSQL schemas: its own data folder,
 # so nothing of the first pass's SQLite files or Temporal history is reused.
-# The end-to-end files (with the consumer processes the first pass skipped),
-# the API fuzzing, and the Huawei SDK's only: the OpenStack clients see
-# the same gateway edge whatever the stores are, and the fault-injection file
+# The end-to-end files, the heavy files the first pass skipped (the consumer
+# processes, the API fuzzing, 60 s here, and python-openstackclient), and the
+# Huawei SDK's; the other OpenStack clients see the same gateway edge whatever
+# the stores are, and ran in the first pass; the fault-injection file
 # (3.5 min even at one repetition) is left to the cluster pass, whose faults
 # kill every kind of process over PostgreSQL stores; it runs on PostgreSQL
 # alone with EVS_FAULTS_DATABASE_URL (README, "Development").
@@ -121,7 +122,8 @@ if [[ "${EVS_TEST_STACK:-}" != external ]]; then
   psql -q "$EVS_TEST_DATABASE_URL" -c 'DROP DATABASE IF EXISTS evs_stack WITH (FORCE)' -c 'CREATE DATABASE evs_stack' ||
     evs_die "could not create the database evs_stack next to $EVS_TEST_DATABASE_URL"
   run_pass "end to end, stores on PostgreSQL" env DATA_DIR=.data/test-pg DATABASE_URL="$pg_stack_url" \
-    npx --no-install vitest run --project integration test/e2e test/security/api-fuzz.test.ts test/compat/huawei-sdk.test.ts
+    EVS_FUZZ_SECONDS="${EVS_FUZZ_SECONDS:-60}" npx --no-install vitest run --project integration \
+    test/e2e test/security/api-fuzz.test.ts test/compat/osc.test.ts test/compat/huawei-sdk.test.ts
 fi
 if ! wait "$server_build_pid"; then
   cat "$server_build_log" >&2

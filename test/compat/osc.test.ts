@@ -10,13 +10,16 @@
  * served volumes.
  *
  * OSC and tempest are installed from PyPI into .tools/osc-venv-<hash> on
- * first use; later runs reuse it.
+ * first use; later runs reuse it. npm test runs this file once, in its
+ * second pass (test/support/passes.ts): the gateway's edge is the same
+ * whatever the stores.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SECOND_PASS_ONLY } from '../support/passes';
 import { issueToken } from '../support/tenants';
 import { compatInventory, oscPython, REQUEST_ID, runScript, seedProcedure, seedVariables, stepFailure, stepsByName, stepValue } from './python-clients';
 
-describe('python-openstackclient runs the seed procedure unchanged', () => {
+describe.skipIf(SECOND_PASS_ONLY)('python-openstackclient runs the seed procedure unchanged', () => {
   let python: string;
   beforeAll(async () => {
     python = await oscPython();
