@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: installs node_modules if missing, builds, runs the unit, stores
-# and integration projects, then the end-to-end and fault suites again with
-# every store on PostgreSQL (DATABASE_URL), then the cluster topology's tests, and stops the test stacks at the end whatever happened. It
+# and integration projects, then the end-to-end files (and the heavy ones that
+# run once) with every store on PostgreSQL (DATABASE_URL), then the cluster
+# topology's tests, and stops the test stacks at the end whatever happened. It
 # ends with one line adding up the passes; the exit code is non-zero if any
 # pass failed. Extra arguments run one vitest pass with them instead
 # (e.g. --project unit).
@@ -101,22 +102,26 @@ run_pass() {
 
 # Each fault once, Kafka's outage 15 s (long enough for every kill inside it);
 # `npm run test:faults` alone repeats them twice by default with a 30 s outage,
-# and a soak more. EVS_TEST_FIRST_PASS=1: the heavy files that need to run only
-# once (the API fuzzing, the consumer processes that rebuild from the start of
-# the topics) wait for the second pass, which has room (test/support/passes.ts).
+# and a soak more. When a second pass follows, EVS_TEST_FIRST_PASS=1: the heavy
+# files that need to run only once (the API fuzzing, python-openstackclient,
+# the consumer processes that rebuild from the start of the topics) wait for
+# it, as it has room (test/support/passes.ts). With an external stack there is
+# no second pass, and they run here.
+second_pass=1
+if [[ "${EVS_TEST_STACK:-}" == external ]]; then second_pass=0; fi
 run_pass "unit, stores and integration, stores on SQLite" env EVS_FAULT_REPETITIONS="${EVS_FAULT_REPETITIONS:-1}" \
-  EVS_FAULT_KAFKA_OUTAGE_SECONDS="${EVS_FAULT_KAFKA_OUTAGE_SECONDS:-15}" EVS_TEST_FIRST_PASS=1 \
+  EVS_FAULT_KAFKA_OUTAGE_SECONDS="${EVS_FAULT_KAFKA_OUTAGE_SECONDS:-15}" EVS_TEST_FIRST_PASS="$second_pass" \
   npx --no-install vitest run --project unit --project stores --project integration
 # The same stack with every store in PostgreSQL schemas: its own data folder,
 # so nothing of the first pass's SQLite files or Temporal history is reused.
-# The end-to-end files, the heavy files the first pass skipped (the consumer
-# processes, the API fuzzing, 60 s here, and python-openstackclient), and the
-# Huawei SDK's; the other OpenStack clients see the same gateway edge whatever
-# the stores are, and ran in the first pass; the fault-injection file
+# Here: the end-to-end files, the Huawei SDK's, and the heavy files the first
+# pass skipped (the API fuzzing, 60 s here; python-openstackclient; the
+# consumer processes). The other OpenStack clients see the same gateway edge
+# whatever the stores are and ran in the first pass. The fault-injection file
 # (3.5 min even at one repetition) is left to the cluster pass, whose faults
 # kill every kind of process over PostgreSQL stores; it runs on PostgreSQL
 # alone with EVS_FAULTS_DATABASE_URL (README, "Development").
-if [[ "${EVS_TEST_STACK:-}" != external ]]; then
+if ((second_pass)); then
   pg_stack_url="${EVS_TEST_DATABASE_URL%/*}/evs_stack"
   rm -rf "$EVS_ROOT/.data/test-pg"
   psql -q "$EVS_TEST_DATABASE_URL" -c 'DROP DATABASE IF EXISTS evs_stack WITH (FORCE)' -c 'CREATE DATABASE evs_stack' ||
