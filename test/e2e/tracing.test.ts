@@ -97,6 +97,9 @@ describe('one trace per request, across every process', () => {
       has('evs-worker', 'RunActivity:lockDiskForTransfer'),
       has('evs-worker', 'POST /internal/v1/disks/{disk_id}/transfer-lock', SPAN_KIND.client),
       has('evs-inventory', 'POST /internal/v1/disks/{disk_id}/transfer-lock', SPAN_KIND.server),
+      // Scheduled after the lock's answer, in a later activation of the workflow: its trace
+      // context outlived the wait (idle-trace-context.ts disables it in between).
+      has('evs-worker', 'RunActivity:recordTransferPending'),
       has('evs-worker', 'RunActivity:enqueueEvents'),
       has('evs-billing', /^process /, SPAN_KIND.consumer),
       has('evs-audit', /^process /, SPAN_KIND.consumer),
@@ -156,6 +159,39 @@ describe('one trace per request, across every process', () => {
     expectOneTree(spans, caller);
     // The create's steps are in the create's trace, not in this one.
     expect(spans.filter((s) => s.name === 'RunActivity:lockDiskForTransfer')).toEqual([]);
+  });
+
+  it('an expiry: the create’s trace goes on when the transfer’s timer fires, through the disk’s release to the expired event', async () => {
+    // A gateway whose transfers live 3 s; the rest is the test stack's.
+    const port = Number(new URL(testStack().gatewayUrl).port) + 12;
+    const gateway = spawn('node', ['dist/apps/gateway/src/main.js'], {
+      cwd: ROOT_DIR,
+      env: testEnv({ GATEWAY_PORT: String(port), TRANSFER_TTL_SECONDS: '3', LOG_LEVEL: 'warn' }),
+      stdio: 'ignore',
+    });
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      await eventually(async () => (await fetch(`${url}/healthz`)).ok, 30_000);
+      const owner = (await Tenant.create('trace-x')).via(url);
+      const disk = await owner.createDisk();
+      const caller = callerSpan();
+      const created = await owner.api('POST', owner.transfers(), { transfer: { volume_id: disk.id, name: 'expiring' } }, { traceparent: caller.traceparent });
+      expect(created.status).toBe(202);
+      // Nothing but the timer wakes the workflow: the steps after it find the run's trace
+      // again only if the workflow's context survived the wait (libs/temporal/src/idle-trace-context.ts).
+      const spans = await wholeTrace(caller, [
+        has('evs-worker', 'RunActivity:releaseDiskTransferLock'),
+        has('evs-inventory', 'POST /internal/v1/disks/{disk_id}/transfer-lock/release', SPAN_KIND.server),
+        has('evs-worker', 'RunActivity:recordTransferEnded'),
+        (all) => all.filter((s) => s.service === 'evs-billing' && s.kind === SPAN_KIND.consumer).length >= 2,
+        has('evs-worker', 'RunWorkflow:transferWorkflow'),
+      ]);
+      expectOneTree(spans, caller);
+    } finally {
+      const exited = new Promise((r) => gateway.once('exit', r));
+      gateway.kill('SIGTERM');
+      await exited;
+    }
   });
 
   it('a collector that takes connections and never answers slows no API call and fails none', async () => {

@@ -8,13 +8,21 @@
  * leave the sandbox through a sink, which must therefore always be
  * registered; with tracing off it leads to a span processor that drops them.
  */
+import * as path from 'node:path';
 import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry/lib/plugin';
 import { Resource } from '@opentelemetry/resources';
 import { NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
+/**
+ * Keeps each workflow's trace context storage disabled while it waits. Without an extension: the
+ * bundler finds the compiled file in dist/ and the TypeScript one where tests run the sources.
+ */
+export const IDLE_TRACE_CONTEXT_MODULE = path.join(__dirname, 'idle-trace-context');
+
 /** For bundleWorkflowCode's workflowInterceptorModules. */
 export const WORKFLOW_TRACING_INTERCEPTOR_MODULES: string[] = [
   require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+  IDLE_TRACE_CONTEXT_MODULE,
 ];
 
 export interface SpanSink {
