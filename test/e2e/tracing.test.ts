@@ -84,6 +84,28 @@ function expectOneTree(spans: ReceivedSpan[], caller: CallerSpan): void {
   expect(new Set(spans.map((s) => s.traceId))).toEqual(new Set([caller.traceId]));
 }
 
+/**
+ * Runs `use` against a gateway of its own beside the test stack's (the port `offset` above the
+ * stack's gateway), with `env` over the test settings; stops it afterwards whatever happened.
+ */
+async function withOwnGateway(offset: number, env: Record<string, string>, use: (url: string) => Promise<void>): Promise<void> {
+  const port = Number(new URL(testStack().gatewayUrl).port) + offset;
+  const gateway = spawn('node', ['dist/apps/gateway/src/main.js'], {
+    cwd: ROOT_DIR,
+    env: testEnv({ GATEWAY_PORT: String(port), LOG_LEVEL: 'warn', ...env }),
+    stdio: 'ignore',
+  });
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    await eventually(async () => (await fetch(`${url}/healthz`)).ok, 30_000);
+    await use(url);
+  } finally {
+    const exited = new Promise((r) => gateway.once('exit', r));
+    gateway.kill('SIGTERM');
+    await exited;
+  }
+}
+
 describe('one trace per request, across every process', () => {
   it('a create: gateway → the workflow → its lock step → the inventory → the created event → billing and audit; whole once the transfer ends', async () => {
     const owner = await Tenant.create('trace-a');
@@ -163,15 +185,7 @@ describe('one trace per request, across every process', () => {
 
   it('an expiry: the create’s trace goes on when the transfer’s timer fires, through the disk’s release to the expired event', async () => {
     // A gateway whose transfers live 3 s; the rest is the test stack's.
-    const port = Number(new URL(testStack().gatewayUrl).port) + 12;
-    const gateway = spawn('node', ['dist/apps/gateway/src/main.js'], {
-      cwd: ROOT_DIR,
-      env: testEnv({ GATEWAY_PORT: String(port), TRANSFER_TTL_SECONDS: '3', LOG_LEVEL: 'warn' }),
-      stdio: 'ignore',
-    });
-    try {
-      const url = `http://127.0.0.1:${port}`;
-      await eventually(async () => (await fetch(`${url}/healthz`)).ok, 30_000);
+    await withOwnGateway(12, { TRANSFER_TTL_SECONDS: '3' }, async (url) => {
       const owner = (await Tenant.create('trace-x')).via(url);
       const disk = await owner.createDisk();
       const caller = callerSpan();
@@ -187,11 +201,7 @@ describe('one trace per request, across every process', () => {
         has('evs-worker', 'RunWorkflow:transferWorkflow'),
       ]);
       expectOneTree(spans, caller);
-    } finally {
-      const exited = new Promise((r) => gateway.once('exit', r));
-      gateway.kill('SIGTERM');
-      await exited;
-    }
+    });
   });
 
   it('a collector that takes connections and never answers slows no API call and fails none', async () => {
@@ -203,38 +213,28 @@ describe('one trace per request, across every process', () => {
     });
     const collectorPort = await freePort();
     await new Promise<void>((resolve) => blackHole.listen(collectorPort, '127.0.0.1', resolve));
-    const port = Number(new URL(testStack().gatewayUrl).port) + 11;
-    const gateway = spawn('node', ['dist/apps/gateway/src/main.js'], {
-      cwd: ROOT_DIR,
-      env: testEnv({
-        GATEWAY_PORT: String(port),
-        LOG_LEVEL: 'warn',
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`,
-        OTEL_TRACES_SAMPLER: 'always_on',
-        OTEL_BSP_SCHEDULE_DELAY: '50',
-      }),
-      stdio: 'ignore',
-    });
+    const collector = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`,
+      OTEL_TRACES_SAMPLER: 'always_on',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+    };
     try {
-      const url = `http://127.0.0.1:${port}`;
-      await eventually(async () => (await fetch(`${url}/healthz`)).ok, 30_000);
-      const owner = (await Tenant.create('trace-hole')).via(url);
-      const slowest: number[] = [];
-      for (let i = 0; i < 5; i += 1) {
-        const started = Date.now();
-        const { transfer } = await owner.pendingTransfer();
-        expect((await owner.showTransfer(transfer.id)).status).toBe(200);
-        expect((await owner.deleteTransfer(transfer.id)).status).toBe(202);
-        slowest.push(Date.now() - started);
-      }
-      // Spans did leave for the collector (it holds their connections), and none of the calls waited on them:
-      // the exporter's own timeout is 10 s, so a call that waited would take that long.
-      expect(sockets.length).toBeGreaterThan(0);
-      expect(Math.max(...slowest)).toBeLessThan(5000);
+      await withOwnGateway(11, collector, async (url) => {
+        const owner = (await Tenant.create('trace-hole')).via(url);
+        const slowest: number[] = [];
+        for (let i = 0; i < 5; i += 1) {
+          const started = Date.now();
+          const { transfer } = await owner.pendingTransfer();
+          expect((await owner.showTransfer(transfer.id)).status).toBe(200);
+          expect((await owner.deleteTransfer(transfer.id)).status).toBe(202);
+          slowest.push(Date.now() - started);
+        }
+        // Spans did leave for the collector (it holds their connections), and none of the calls waited on them:
+        // the exporter's own timeout is 10 s, so a call that waited would take that long.
+        expect(sockets.length).toBeGreaterThan(0);
+        expect(Math.max(...slowest)).toBeLessThan(5000);
+      });
     } finally {
-      const exited = new Promise((r) => gateway.once('exit', r));
-      gateway.kill('SIGTERM');
-      await exited;
       for (const socket of sockets) socket.destroy();
       blackHole.close();
     }

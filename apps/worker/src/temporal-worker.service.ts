@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { startTracing } from '../../../libs/observability/src/tracing';
 import { TRANSFER_TASK_QUEUE } from '../../../libs/temporal/src/transfer.definitions';
-import { IDLE_TRACE_CONTEXT_MODULE, temporalTracingPlugin } from '../../../libs/temporal/src/workflow-tracing';
+import { temporalTracingPlugin, WORKFLOW_TRACING_INTERCEPTOR_MODULES } from '../../../libs/temporal/src/workflow-tracing';
 import type { AppConfig } from '../../../libs/config/src/config';
 import type { WorkerActivities } from './transfer-activities';
 import type { TransferEventOutbox } from './transfer-event-outbox';
@@ -50,7 +50,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, BeforeAppl
     // A prebuilt bundle in production; the TypeScript sources when run from a checkout without a build.
     const workflows = existsSync(BUNDLE_PATH)
       ? { workflowBundle: { codePath: BUNDLE_PATH } }
-      : { workflowsPath: require.resolve('../../../workflows'), interceptors: { workflowModules: [IDLE_TRACE_CONTEXT_MODULE] } };
+      : { workflowsPath: require.resolve('../../../workflows'), interceptors: { workflowModules: WORKFLOW_TRACING_INTERCEPTOR_MODULES } };
     this.worker = await Worker.create({
       connection: this.connection,
       namespace: this.config.temporal.namespace,

@@ -17,9 +17,9 @@ import { NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-
  * Keeps each workflow's trace context storage disabled while it waits. Without an extension: the
  * bundler finds the compiled file in dist/ and the TypeScript one where tests run the sources.
  */
-export const IDLE_TRACE_CONTEXT_MODULE = path.join(__dirname, 'idle-trace-context');
+const IDLE_TRACE_CONTEXT_MODULE = path.join(__dirname, 'idle-trace-context');
 
-/** For bundleWorkflowCode's workflowInterceptorModules. */
+/** For bundleWorkflowCode's workflowInterceptorModules (and the worker's, when it bundles the sources itself). */
 export const WORKFLOW_TRACING_INTERCEPTOR_MODULES: string[] = [
   require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
   IDLE_TRACE_CONTEXT_MODULE,
