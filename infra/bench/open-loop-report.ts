@@ -149,6 +149,12 @@ export function renderSearch(search: SaturationSearch): string {
   return [`saturation search, ${title}, round ${search.round}: ${num(search.saturationRatePerSecond, 2)}/s`, ...lines].join('\n');
 }
 
+/** The processes measured beside the total (consumers, the benchmark itself), in the order measured. */
+const besideTheTotal = (run: OpenLoopRun): string[] => {
+  const measured = run.measured.flatMap((m) => Object.entries(m.ours.cpu.perProcessMs).filter(([, ms]) => ms != null));
+  return [...new Set(measured.map(([name]) => name))].filter((name) => !run.processes.ours.includes(name));
+};
+
 /** The measured rates, a column each, ours and below it the baseline at the same rate. */
 export function renderMeasured(run: OpenLoopRun): string {
   const cols = run.measured;
@@ -174,7 +180,10 @@ export function renderMeasured(run: OpenLoopRun): string {
     ['cap waits / latest send ms', (m) => `${m.ours.capWaits} / ${num(m.ours.maxSendLagMs)}`],
     ...run.processes.ours.map((name) => cpuRow('ours', name)),
     ['CPU ms per transfer: total', (m) => num(m.ours.cpu.totalMs)],
-    ['CPU ms per transfer: bench (not in total)', (m) => num(m.ours.cpu.perProcessMs.bench)],
+    ...besideTheTotal(run).map((name): [string, (m: MeasuredRate) => string] => [
+      `CPU ms per transfer: ${name} (not in total)`,
+      (m) => num(m.ours.cpu.perProcessMs[name]),
+    ]),
     ['transfers complete (events missing)', (m) => `${m.ours.complete} (${m.ours.eventsMissing ?? '-'})`],
     ['errors', (m) => errors(m.ours.errors)],
   ];

@@ -26,6 +26,7 @@ import type { MeasuredRate, OpenLoopRun, OpenLoopStep, OpenLoopSystem, Saturatio
 import { ProcessSampler, type ProcessTarget } from './process-sampler';
 import { QUIET_DEFAULTS, waitForQuiet } from './quiet';
 import { MEASURED_SHARES, nextSearchRate, SEARCH_DEFAULTS, type SearchStep, saturationRate } from './saturation';
+import { BESIDE_THE_TOTAL } from './stack-processes';
 import { median, ratePerSecond, round, summarise } from './stats';
 import type { BenchTenants, ClientPair } from './tenants';
 import { OPERATIONS, type Operation } from './transfer-load';
@@ -52,6 +53,8 @@ export interface OpenLoopSetting {
   tenants: BenchTenants;
   /** Every process of the stack, and the benchmark's own as `bench`. */
   stack: Record<string, ProcessTarget>;
+  /** Below this many cores the stack counts as idle, ready for the next step. */
+  quietCores: number;
   /** The baseline's worker; null with --no-baseline. */
   baselineWorkerPid: number | null;
 }
@@ -85,7 +88,7 @@ const errorName = (err: unknown) => (err instanceof Error ? ((err as NodeJS.Errn
 function oursKind(setting: OpenLoopSetting, pairs: ClientPair[]): StepKind<Operation> {
   const { http, tenants, watch } = setting;
   const inTotal = Object.entries(setting.stack)
-    .filter(([name, target]) => name !== 'bench' && target !== null)
+    .filter(([name, target]) => !BESIDE_THE_TOTAL.includes(name) && target !== null)
     .map(([name]) => name);
   return {
     system: 'ours',
@@ -179,7 +182,7 @@ function baselineKind(setting: OpenLoopSetting, shape: BaselineShape, workerPid:
 async function driveStep<Op extends string>(setting: OpenLoopSetting, kind: StepKind<Op>, rate: number): Promise<{ step: OpenLoopStep; sampleTransferId: string | null }> {
   const { openLoop, options } = setting;
   const { bench: _bench, ...stackTargets } = kind.targets;
-  const idleBefore = await waitForQuiet(() => new ProcessSampler(stackTargets).cpuTicks());
+  const idleBefore = await waitForQuiet(() => new ProcessSampler(stackTargets).cpuTicks(), { ...QUIET_DEFAULTS, maxCores: setting.quietCores });
   if (idleBefore.waitedMs > QUIET_DEFAULTS.intervalMs) {
     log(`waited ${round(idleBefore.waitedMs / 1000, 1)} s for the stack to go idle${idleBefore.quiet ? '' : ` (gave up at ${round(idleBefore.cores, 2)} cores)`}`);
   }

@@ -25,7 +25,7 @@ describe('ProcessSampler', () => {
     expect(report.self?.peakRssMiB).toBeGreaterThan(10);
     expect(report.self?.peakRssMiB).toBeGreaterThanOrEqual(report.self?.lastRssMiB ?? Infinity);
     expect(report.self?.cpuSeconds).toBeGreaterThanOrEqual(0);
-    expect(report.gone).toEqual({ pid: null, peakRssMiB: null, lastRssMiB: null, cpuSeconds: null });
+    expect(report.gone).toEqual({ pid: null, processes: 0, peakRssMiB: null, lastRssMiB: null, cpuSeconds: null });
   });
 
   it('counts, for a process tree, what a child spent even after it ended', () => {
@@ -38,5 +38,21 @@ describe('ProcessSampler', () => {
     const alone = (after.alone ?? 0) - (before.alone ?? 0);
     const tree = (after.tree ?? 0) - (before.tree ?? 0);
     expect(tree - alone).toBeGreaterThanOrEqual(25);
+  });
+
+  it("sums a group's members, and has no CPU reading once one of them is gone", () => {
+    const child = spawnSync(process.execPath, ['-e', '0']);
+    expect(child.status).toBe(0);
+    const sampler = new ProcessSampler({
+      alone: process.pid,
+      pair: { members: [process.pid, process.pid] },
+      broken: { members: [process.pid, child.pid] },
+    });
+    const ticks = sampler.cpuTicks();
+    expect(ticks.pair).toBeGreaterThanOrEqual(2 * (ticks.alone ?? 0));
+    expect(ticks.broken).toBeNull();
+    const report = sampler.start(10).stop();
+    expect(report.pair?.processes).toBe(2);
+    expect(report.pair?.lastRssMiB).toBeGreaterThan(1.5 * (report.alone?.lastRssMiB ?? Infinity));
   });
 });

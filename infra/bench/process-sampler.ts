@@ -7,6 +7,8 @@
  * A process is measured alone, or (a PostgreSQL cluster: the postmaster and
  * the backends it forks) with everything under it: see process-tree.ts. Its
  * memory is then the root's alone, since children share pages with it.
+ * Several processes of one kind (the cluster topology's replicas) can be
+ * measured as one group: their CPU and their memory are summed.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,7 +16,10 @@ import { readProcessTable, treeTicks } from './process-tree';
 
 /** What one process used while a phase ran. */
 export interface ProcessUsage {
+  /** The process's pid (a group's first member's). */
   pid: number | null;
+  /** How many processes were measured under the name (a group's members). */
+  processes: number;
   /** Highest VmRSS seen while sampling, MiB. */
   peakRssMiB: number | null;
   /** VmRSS at the last sample, MiB. */
@@ -32,10 +37,19 @@ export interface ProcessTree {
   tree: true;
 }
 
-/** What to measure under a name: one process, a process tree, or nothing (not running). */
-export type ProcessTarget = number | ProcessTree | null;
+/** Processes of one kind measured as one (each a process or a tree); empty when none runs. */
+export interface ProcessGroup {
+  members: (number | ProcessTree)[];
+}
 
-const pidOf = (target: ProcessTarget): number | null => (target === null ? null : typeof target === 'number' ? target : target.pid);
+/** What to measure under a name: one process, a process tree, a group, or nothing (not running). */
+export type ProcessTarget = number | ProcessTree | ProcessGroup | null;
+
+type Member = number | ProcessTree;
+
+const membersOf = (target: ProcessTarget): Member[] =>
+  target === null ? [] : typeof target === 'object' && 'members' in target ? target.members : [target];
+const pidOfMember = (member: Member): number => (typeof member === 'number' ? member : member.pid);
 
 /** utime + stime of /proc/<pid>/stat text, in ticks (fields 14 and 15, counted after the command's closing parenthesis). */
 export function statCpuTicks(statText: string): number | null {
@@ -86,27 +100,34 @@ export function stackPids(runDir: string, names: readonly string[]): Record<stri
 const toMiB = (kib: number) => Math.round((kib / 1024) * 10) / 10;
 
 export class ProcessSampler {
-  private readonly pids: Record<string, number | null>;
+  private readonly pids: Record<string, number[]>;
   private readonly peaks = new Map<string, number>();
   private readonly last = new Map<string, number>();
   private cpuAtStart: Record<string, number | null> = {};
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly targets: Record<string, ProcessTarget>) {
-    this.pids = Object.fromEntries(Object.entries(targets).map(([name, target]) => [name, pidOf(target)]));
+    this.pids = Object.fromEntries(Object.entries(targets).map(([name, target]) => [name, membersOf(target).map(pidOfMember)]));
   }
 
-  /** CPU ticks each process (or tree) has used so far; two readings' difference is what it spent between them. */
+  /**
+   * CPU ticks each process (tree, group) has used so far; two readings'
+   * difference is what it spent between them. A group with a member gone
+   * has no reading: what it spent can no longer be known.
+   */
   cpuTicks(): Record<string, number | null> {
-    const trees = Object.values(this.targets).some((t) => t !== null && typeof t === 'object');
-    const table = trees ? readProcessTable() : null;
-    const named = new Set(Object.values(this.pids).filter((pid): pid is number => pid !== null));
+    const members = Object.values(this.targets).flatMap(membersOf);
+    const table = members.some((m) => typeof m === 'object') ? readProcessTable() : null;
+    const named = new Set(members.map(pidOfMember));
+    const ticksOf = (member: Member): number | null => {
+      if (typeof member === 'number') return readCpuTicks(member);
+      const others = new Set([...named].filter((pid) => pid !== member.pid));
+      return table === null ? null : treeTicks(table, member.pid, others);
+    };
     return Object.fromEntries(
       Object.entries(this.targets).map(([name, target]) => {
-        if (target === null) return [name, null];
-        if (typeof target === 'number') return [name, readCpuTicks(target)];
-        const others = new Set([...named].filter((pid) => pid !== target.pid));
-        return [name, table === null ? null : treeTicks(table, target.pid, others)];
+        const ticks = membersOf(target).map(ticksOf);
+        return [name, ticks.length === 0 || ticks.includes(null) ? null : ticks.reduce<number>((sum, t) => sum + (t ?? 0), 0)];
       }),
     );
   }
@@ -120,10 +141,11 @@ export class ProcessSampler {
   }
 
   sample(): void {
-    for (const [name, pid] of Object.entries(this.pids)) {
-      if (pid === null) continue;
-      const rss = readRssKiB(pid);
-      if (rss === null) continue;
+    for (const [name, pids] of Object.entries(this.pids)) {
+      if (pids.length === 0) continue;
+      const readings = pids.map(readRssKiB);
+      if (readings.includes(null)) continue;
+      const rss = readings.reduce<number>((sum, r) => sum + (r ?? 0), 0);
       this.last.set(name, rss);
       this.peaks.set(name, Math.max(rss, this.peaks.get(name) ?? 0));
     }
@@ -136,7 +158,7 @@ export class ProcessSampler {
     this.sample();
     const cpuAtStop = this.cpuTicks();
     return Object.fromEntries(
-      Object.entries(this.pids).map(([name, pid]) => {
+      Object.entries(this.pids).map(([name, pids]) => {
         const peak = this.peaks.get(name);
         const last = this.last.get(name);
         const before = this.cpuAtStart[name] ?? null;
@@ -144,7 +166,7 @@ export class ProcessSampler {
         const cpuSeconds = before === null || after === null ? null : (after - before) / TICKS_PER_SECOND;
         return [
           name,
-          { pid, peakRssMiB: peak === undefined ? null : toMiB(peak), lastRssMiB: last === undefined ? null : toMiB(last), cpuSeconds },
+          { pid: pids[0] ?? null, processes: pids.length, peakRssMiB: peak === undefined ? null : toMiB(peak), lastRssMiB: last === undefined ? null : toMiB(last), cpuSeconds },
         ];
       }),
     );

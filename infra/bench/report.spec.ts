@@ -41,7 +41,7 @@ function run(clients: number, perSecond: number, baselinePerSecond: number | nul
             regular: { load: baseline(clients, baselinePerSecond, 6, 0), ratio: perSecond / baselinePerSecond, memory: {} },
             sameShape: { load: baseline(clients, baselinePerSecond * 2, 2, 4), ratio: perSecond / (baselinePerSecond * 2), memory: {} },
           },
-    memory: { gateway: { pid: 1, peakRssMiB: 123.4, lastRssMiB: 100, cpuSeconds: 1.5 } },
+    memory: { gateway: { pid: 1, processes: 1, peakRssMiB: 123.4, lastRssMiB: 100, cpuSeconds: 1.5 } },
     transferShape: clients === 1 ? { activities: 2, localActivities: 4, historyEvents: 34, workflowTasks: 4 } : null,
   };
 }

@@ -22,7 +22,7 @@ import { ProcessSampler, type ProcessTarget } from './process-sampler';
 import { type ConcurrencyRun, renderRounds, renderTable, summariseRounds } from './report';
 import { renderReadModel, runReadModel } from './read-model-run';
 import { runScale } from './scale-run';
-import { stackProcesses } from './stack-processes';
+import { benchStack } from './stack-processes';
 import { BenchTenants } from './tenants';
 import { runTransferLoad } from './transfer-load';
 import { transferShape } from './workflow-shape';
@@ -96,13 +96,13 @@ async function measure(setting: LoadSetting, clients: number, round: number): Pr
 }
 
 async function loadRuns(config: AppConfig, options: BenchOptions, client: Client): Promise<ConcurrencyRun[]> {
-  const stack = stackProcesses(config);
+  const stack = benchStack(config);
   for (const note of stack.notes) log(note);
   const pids: Record<string, ProcessTarget> = { ...stack.targets, bench: process.pid };
   const baselineWorker = options.baseline ? await startBaselineWorker() : null;
   const watch = await EventWatch.start(config.kafka.brokers);
   const tenants = BenchTenants.open(config);
-  const setting: LoadSetting = { options, client, pids, baselineWorker, watch, tenants, gatewayUrl: `http://127.0.0.1:${config.gateway.port}` };
+  const setting: LoadSetting = { options, client, pids, baselineWorker, watch, tenants, gatewayUrl: stack.apiUrl };
   const runs: ConcurrencyRun[] = [];
   try {
     for (const clients of options.clients) {
@@ -118,12 +118,12 @@ async function loadRuns(config: AppConfig, options: BenchOptions, client: Client
 
 /** The open-loop run; its headline fields go first in the JSON, for tools to read. */
 async function openLoopRun(config: AppConfig, options: BenchOptions, openLoop: OpenLoopOptions, client: Client): Promise<object> {
-  const stack = stackProcesses(config);
+  const stack = benchStack(config);
   for (const note of stack.notes) log(note);
   const baselineWorker = options.baseline ? await startBaselineWorker() : null;
   const watch = await EventWatch.start(config.kafka.brokers);
   // As many sockets as journeys may be in flight: the agent must not become the client pool the open loop does without.
-  const http = new BenchHttpClient(`http://127.0.0.1:${config.gateway.port}`, openLoop.maxInFlight);
+  const http = new BenchHttpClient(stack.apiUrl, openLoop.maxInFlight);
   try {
     const run = await runOpenLoopBench({
       config,
@@ -134,6 +134,7 @@ async function openLoopRun(config: AppConfig, options: BenchOptions, openLoop: O
       watch,
       tenants: BenchTenants.open(config),
       stack: { ...stack.targets, bench: process.pid },
+      quietCores: stack.quietCores,
       baselineWorkerPid: baselineWorker?.pid ?? null,
     });
     const headline = openLoopHeadline(run);
@@ -186,7 +187,7 @@ async function main(): Promise<void> {
       if (rounds.length > 0) process.stdout.write(`\n${renderRounds(rounds)}\n`);
       report = { kind: 'load', runs, rounds };
     }
-    const settings = { ...options, temporal: config.temporal.address, kafka: config.kafka.brokers };
+    const settings = { ...options, topology: benchStack(config).topology, temporal: config.temporal.address, kafka: config.kafka.brokers };
     // The report first: the open-loop run's headline fields lead the file.
     writeReport(out, { ...report, startedAt, machine: machine(), settings });
   } finally {

@@ -1,19 +1,37 @@
 /**
- * Every process of the stack the benchmark drives, for the process sampler:
- * the ones infra/up.sh recorded (gateway, worker, inventory, the Temporal
- * dev server, the Kafka broker's JVM, and the billing and audit consumers
- * when they run), and each local PostgreSQL cluster a store's URL names,
- * as its postmaster with every backend under it. A part that is not running
- * (a consumer bench.sh skipped, Temporal or Kafka given by address) is null.
+ * Every process of the stack the benchmark drives, for the process sampler,
+ * in either topology.
+ *
+ * One replica of each kind (infra/up.sh): the processes it recorded (gateway,
+ * worker, inventory, the Temporal dev server, the Kafka broker's JVM, and the
+ * billing and audit consumers when they run). A part that is not running (a
+ * consumer bench.sh skipped, Temporal or Kafka given by address) is null.
+ *
+ * The cluster topology (infra/cluster.sh): each kind's replicas as one group
+ * (two gateways, two workers, the Temporal server's seven services, three
+ * Kafka brokers, both HAProxy instances, ...), from the pid files its scripts
+ * keep in their folders.
+ *
+ * In both, each local PostgreSQL cluster a store's URL names is measured as
+ * its postmaster with every backend under it.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AppConfig } from '../../libs/config/src/config';
 import { STORE_NAMES } from '../../libs/database/src/stores';
 import { findPostmasters, localPostgresPorts } from './postgres-processes';
-import { type ProcessTarget, stackPids } from './process-sampler';
+import { type ProcessGroup, type ProcessTarget, stackPid, stackPids } from './process-sampler';
 import { readProcessTable } from './process-tree';
+import { QUIET_DEFAULTS } from './quiet';
 
 export const RECORDED_PROCESSES = ['gateway', 'worker', 'inventory', 'temporal', 'kafka', 'billing', 'audit'] as const;
+
+/**
+ * Measured and reported, but not part of a transfer's CPU total: the event
+ * consumers read what the service published, on no call's path, and the
+ * benchmark's own process is the load generator.
+ */
+export const BESIDE_THE_TOTAL: readonly string[] = ['billing', 'audit', 'bench'];
 
 export interface StackProcesses {
   targets: Record<string, ProcessTarget>;
@@ -21,8 +39,80 @@ export interface StackProcesses {
   notes: string[];
 }
 
+/** The stack infra/bench.sh started: where its API is, its processes, and what counts as idle for it. */
+export interface BenchStack extends StackProcesses {
+  topology: 'one-replica' | 'cluster';
+  apiUrl: string;
+  /** Below this many cores, summed over the processes, the stack counts as idle between steps. */
+  quietCores: number;
+}
+
+/**
+ * The cluster at rest uses about 0.43 cores (measured): four consumers
+ * polling, three brokers, Temporal's seven services. Idle for it is below
+ * this; the one-replica stack's threshold would never be reached.
+ */
+const CLUSTER_QUIET_CORES = 0.6;
+
+/** BENCH_TOPOLOGY=cluster (bench.sh --cluster): the cluster topology, its API the balancer's BENCH_API_URL. */
+export function benchStack(config: AppConfig, env: NodeJS.ProcessEnv = process.env): BenchStack {
+  if (env.BENCH_TOPOLOGY === 'cluster') {
+    const apiUrl = env.BENCH_API_URL;
+    if (!apiUrl) throw new Error('BENCH_TOPOLOGY=cluster needs BENCH_API_URL, the address of the cluster API (infra/bench.sh sets both)');
+    return { topology: 'cluster', apiUrl, quietCores: CLUSTER_QUIET_CORES, ...clusterProcesses(config) };
+  }
+  const apiUrl = `http://127.0.0.1:${config.gateway.port}`;
+  return { topology: 'one-replica', apiUrl, quietCores: QUIET_DEFAULTS.maxCores, ...stackProcesses(config) };
+}
+
 export function stackProcesses(config: AppConfig): StackProcesses {
   const targets: Record<string, ProcessTarget> = { ...stackPids(path.join(config.dataDir, 'run'), RECORDED_PROCESSES) };
+  return withPostgres(targets, config);
+}
+
+/**
+ * The kind a cluster host's pid file names (gateway-2.pid: gateway;
+ * temporal-history-1.pid: temporal), or null for one that is not on any
+ * transfer's path (the Temporal Web UI server).
+ */
+export function clusterKindOf(pidFile: string): string | null {
+  return /^([a-z]+)(?:-[a-z]+)?-\d+\.pid$/.exec(pidFile)?.[1] ?? null;
+}
+
+export function clusterProcesses(config: AppConfig): StackProcesses {
+  const base = config.dataDir;
+  const groups = new Map<string, ProcessGroup>();
+  const missing: string[] = [];
+  const add = (kind: string, member: ProcessGroup['members'][number] | null, file: string) => {
+    if (member === null) {
+      missing.push(file);
+      return;
+    }
+    const group = groups.get(kind) ?? { members: [] };
+    group.members.push(member);
+    groups.set(kind, group);
+  };
+  for (const runDir of [path.join(base, 'run'), path.join(base, 'temporal', 'run')]) {
+    for (const file of listDir(runDir).sort()) {
+      const kind = clusterKindOf(file);
+      if (kind !== null) add(kind, stackPid(runDir, file.slice(0, -'.pid'.length)), path.join(runDir, file));
+    }
+  }
+  for (const dir of listDir(base).filter((name) => /^kafka-\d+$/.test(name)).sort()) {
+    add('kafka', stackPid(path.join(base, dir), 'kafka'), path.join(base, dir, 'kafka.pid'));
+  }
+  // HAProxy runs a master and a worker under it: the API's balancer and Temporal's frontends' one.
+  for (const dir of [path.join(base, 'haproxy'), path.join(base, 'temporal', 'haproxy')]) {
+    const pid = firstLinePid(path.join(dir, 'haproxy.pid'));
+    add('haproxy', pid === null ? null : { pid, tree: true }, path.join(dir, 'haproxy.pid'));
+  }
+  const targets: Record<string, ProcessTarget> = Object.fromEntries(groups);
+  const result = withPostgres(targets, config);
+  for (const file of missing) result.notes.push(`${file}: no running process; its kind is measured without it`);
+  return result;
+}
+
+function withPostgres(targets: Record<string, ProcessTarget>, config: AppConfig): StackProcesses {
   const notes: string[] = [];
   const ports = localPostgresPorts(STORE_NAMES.map((store) => config.databases[store]));
   if (ports.length > 0) {
@@ -34,4 +124,21 @@ export function stackProcesses(config: AppConfig): StackProcesses {
     }
   }
   return { targets, notes };
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function firstLinePid(file: string): number | null {
+  try {
+    const pid = Number(fs.readFileSync(file, 'utf8').split('\n')[0].trim());
+    return Number.isInteger(pid) && pid > 0 && fs.existsSync(`/proc/${pid}`) ? pid : null;
+  } catch {
+    return null;
+  }
 }
