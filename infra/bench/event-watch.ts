@@ -34,7 +34,7 @@ export class EventWatch {
       groupId: `evs-bench-${randomUUID()}`,
       sessionTimeout: 30_000,
       heartbeatInterval: 1000,
-      maxWaitTimeInMs: 50,
+      maxWaitTimeInMs: 1000,
       allowAutoTopicCreation: false,
     });
     const watch = new EventWatch(consumer);
