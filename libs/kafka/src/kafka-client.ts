@@ -5,6 +5,7 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import { Kafka, logLevel, type LogEntry, type logCreator, type RetryOptions } from 'kafkajs';
 import type { AppConfig } from '../../config/src/config';
+import './request-queue-idle-fix';
 
 export interface KafkaClientOptions {
   brokers: string[];
