@@ -57,6 +57,9 @@ for arg in ${args[@]+"${args[@]}"}; do
 done
 
 if ((cluster)); then
+  for arg in ${args[@]+"${args[@]}"}; do
+    [[ "$arg" == --scale* ]] && evs_die "--scale runs on the one-replica stack only (it starts gateways of its own): leave out --cluster"
+  done
   export EVS_ENV=cluster
   export DATA_DIR="${BENCH_CLUSTER_DATA_DIR:-$EVS_ROOT/.data/bench-cluster}"
   stop_bench_cluster() {
