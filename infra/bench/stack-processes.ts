@@ -50,7 +50,9 @@ export interface BenchStack extends StackProcesses {
 /**
  * The cluster at rest uses about 0.3 cores (measured: Temporal's seven
  * services 0.08, three brokers 0.1, four consumers polling them 0.05, the
- * rest little), twice what the one-replica stack's threshold allows.
+ * rest little): above the one-replica stack's threshold, which it would
+ * never get under. Twice its rest still tells a drained cluster from one
+ * still working off a step.
  */
 const CLUSTER_QUIET_CORES = 0.6;
 
