@@ -82,10 +82,14 @@ function readRssKiB(pid: number): number | null {
   }
 }
 
-/** The pid infra/up.sh recorded for a part of the stack (gateway, worker, inventory, temporal, kafka), or null. */
+/**
+ * The pid a script recorded for a part of the stack in DIR/NAME.pid (infra/up.sh's gateway,
+ * worker, ...; the cluster's hosts; HAProxy's master, the first line of its file), or null
+ * when it is not running.
+ */
 export function stackPid(runDir: string, name: string): number | null {
   try {
-    const pid = Number(fs.readFileSync(path.join(runDir, `${name}.pid`), 'utf8').trim());
+    const pid = Number(fs.readFileSync(path.join(runDir, `${name}.pid`), 'utf8').split('\n')[0].trim());
     return Number.isInteger(pid) && pid > 0 && fs.existsSync(`/proc/${pid}`) ? pid : null;
   } catch {
     return null;

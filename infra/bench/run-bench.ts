@@ -22,7 +22,7 @@ import { ProcessSampler, type ProcessTarget } from './process-sampler';
 import { type ConcurrencyRun, renderRounds, renderTable, summariseRounds } from './report';
 import { renderReadModel, runReadModel } from './read-model-run';
 import { runScale } from './scale-run';
-import { benchStack } from './stack-processes';
+import { benchStack, benchTopology } from './stack-processes';
 import { BenchTenants } from './tenants';
 import { runTransferLoad } from './transfer-load';
 import { transferShape } from './workflow-shape';
@@ -187,7 +187,7 @@ async function main(): Promise<void> {
       if (rounds.length > 0) process.stdout.write(`\n${renderRounds(rounds)}\n`);
       report = { kind: 'load', runs, rounds };
     }
-    const settings = { ...options, topology: benchStack(config).topology, temporal: config.temporal.address, kafka: config.kafka.brokers };
+    const settings = { ...options, topology: benchTopology(), temporal: config.temporal.address, kafka: config.kafka.brokers };
     // The report first: the open-loop run's headline fields lead the file.
     writeReport(out, { ...report, startedAt, machine: machine(), settings });
   } finally {

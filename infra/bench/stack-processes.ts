@@ -56,9 +56,13 @@ export interface BenchStack extends StackProcesses {
  */
 const CLUSTER_QUIET_CORES = 0.6;
 
-/** BENCH_TOPOLOGY=cluster (bench.sh --cluster): the cluster topology, its API the balancer's BENCH_API_URL. */
+/** Which topology bench.sh started: BENCH_TOPOLOGY=cluster with --cluster. */
+export const benchTopology = (env: NodeJS.ProcessEnv = process.env): BenchStack['topology'] =>
+  env.BENCH_TOPOLOGY === 'cluster' ? 'cluster' : 'one-replica';
+
+/** The stack of benchTopology(): for the cluster, its API is the balancer's BENCH_API_URL. */
 export function benchStack(config: AppConfig, env: NodeJS.ProcessEnv = process.env): BenchStack {
-  if (env.BENCH_TOPOLOGY === 'cluster') {
+  if (benchTopology(env) === 'cluster') {
     const apiUrl = env.BENCH_API_URL;
     if (!apiUrl) throw new Error('BENCH_TOPOLOGY=cluster needs BENCH_API_URL, the address of the cluster API (infra/bench.sh sets both)');
     return { topology: 'cluster', apiUrl, quietCores: CLUSTER_QUIET_CORES, ...clusterProcesses(config) };
@@ -105,7 +109,7 @@ export function clusterProcesses(config: AppConfig): StackProcesses {
   }
   // HAProxy runs a master and a worker under it: the API's balancer and Temporal's frontends' one.
   for (const dir of [path.join(base, 'haproxy'), path.join(base, 'temporal', 'haproxy')]) {
-    const pid = firstLinePid(path.join(dir, 'haproxy.pid'));
+    const pid = stackPid(dir, 'haproxy');
     add('haproxy', pid === null ? null : { pid, tree: true }, path.join(dir, 'haproxy.pid'));
   }
   const targets: Record<string, ProcessTarget> = Object.fromEntries(groups);
@@ -133,14 +137,5 @@ function listDir(dir: string): string[] {
     return fs.readdirSync(dir);
   } catch {
     return [];
-  }
-}
-
-function firstLinePid(file: string): number | null {
-  try {
-    const pid = Number(fs.readFileSync(file, 'utf8').split('\n')[0].trim());
-    return Number.isInteger(pid) && pid > 0 && fs.existsSync(`/proc/${pid}`) ? pid : null;
-  } catch {
-    return null;
   }
 }
