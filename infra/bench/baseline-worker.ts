@@ -1,14 +1,16 @@
 /**
  * The baseline's worker, a process of its own like the transfer worker, on
- * the same Temporal server and with the same worker tuning (its cache size), so the two
+ * the same Temporal server and with the same worker tuning (its cache size, concurrency and stack traces), so the two
  * differ only in what their workflows do.
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadConfig } from '../../libs/config/src/config';
+import { runWorkflowThreadsWithoutStackTraces } from '../../libs/temporal/src/workflow-stack-traces';
 import { BASELINE_TASK_QUEUE } from './baseline.definitions';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (!config.worker.workflowStackTraces) runWorkflowThreadsWithoutStackTraces();
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await Worker.create({
@@ -18,6 +20,9 @@ async function main(): Promise<void> {
     workflowsPath: require.resolve('./baseline.workflow'),
     activities: { noop: async () => undefined },
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    maxConcurrentLocalActivityExecutions: config.worker.maxConcurrentActivities,
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => worker.shutdown());
   const running = worker.run();

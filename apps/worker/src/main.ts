@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig, StartupError } from '../../../libs/config/src/config';
 import { installProcessLogger } from '../../../libs/observability/src/process-logger';
 import { startTracing } from '../../../libs/observability/src/tracing';
+import { runWorkflowThreadsWithoutStackTraces } from '../../../libs/temporal/src/workflow-stack-traces';
 import { flushTemporalLogs } from './temporal-connection';
 import { WORKER_SERVICE_NAME } from './temporal-worker.service';
 import { WorkerModule } from './worker.module';
@@ -15,6 +16,7 @@ async function bootstrap(): Promise<void> {
   startTracing(WORKER_SERVICE_NAME);
   const config = loadConfig();
   logger.level = config.logLevel;
+  if (!config.worker.workflowStackTraces) runWorkflowThreadsWithoutStackTraces();
   const app = await NestFactory.createApplicationContext(WorkerModule, { logger: nest });
   app.enableShutdownHooks();
   await app.init();

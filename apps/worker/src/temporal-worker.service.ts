@@ -58,6 +58,9 @@ export class TemporalWorkerService implements OnApplicationBootstrap, BeforeAppl
       activities: this.activities,
       stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
       maxCachedWorkflows: this.config.worker.maxCachedWorkflows,
+      maxConcurrentWorkflowTaskExecutions: this.config.worker.maxConcurrentWorkflowTasks,
+      maxConcurrentActivityTaskExecutions: this.config.worker.maxConcurrentActivities,
+      maxConcurrentLocalActivityExecutions: this.config.worker.maxConcurrentActivities,
       plugins: [temporalTracingPlugin(startTracing(WORKER_SERVICE_NAME))],
       ...workflows,
     });

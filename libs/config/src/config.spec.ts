@@ -117,6 +117,32 @@ describe('worker cache', () => {
   });
 });
 
+describe('workflow stack traces', () => {
+  it('are off unless asked for', () => {
+    expect(loadConfig({}).worker.workflowStackTraces).toBe(false);
+    expect(loadConfig({ WORKER_WORKFLOW_STACK_TRACES: '1' }).worker.workflowStackTraces).toBe(true);
+    expect(loadConfig({ WORKER_WORKFLOW_STACK_TRACES: 'false' }).worker.workflowStackTraces).toBe(false);
+    expect(() => loadConfig({ WORKER_WORKFLOW_STACK_TRACES: 'yes' })).toThrow(/WORKER_WORKFLOW_STACK_TRACES/);
+  });
+});
+
+describe('worker concurrency', () => {
+  it('runs 10 workflow tasks at once by default, so an overloaded worker does not time its tasks out', () => {
+    expect(loadConfig({}).worker.maxConcurrentWorkflowTasks).toBe(10);
+  });
+
+  it('bounds the workflow tasks and the activities a worker runs at once', () => {
+    const { worker } = loadConfig({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '8', WORKER_MAX_CONCURRENT_ACTIVITIES: '16' });
+    expect(worker.maxConcurrentWorkflowTasks).toBe(8);
+    expect(worker.maxConcurrentActivities).toBe(16);
+  });
+
+  it('refuses fewer than two workflow tasks (the SDK polls two queues) or no activities at all', () => {
+    expect(() => loadConfig({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '1' })).toThrow(/WORKER_MAX_CONCURRENT_WORKFLOW_TASKS/);
+    expect(() => loadConfig({ WORKER_MAX_CONCURRENT_ACTIVITIES: '0' })).toThrow(/WORKER_MAX_CONCURRENT_ACTIVITIES/);
+  });
+});
+
 describe('access-key master keys', () => {
   it('keeps the current key in the data folder and the keyring beside it by default', () => {
     expect(loadConfig({ DATA_DIR: '/srv/evs' }).auth).toMatchObject({

@@ -121,6 +121,22 @@ const schema = z.object({
    * held a worker at 1.3 GiB with 10,000 transfers pending (docs/performance.md).
    */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
+  /**
+   * Workflow tasks one worker runs at once (the SDK's default is 40). They share one thread, and a
+   * task not completed within Temporal's 10 s is dropped by the server and dispatched again, its
+   * work wasted: overloaded with 40, the cluster's workers timed such tasks out and the throughput
+   * fell; past this bound tasks wait in the server's queue instead, where no clock runs against
+   * them (docs/performance.md). At least 2: the SDK polls the normal and the sticky queue.
+   */
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(10),
+  /**
+   * 1: the worker's workflows record a stack per promise, for Temporal's stack-trace query (the Web
+   * UI's "Stack Trace" tab). Off by default: it cost the worker about 23 ms of CPU per
+   * transfer, a fifth of its share (libs/temporal/src/workflow-stack-traces.ts).
+   */
+  WORKER_WORKFLOW_STACK_TRACES: z.enum(['0', '1', 'true', 'false']).default('0'),
+  /** Activities and local activities (each counted apart) one worker runs at once (the SDK's default is 100 each). */
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
 
   INVENTORY_HOST: z.string().default('127.0.0.1'),
   INVENTORY_PORT: port.default(8081),
@@ -234,7 +250,15 @@ export interface AppConfig {
     acceptCallerLimit: { maxFailures: number; windowMs: number };
     trustedProxies: AddressBlock[];
   };
-  worker: { healthHost: string; healthPort: number; sdkMetricsPort: number; maxCachedWorkflows: number };
+  worker: {
+    healthHost: string;
+    healthPort: number;
+    sdkMetricsPort: number;
+    maxCachedWorkflows: number;
+    maxConcurrentWorkflowTasks: number;
+    maxConcurrentActivities: number;
+    workflowStackTraces: boolean;
+  };
   inventory: {
     host: string;
     port: number;
@@ -371,6 +395,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       healthPort: c.WORKER_HEALTH_PORT,
       sdkMetricsPort: c.WORKER_SDK_METRICS_PORT,
       maxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS,
+      maxConcurrentWorkflowTasks: c.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxConcurrentActivities: c.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      workflowStackTraces: ['1', 'true'].includes(c.WORKER_WORKFLOW_STACK_TRACES),
     },
     inventory: {
       host: c.INVENTORY_HOST,
