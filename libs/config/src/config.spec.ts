@@ -127,8 +127,9 @@ describe('workflow stack traces', () => {
 });
 
 describe('worker concurrency', () => {
-  it('runs 10 workflow tasks at once by default, so an overloaded worker does not time its tasks out', () => {
-    expect(loadConfig({}).worker.maxConcurrentWorkflowTasks).toBe(10);
+  it('keeps the SDK’s bounds by default', () => {
+    expect(loadConfig({}).worker.maxConcurrentWorkflowTasks).toBe(40);
+    expect(loadConfig({}).worker.maxConcurrentActivities).toBe(100);
   });
 
   it('bounds the workflow tasks and the activities a worker runs at once', () => {

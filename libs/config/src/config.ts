@@ -122,13 +122,12 @@ const schema = z.object({
    */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
   /**
-   * Workflow tasks one worker runs at once (the SDK's default is 40). They share one thread, and a
-   * task not completed within Temporal's 10 s is dropped by the server and dispatched again, its
-   * work wasted: overloaded with 40, the cluster's workers timed such tasks out and the throughput
-   * fell; past this bound tasks wait in the server's queue instead, where no clock runs against
-   * them (docs/performance.md). At least 2: the SDK polls the normal and the sticky queue.
+   * Workflow tasks one worker runs at once (the SDK's default, 40). A task holds its slot while
+   * its local activities (the inventory call, the database writes) run, so a lower bound caps
+   * the worker's throughput when those slow down; bounding it at 8 or 10 on the overloaded
+   * cluster bought nothing steady (docs/performance.md). At least 2: the SDK polls two queues.
    */
-  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(10),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
   /**
    * 1: the worker's workflows record a stack per promise, for Temporal's stack-trace query (the Web
    * UI's "Stack Trace" tab). Off by default: it cost the worker about 23 ms of CPU per
