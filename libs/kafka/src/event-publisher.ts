@@ -1,8 +1,9 @@
 /**
  * The port the worker's publish activity and the gateway's audit trail write
- * through, and its KafkaJS adapter. Publishing throws on failure: callers
- * retry (the worker through Temporal's activity retries), and CloudEvent ids
- * are stable so a consumer drops what a retry sent twice.
+ * through, and its KafkaJS adapter. Publishing throws on failure, at the first
+ * one: callers retry the whole batch (outbox relays, Temporal's activity
+ * retries), and CloudEvent ids are stable so a consumer drops what a retry
+ * sent twice.
  */
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Logger, type LoggerService } from '@nestjs/common';
@@ -27,7 +28,7 @@ export interface KafkaEventPublisherOptions {
   logger?: LoggerService;
   /** How long the broker may take to replicate before it answers a send. Default 30 s. */
   ackTimeoutMs?: number;
-  /** KafkaJS's own retries inside one publish (default: KafkaJS's, 5 with backoff); at least 1. */
+  /** KafkaJS's retries of connecting and of reading metadata (default: KafkaJS's, 5 with backoff); a send itself is tried once. */
   retry?: RetryOptions;
 }
 
@@ -48,14 +49,21 @@ export class KafkaEventPublisher implements EventPublisher {
       ...(options.retry ? { retry: options.retry } : {}),
     });
     this.ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
-    // Idempotent with one request in flight: a retried send cannot duplicate
-    // or reorder records within a partition. The partitioner is named
-    // explicitly (the Java-compatible murmur2 one, KafkaJS's default since
-    // 2.0) so a disk's events land where Java clients would put them, and
-    // KafkaJS does not warn about the change of default.
+    // One request in flight and no retries inside KafkaJS. KafkaJS 2.2.4 retries a failed
+    // batch remembering which brokers answered the first try; when a partition's leadership
+    // moves to one of those (a broker killed mid-send), that partition's records are never
+    // sent and the send still resolves (tulios/kafkajs#1303, #1798, open). The cluster's fault
+    // test lost an accepted event that way. So a failed send rejects whole, and the caller (an
+    // outbox relay, Temporal's activity retries) sends the batch again. KafkaJS's idempotent
+    // producer refuses to run without those retries, so this one is not idempotent: a record a
+    // failed send did write arrives again with the same CloudEvent id, which consumers drop.
+    // The partitioner is named explicitly (the Java-compatible murmur2 one, KafkaJS's default
+    // since 2.0) so a disk's events land where Java clients would put them, and KafkaJS does
+    // not warn about the change of default.
     this.producer = this.kafka.producer({
-      idempotent: true,
+      idempotent: false,
       maxInFlightRequests: 1,
+      retry: { retries: 0 },
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
     });
