@@ -128,14 +128,14 @@ const schema = z.object({
    * cluster bought nothing steady (docs/performance.md). At least 2: the SDK polls two queues.
    */
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
+  /** Activities and local activities (each counted apart) one worker runs at once (the SDK's default is 100 each). */
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
   /**
    * 1: the worker's workflows record a stack per promise, for Temporal's stack-trace query (the Web
    * UI's "Stack Trace" tab). Off by default: it cost the worker about 23 ms of CPU per
    * transfer, a fifth of its share (libs/temporal/src/workflow-stack-traces.ts).
    */
   WORKER_WORKFLOW_STACK_TRACES: z.enum(['0', '1', 'true', 'false']).default('0'),
-  /** Activities and local activities (each counted apart) one worker runs at once (the SDK's default is 100 each). */
-  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
 
   INVENTORY_HOST: z.string().default('127.0.0.1'),
   INVENTORY_PORT: port.default(8081),
