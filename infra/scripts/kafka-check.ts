@@ -2,7 +2,7 @@
  * Checks the broker on KAFKA_BROKERS with the same client the services use.
  *   kafka-check ready   one readiness probe, no retries (infra/kafka.sh polls it)
  *   kafka-check smoke   the operations the services rely on: admin createTopics
- *                       (waitForLeaders), an idempotent producer with acks=all
+ *                       (waitForLeaders), the services' producer (acks=all, one try)
  *                       through KafkaEventPublisher, a consumer group reading it
  *                       back, then deletes its scratch topic
  */
@@ -79,7 +79,7 @@ async function smoke(): Promise<void> {
       },
     }));
     await publisher.publish(records);
-    logger.log(`idempotent producer (acks=all) sent ${count} records`);
+    logger.log(`producer (acks=all) sent ${count} records`);
 
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
