@@ -1,5 +1,5 @@
 /**
- * libs/kafka against the real broker: topics exist, the idempotent producer
+ * libs/kafka against the real broker: topics exist, the producer
  * publishes CloudEvents in binary mode, a consumer group reads them back in
  * per-key order, and a failure reaches the caller instead of being dropped.
  */
