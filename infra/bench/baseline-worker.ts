@@ -1,10 +1,11 @@
 /**
  * The baseline's worker, a process of its own like the transfer worker, on
- * the same Temporal server and with the same worker tuning (its cache size, concurrency and stack traces), so the two
- * differ only in what their workflows do.
+ * the same Temporal server, with the transfer worker's tuning (libs/temporal/src/worker-tuning.ts)
+ * and stack-trace setting.
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadConfig } from '../../libs/config/src/config';
+import { workerTuning } from '../../libs/temporal/src/worker-tuning';
 import { runWorkflowThreadsWithoutStackTraces } from '../../libs/temporal/src/workflow-stack-traces';
 import { BASELINE_TASK_QUEUE } from './baseline.definitions';
 
@@ -19,10 +20,7 @@ async function main(): Promise<void> {
     taskQueue: BASELINE_TASK_QUEUE,
     workflowsPath: require.resolve('./baseline.workflow'),
     activities: { noop: async () => undefined },
-    maxCachedWorkflows: config.worker.maxCachedWorkflows,
-    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
-    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
-    maxConcurrentLocalActivityExecutions: config.worker.maxConcurrentActivities,
+    ...workerTuning(config.worker),
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => worker.shutdown());
   const running = worker.run();

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { startTracing } from '../../../libs/observability/src/tracing';
 import { TRANSFER_TASK_QUEUE } from '../../../libs/temporal/src/transfer.definitions';
+import { workerTuning } from '../../../libs/temporal/src/worker-tuning';
 import { temporalTracingPlugin, WORKFLOW_TRACING_INTERCEPTOR_MODULES } from '../../../libs/temporal/src/workflow-tracing';
 import type { AppConfig } from '../../../libs/config/src/config';
 import type { WorkerActivities } from './transfer-activities';
@@ -57,10 +58,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, BeforeAppl
       taskQueue: TRANSFER_TASK_QUEUE,
       activities: this.activities,
       stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
-      maxCachedWorkflows: this.config.worker.maxCachedWorkflows,
-      maxConcurrentWorkflowTaskExecutions: this.config.worker.maxConcurrentWorkflowTasks,
-      maxConcurrentActivityTaskExecutions: this.config.worker.maxConcurrentActivities,
-      maxConcurrentLocalActivityExecutions: this.config.worker.maxConcurrentActivities,
+      ...workerTuning(this.config.worker),
       plugins: [temporalTracingPlugin(startTracing(WORKER_SERVICE_NAME))],
       ...workflows,
     });
