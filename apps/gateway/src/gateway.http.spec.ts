@@ -429,6 +429,27 @@ describe('create with an Idempotency-Key', () => {
   });
 });
 
+describe('idle keep-alive connections', () => {
+  it('stay open well past Node\'s 5 s default, so a pooled connection is not closed under a client about to reuse it', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+        const req = http.get(`${baseUrl}/healthz`, { agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
+        });
+        req.on('error', reject);
+      });
+    try {
+      expect(await get()).toEqual({ status: 200, reused: false });
+      await new Promise((resolve) => setTimeout(resolve, 6_500));
+      expect(await get()).toEqual({ status: 200, reused: true });
+    } finally {
+      agent.destroy();
+    }
+  }, 15_000);
+});
+
 describe('authentication and project scope', () => {
   it('answers 401 without a token, before looking at the body', async () => {
     const reply = await call('POST', collection(), { token: null, rawBody: 'not json' });

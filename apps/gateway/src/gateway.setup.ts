@@ -17,6 +17,7 @@ import { registerOutboxGauges } from '../../../libs/outbox/src/outbox-gauges';
 import { refusalsMiddleware, registerPendingTransferGauges } from './metrics/gateway-metrics';
 import { ClientAddressResolver } from './http/client-address';
 import { answerUnparsableRequests } from './http/client-error';
+import { keepIdleConnectionsOpen } from './http/idle-connections';
 import { requestContextMiddleware } from './http/request-context';
 import { requestLogMiddleware } from './http/request-log';
 import { type RouterLayer, routeMethodsMiddleware } from './http/route-methods';
@@ -52,6 +53,7 @@ export function configureGateway(app: NestExpressApplication): void {
   const express = app.getHttpAdapter().getInstance() as { router: { stack: RouterLayer[] } };
   app.use(routeMethodsMiddleware(() => express.router.stack));
   answerUnparsableRequests(app.getHttpServer());
+  keepIdleConnectionsOpen(app.getHttpServer());
   SwaggerModule.setup('docs', app, buildOpenApiDocument(), {
     jsonDocumentUrl: 'openapi.json',
     raw: ['json'],
