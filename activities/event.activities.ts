@@ -19,6 +19,12 @@ export interface EventPublisherPort {
 /** Appends to the outbox, committed when it resolves, and sees that the relay sends them. */
 export interface EventOutboxPort {
   enqueue(records: OutgoingRecord[]): Promise<void>;
+  /**
+   * The same, with `write` doing the appending: it stores the records it is
+   * given (stamped as enqueue would stamp them) in a transaction of its own
+   * with whatever else it writes.
+   */
+  enqueueWith(records: OutgoingRecord[], write: (stamped: OutgoingRecord[]) => Promise<void>): Promise<void>;
 }
 
 export function createEventActivities(deps: { publisher: EventPublisherPort; outbox: EventOutboxPort }) {

@@ -17,7 +17,7 @@ import {
   sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { EventActivities, InventoryActivities, ReadModelActivities } from '../activities';
+import type { EventActivities, InventoryActivities, ReadModelActivities, TransferEnding } from '../activities';
 import type { OutgoingRecord } from '../libs/contracts/src/events';
 import type { ReleaseResult } from '../libs/inventory-client/src/inventory.client';
 import { transferEventRecord } from '../libs/contracts/src/events';
@@ -95,6 +95,15 @@ const LOCAL_STEPS_PATCH = 'lock-and-read-model-steps-local';
 const EVENT_OUTBOX_PATCH = 'events-through-worker-outbox';
 
 /**
+ * Transfers started since this marker take both of the markers above as
+ * given instead of recording them (each is a history event and, as the SDK
+ * records it, a search-attribute update too), and their read-model writes
+ * carry the events that announce them (see recordThenApply). Older
+ * histories lack it and keep their own markers and steps.
+ */
+const EVENTS_WITH_READ_MODEL_PATCH = 'read-model-writes-carry-their-events';
+
+/**
  * Validation is bounded: create must give the caller a definite answer within
  * the gateway's deadline, so an unreachable inventory ends as a 503 rejection
  * rather than a transfer nobody holds the key to. The bound comes with the
@@ -130,7 +139,7 @@ function recordingSteps(local: boolean): ReadModelActivities {
 }
 
 /** Before the outbox: publishing waited out a broker outage the same way, without holding up the transfer. */
-const publishing = proxyActivities<EventActivities>({
+const publishingDirectly = proxyActivities<EventActivities>({
   startToCloseTimeout: '15s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' },
 });
@@ -158,11 +167,17 @@ export async function transferWorkflow(
   request: TransferRequest,
   options: TransferWorkflowOptions = {},
 ): Promise<TransferWorkflowResult> {
-  const localSteps = patched(LOCAL_STEPS_PATCH);
-  const eventsThroughOutbox = patched(EVENT_OUTBOX_PATCH);
+  // Evaluated in this order, and only as far as needed: a marker is recorded by the first call that finds it missing.
+  const eventsWithReadModel = patched(EVENTS_WITH_READ_MODEL_PATCH);
+  const localSteps = eventsWithReadModel || patched(LOCAL_STEPS_PATCH);
+  const eventsThroughOutbox = eventsWithReadModel || patched(EVENT_OUTBOX_PATCH);
   const recording = recordingSteps(localSteps);
   let state: TransferState = initialState(request);
   const outbox: OutboxEntry[] = [];
+  /** The publisher has a batch on its way to the outbox. */
+  let publishing = false;
+  /** A read-model write is carrying events: the publisher waits, so they keep their order. */
+  let carrying = false;
   /** The run's own trace (the create's): active in the main loop. */
   const runScope = currentTraceScope();
   /** The trace of the call that set the current steps going (an accept, a delete), or the run's. */
@@ -173,14 +188,16 @@ export async function transferWorkflow(
   const abortedAccepts = new Map<string, ErrorName>();
   let finished = false;
 
-  const apply = (decision: Decision, decidedInUpdate: boolean): void => {
+  /** Applies `decision`; its events go to the outbox unless their ids are in `carried` (already on their way). */
+  const apply = (decision: Decision, decidedInUpdate: boolean, carried: ReadonlySet<string> = new Set()): void => {
     const before = state.status;
     // In a handler, the update's trace; in the main loop, that of whoever set its steps going.
     const current = currentTraceScope();
     const scope = current === runScope ? drivingScope : current;
-    for (const event of decision.events) {
-      state = evolve(state, event);
-      if (isPublished(event)) outbox.push({ record: transferEventRecord(state, event), scope, decidedInUpdate });
+    const { next, records } = outcomeOf(state, decision);
+    state = next;
+    for (const record of records) {
+      if (!carried.has(record.event.id)) outbox.push({ record, scope, decidedInUpdate });
     }
     if (state.status !== before) {
       drivingScope = state.status === 'pending' ? runScope : scope;
@@ -301,7 +318,7 @@ export async function transferWorkflow(
   // outage delays events but never an API call.
   const publisher = (async () => {
     for (;;) {
-      await condition(() => outbox.length > 0 || finished);
+      await condition(() => (outbox.length > 0 && !carrying) || finished);
       if (outbox.length === 0) return;
       const ready = Math.min(outbox.length, 50);
       if (eventsThroughOutbox && outbox.slice(0, ready).some((entry) => entry.decidedInUpdate)) {
@@ -311,14 +328,60 @@ export async function transferWorkflow(
       }
       const batch = outbox.slice(0, ready).map((entry) => entry.record);
       // A batch is nearly always one event; when not, it travels in the trace of its newest.
+      publishing = true;
       await inTraceScope(outbox[ready - 1].scope, () =>
-        eventsThroughOutbox ? enqueuing.enqueueEvents(batch) : publishing.publishEvents(batch),
+        eventsThroughOutbox ? enqueuing.enqueueEvents(batch) : publishingDirectly.publishEvents(batch),
       );
+      publishing = false;
       // Only what was sent: events recorded while the batch was in flight
       // wait for the next round.
       outbox.splice(0, ready);
     }
   })();
+
+  /**
+   * Runs a read-model write (`write`), then applies what `command` decides.
+   * In transfers with the marker, the write carries the events waiting in
+   * the outbox and those the command will publish, appended in its own
+   * transaction: one step instead of a write and an append. Only when that
+   * keeps every event final and in order: none waits for an update's task to
+   * reach history, no batch is on its way, and the write runs in the trace
+   * they were decided in. Otherwise the write goes alone and the events the
+   * usual way.
+   *
+   * The command is decided before the write, to know its events, and again
+   * after it, on the state then, which is what is applied. The state can
+   * change meanwhile only through an update's handler; none of those
+   * publishes an event or alters what an ending publishes (an administrator
+   * may force-delete an accept whose disk has already moved: it is still
+   * announced as accepted, to the same recipient, with the same id). Should
+   * the second decision publish anything the first did not, it goes through
+   * the outbox, so nothing is lost either way.
+   */
+  const recordThenApply = async (
+    write: (events: OutgoingRecord[]) => Promise<void>,
+    command: TransferCommand | null,
+  ): Promise<void> => {
+    const canCarry =
+      eventsWithReadModel &&
+      !publishing &&
+      outbox.every((entry) => !entry.decidedInUpdate && entry.scope === drivingScope);
+    const waiting = canCarry ? outbox.splice(0) : [];
+    const carried = [
+      ...waiting.map((entry) => entry.record),
+      ...(canCarry && command ? outcomeOf(state, decide(state, command)).records : []),
+    ];
+    carrying = carried.length > 0;
+    try {
+      await inTraceScope(drivingScope, () => write(carried));
+    } catch (err) {
+      outbox.unshift(...waiting);
+      throw err;
+    } finally {
+      carrying = false;
+    }
+    if (command) apply(decide(state, command), false, new Set(carried.map((record) => record.event.id)));
+  };
 
   // The starter sets the first state (validating) with the other search attributes, as the gateway
   // always has; transfers started before the outbox set it again, and replay must see them do so.
@@ -327,14 +390,16 @@ export async function transferWorkflow(
   await validate(request, run, validationSteps(localSteps, options.validationTimeoutMs ?? DEFAULT_VALIDATION_TIMEOUT_MS));
 
   if (state.status === 'pending') {
-    await recording.recordTransferPending({
+    const row = {
       id: request.transferId,
       name: request.name,
       volumeId: request.volumeId,
       projectId: request.owner.projectId,
       createdAtMs: request.createdAtMs,
       expiresAtMs: state.expiresAtMs,
-    });
+    };
+    // The created event was decided by the lock's answer and waits in the outbox: it goes with the row.
+    await recordThenApply((events) => (events.length > 0 ? recording.recordTransferPending(row, events) : recording.recordTransferPending(row)), null);
     visible = true;
   }
 
@@ -361,15 +426,11 @@ export async function transferWorkflow(
       if (!step.done) continue;
       const moved = step.value;
       if (moved.ok) {
-        await inTraceScope(drivingScope, () =>
-          recording.recordTransferEnded({
-            transferId: request.transferId,
-            outcome: 'accepted',
-            atMs: Date.now(),
-            destinationProjectId: recipient.projectId,
-          }),
+        const ending = { transferId: request.transferId, outcome: 'accepted', atMs: Date.now(), destinationProjectId: recipient.projectId } as const;
+        await recordThenApply(
+          (events) => recordEnding(recording, ending, events),
+          { kind: 'RecordDiskReassigned', disk: moved.disk, now: Date.now() },
         );
-        run({ kind: 'RecordDiskReassigned', disk: moved.disk, now: Date.now() });
       } else if (run({ kind: 'RecordDiskReassignRefused', reason: moved.reason, now: Date.now() }).events.length > 0) {
         abortedAccepts.set(recipient.requestId, moved.reason);
       }
@@ -389,15 +450,13 @@ export async function transferWorkflow(
       };
       // The read model records the ending first (show must not outlive the transfer), so learn it now.
       const accepted = decide(state, found).events.find((e) => e.type === 'TransferAccepted');
-      await inTraceScope(drivingScope, () =>
-        recording.recordTransferEnded({
-          transferId: request.transferId,
-          outcome: accepted ? 'accepted' : state.status === 'deleting' ? 'deleted' : 'expired',
-          atMs: Date.now(),
-          destinationProjectId: accepted?.recipient.projectId ?? null,
-        }),
-      );
-      run(found);
+      const ending = {
+        transferId: request.transferId,
+        outcome: accepted ? 'accepted' : state.status === 'deleting' ? 'deleted' : 'expired',
+        atMs: Date.now(),
+        destinationProjectId: accepted?.recipient.projectId ?? null,
+      } as const;
+      await recordThenApply((events) => recordEnding(recording, ending, events), found);
       continue;
     }
     throw ApplicationFailure.nonRetryable(`transfer in unexpected status ${state.status}`);
@@ -408,6 +467,22 @@ export async function transferWorkflow(
   // A caller waiting on an update must get its answer, not a closed workflow.
   await condition(allHandlersFinished);
   return { transferId: request.transferId, status: state.status, reason: state.rejection };
+}
+
+/** What `decision` makes of `state`, and the records of the events it publishes, without applying it. */
+function outcomeOf(state: TransferState, decision: Decision): { next: TransferState; records: OutgoingRecord[] } {
+  let next = state;
+  const records: OutgoingRecord[] = [];
+  for (const event of decision.events) {
+    next = evolve(next, event);
+    if (isPublished(event)) records.push(transferEventRecord(next, event));
+  }
+  return { next, records };
+}
+
+/** Histories from before the events rode along hold the one-argument call; replay must see it made the same way. */
+function recordEnding(recording: ReadModelActivities, ending: TransferEnding, events: OutgoingRecord[]): Promise<void> {
+  return events.length > 0 ? recording.recordTransferEnded(ending, events) : recording.recordTransferEnded(ending);
 }
 
 async function validate(

@@ -3,8 +3,10 @@
  * order, including events decided in an update's handler (wrong keys), which
  * are appended only once the task that took the update is in history: a
  * durable timer fires between the update's acceptance and the local activity
- * that appends them. Run by a worker in this process on a task queue of its
- * own, with the activities replaced, on the test stack's Temporal server.
+ * that appends them. The created event rides with the pending row's write
+ * instead of a step of its own. Run by a worker in this process on a task
+ * queue of its own, with the activities replaced, on the test stack's
+ * Temporal server.
  */
 import { type Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
@@ -22,8 +24,11 @@ import {
 import { startTestWorker, type TestWorker } from '../support/test-worker';
 
 
-/** The batches the replaced enqueueEvents was given, in order. */
-const enqueued: string[][] = [];
+/** The batches of event ids the replaced steps were given, in order, with the step that took each. */
+const enqueued: { step: string; ids: string[] }[] = [];
+const take = (step: string, records: OutgoingRecord[]) => {
+  if (records.length > 0) enqueued.push({ step, ids: records.map((r) => r.event.id) });
+};
 
 const activities = {
   async lockDiskForTransfer(input: { diskId: string; projectId: string; transferId: string }) {
@@ -35,10 +40,14 @@ const activities = {
   async reassignDisk() {
     return { ok: false, reason: 'Internal' };
   },
-  async recordTransferPending() {},
-  async recordTransferEnded() {},
+  async recordTransferPending(_row: unknown, events: OutgoingRecord[] = []) {
+    take('recordTransferPending', events);
+  },
+  async recordTransferEnded(_ending: unknown, events: OutgoingRecord[] = []) {
+    take('recordTransferEnded', events);
+  },
   async enqueueEvents(records: OutgoingRecord[]) {
-    enqueued.push(records.map((r) => r.event.id));
+    take('enqueueEvents', records);
   },
   async publishEvents() {
     throw new Error('a transfer started with the outbox never publishes directly');
@@ -88,15 +97,18 @@ describe('event outbox', () => {
     await handle.executeUpdate(deleteUpdate, { args: [{ actor: { ...request.owner, requestId: 'req-delete' } }] });
     expect(await handle.result()).toMatchObject({ status: 'deleted' });
 
-    expect(enqueued.flat()).toEqual([
+    expect(enqueued.flatMap((batch) => batch.ids)).toEqual([
       `${transferId}/created`,
       `${transferId}/accept_failed/1`,
       `${transferId}/accept_failed/2`,
       `${transferId}/deleted`,
     ]);
+    expect(enqueued[0]).toEqual({ step: 'recordTransferPending', ids: [`${transferId}/created`] });
+    const wrongKeyBatches = enqueued.filter((batch) => batch.ids.some((id) => id.includes('/accept_failed/')));
+    expect(wrongKeyBatches.every((batch) => batch.step === 'enqueueEvents')).toBe(true);
 
     // The history says the same: each enqueueEvents step (a local activity's marker, in order, one per
-    // batch above) that appends a wrong key's event comes after a timer fired that came after the
+    // such batch above) that appends a wrong key's event comes after a timer fired that came after the
     // acceptance of that wrong key's update.
     const events = (await handle.fetchHistory()).events ?? [];
     const appends = events.flatMap((event, index) => {
@@ -104,15 +116,20 @@ describe('event outbox', () => {
       if (!payload) return [];
       return (JSON.parse(Buffer.from(payload).toString('utf8')) as { activity_type?: string }).activity_type === 'enqueueEvents' ? [index] : [];
     });
-    expect(appends).toHaveLength(enqueued.length);
+    const enqueueBatches = enqueued.filter((batch) => batch.step === 'enqueueEvents');
+    expect(appends).toHaveLength(enqueueBatches.length);
     const acceptances = events.flatMap((event, index) =>
       event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === acceptUpdate.name ? [index] : [],
     );
     expect(acceptances).toHaveLength(2);
     acceptances.forEach((accepted, n) => {
-      const append = appends[enqueued.findIndex((batch) => batch.includes(`${transferId}/accept_failed/${n + 1}`))];
+      const append = appends[enqueueBatches.findIndex((batch) => batch.ids.includes(`${transferId}/accept_failed/${n + 1}`))];
       const timerFired = events.some((event, index) => index > accepted && index < append && event.timerFiredEventAttributes != null);
       expect(timerFired, `wrong key ${n + 1}: a timer fired between its acceptance (${accepted}) and its append (${append})`).toBe(true);
     });
+
+    // A new transfer records one patch marker, not the two older ones it implies.
+    const patches = events.flatMap((event) => (event.markerRecordedEventAttributes?.markerName === 'core_patch' ? [event] : []));
+    expect(patches).toHaveLength(1);
   });
 });

@@ -50,9 +50,13 @@ const activities = {
     }
     return { released: true, disk: transferableDisk({ id: input.diskId, projectId: OWNER, status: 'available', transferId: null }) };
   },
-  async recordTransferPending() {},
-  async recordTransferEnded(input: { transferId: string; outcome: string; destinationProjectId: string | null }) {
+  // A read-model write may carry events, which the real one appends to the outbox in its transaction.
+  async recordTransferPending(_row: unknown, events: OutgoingRecord[] = []) {
+    published.push(...events);
+  },
+  async recordTransferEnded(input: { transferId: string; outcome: string; destinationProjectId: string | null }, events: OutgoingRecord[] = []) {
     endings.set(input.transferId, { outcome: input.outcome, destinationProjectId: input.destinationProjectId });
+    published.push(...events);
   },
   async enqueueEvents(records: OutgoingRecord[]) {
     published.push(...records);

@@ -25,6 +25,21 @@ function pending(overrides: Partial<PendingTransferInput> = {}): PendingTransfer
   };
 }
 
+/** Any record will do for the outbox: an API audit one, its id made to look like an event's. */
+function record(id: string, trace?: Record<string, string>): OutgoingRecord {
+  const made = apiAuditRecord({
+    requestId: id,
+    at: T0,
+    action: API_ACTIONS.create,
+    actor: { projectId: P1, userId: 'u' },
+    pathProjectId: P1,
+    target: { transferId: 't', volumeId: 'v' },
+    outcome: { status: 202, code: null },
+    sourceIp: '10.1.2.3',
+  });
+  return { ...made, event: { ...made.event, id }, ...(trace ? { trace } : {}) };
+}
+
 describe.each(DIALECTS)('TransferReadModel on %s', (dialect) => {
   let place: DisposableTarget;
   let clock: number;
@@ -89,20 +104,6 @@ describe.each(DIALECTS)('TransferReadModel on %s', (dialect) => {
   it('keeps the transfers’ events in an outbox of its own, relayed oldest first by one replica at a time, with the trace each was made in', async () => {
     const worker1 = (await open()).eventOutbox();
     const worker2 = (await open()).eventOutbox();
-    // Any record will do: an API audit one, its id made to look like an event's.
-    const record = (id: string, trace?: Record<string, string>): OutgoingRecord => {
-      const made = apiAuditRecord({
-        requestId: id,
-        at: T0,
-        action: API_ACTIONS.create,
-        actor: { projectId: P1, userId: 'u' },
-        pathProjectId: P1,
-        target: { transferId: 't', volumeId: 'v' },
-        outcome: { status: 202, code: null },
-        sourceIp: '10.1.2.3',
-      });
-      return { ...made, event: { ...made.event, id }, ...(trace ? { trace } : {}) };
-    };
     await worker1.append(record('a/created', { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }), record('a/accepted'));
     await worker2.append(record('b/created'));
     expect(await worker2.count()).toBe(3);
@@ -119,6 +120,21 @@ describe.each(DIALECTS)('TransferReadModel on %s', (dialect) => {
       { id: 'a/accepted', trace: undefined },
     ]);
     expect((await worker2.oldest(10)).map((row) => row.record.event.id)).toEqual(['b/created']);
+  });
+
+  it('writes a row and the events it carries together, or neither', async () => {
+    const m = await open();
+    const row = pending();
+    await m.recordPending(row, [record(`${row.id}/created`)]);
+    await m.recordEnded(row.id, 'accepted', T0 + 2 * HOUR, P2, [record(`${row.id}/accepted`)]);
+    expect(await rawRow(row.id)).toEqual({ status: 'accepted', ended_at: T0 + 2 * HOUR, destination_project_id: P2 });
+    expect((await m.eventOutbox().oldest(10)).map((r) => r.record.event.id)).toEqual([`${row.id}/created`, `${row.id}/accepted`]);
+
+    // An append that fails (here: the outbox closed for shutdown) takes the row's write back with it.
+    const other = pending();
+    m.eventOutbox().markClosed();
+    await expect(m.recordPending(other, [record(`${other.id}/created`)])).rejects.toThrow(/closed/);
+    expect(await rawRow(other.id)).toBeUndefined();
   });
 
   it('finds a pending transfer only for its own project', async () => {

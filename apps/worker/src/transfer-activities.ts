@@ -24,7 +24,7 @@ export function createTransferActivities(deps: {
 }) {
   return {
     ...createInventoryActivities({ inventory: deps.inventory }),
-    ...createReadModelActivities({ readModel: deps.readModel }),
+    ...createReadModelActivities({ readModel: deps.readModel, outbox: deps.outbox }),
     ...createEventActivities({ publisher: deps.publisher, outbox: deps.outbox }),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The worker's side of the transfers' event outbox: the enqueueEvents
- * activity appends here (each record with the trace it was made in), and
+ * activity appends here, and the read-model activities through here in
+ * their own transactions (each record with the trace it was made in), and
  * the relay sends the rows to Kafka, in order, one worker at a time on a
  * shared database. Started with the worker, given a last bounded attempt
  * once the Temporal worker has drained.
@@ -26,11 +27,14 @@ export class TransferEventOutbox implements EventOutboxPort {
     this.relay = new OutboxRelay(outbox, publisher, options, 'transfer event');
   }
 
-  async enqueue(records: OutgoingRecord[]): Promise<void> {
+  enqueue(records: OutgoingRecord[]): Promise<void> {
+    return this.enqueueWith(records, (stamped) => this.outbox.append(...stamped));
+  }
+
+  async enqueueWith(records: OutgoingRecord[], write: (stamped: OutgoingRecord[]) => Promise<void>): Promise<void> {
     // Called in the activity's span: the consumers' spans join the transfer's trace.
     const trace = traceHeaders();
-    const traced = Object.keys(trace).length > 0 ? records.map((record) => ({ ...record, trace })) : records;
-    await this.outbox.append(...traced);
+    await write(Object.keys(trace).length > 0 ? records.map((record) => ({ ...record, trace })) : records);
     this.relay.kick();
   }
 

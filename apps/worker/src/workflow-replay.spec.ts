@@ -10,6 +10,12 @@
  *   transfer-before-event-outbox          created, a wrong key, accepted, each
  *                                         event published by publishEvents
  *                                         (a test worker of that version)
+ *   transfer-outbox-*                     before the read-model writes carried
+ *                                         their events: each event appended by
+ *                                         an enqueueEvents step of its own
+ *                                         (expired; a wrong key, then accepted;
+ *                                         wrong keys, then deleted; from the
+ *                                         end-to-end suite on a stack)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -38,6 +44,9 @@ describe('transfer workflow replay', () => {
     expect(fixtures).toEqual([
       'transfer-before-event-outbox.history.json',
       'transfer-before-local-steps.history.json',
+      'transfer-outbox-expired.history.json',
+      'transfer-outbox-wrong-key-then-accepted.history.json',
+      'transfer-outbox-wrong-keys-then-deleted.history.json',
       'transfer-upgraded-while-pending.history.json',
     ]);
   });

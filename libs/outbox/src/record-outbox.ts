@@ -81,14 +81,24 @@ export class RecordOutbox implements OutboxLook {
 
   /** Appends records, in order, in one statement; they are committed when this resolves. */
   async append(...records: OutgoingRecord[]): Promise<void> {
+    await this.store.run((db) => this.appendWithin(db, records));
+  }
+
+  /**
+   * Appends records, in order, on `db`: a transaction of the same store, so
+   * they commit (or not) with whatever else it writes.
+   */
+  async appendWithin(
+    // Any transaction of the store's: only this table is touched.
+    db: Kysely<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+    records: readonly OutgoingRecord[],
+  ): Promise<void> {
     if (this.closed) throw new Error(`the outbox ${this.table} is closed`);
     if (records.length === 0) return;
-    await this.store.run((db) =>
-      db
-        .insertInto(this.name())
-        .values(records.map((record) => ({ record: JSON.stringify(record) })) as never)
-        .execute(),
-    );
+    await (db as Kysely<OutboxSchema>)
+      .insertInto(this.name())
+      .values(records.map((record) => ({ record: JSON.stringify(record) })) as never)
+      .execute();
   }
 
   /** The oldest rows, at most `limit`, in insertion order; none once closed. A look only: relay() is what sends them. */

@@ -8,11 +8,14 @@
  * The workflow stays the authority: this table is a projection that may lag
  * it by an activity, never lead it. Each write is one statement whose guard
  * only moves a row forward (pending, then its first ending), so writes from
- * several workers, retried or overlapping, cannot take a transfer back.
+ * several workers, retried or overlapping, cannot take a transfer back. A
+ * write may carry the events that announce it, appended to the event outbox
+ * in the same transaction.
  */
 import { type Kysely, sql } from 'kysely';
 import type { DatabaseTarget } from '../../database/src/database-url';
 import { StoreDatabase, type StoreMigration } from '../../database/src/store-database';
+import type { OutgoingRecord } from '../../contracts/src/events';
 import { createOutboxTable, RecordOutbox } from '../../outbox/src/record-outbox';
 
 export type TransferOutcome = 'accepted' | 'deleted' | 'expired';
@@ -168,10 +171,11 @@ export class TransferReadModel {
   /**
    * The transfer is pending. Idempotent: the row is written from the
    * workflow's own facts, so a repeat carries the same values; it only
-   * refreshes a row still pending and never touches an ended one.
+   * refreshes a row still pending and never touches an ended one. `events`
+   * go to the event outbox in the same transaction.
    */
-  async recordPending(row: PendingTransferInput): Promise<void> {
-    await this.store.run((db) =>
+  async recordPending(row: PendingTransferInput, events: readonly OutgoingRecord[] = []): Promise<void> {
+    await this.writeWith(events, (db) =>
       db
         .insertInto('transfers')
         .values({
@@ -203,10 +207,17 @@ export class TransferReadModel {
    * The transfer ended. Idempotent: the first ending recorded is kept (a
    * retried activity must not move ended_at). One upsert, so an ending that
    * meets its own pending row half-written on another connection can
-   * neither be lost nor leave the row pending.
+   * neither be lost nor leave the row pending. `events` go to the event
+   * outbox in the same transaction.
    */
-  async recordEnded(id: string, outcome: TransferOutcome, atMs: number, destinationProjectId: string | null): Promise<void> {
-    await this.store.run((db) =>
+  async recordEnded(
+    id: string,
+    outcome: TransferOutcome,
+    atMs: number,
+    destinationProjectId: string | null,
+    events: readonly OutgoingRecord[] = [],
+  ): Promise<void> {
+    await this.writeWith(events, (db) =>
       db
         .insertInto('transfers')
         .values({ id, status: outcome, ended_at: atMs, destination_project_id: destinationProjectId })
@@ -222,6 +233,18 @@ export class TransferReadModel {
         )
         .execute(),
     );
+  }
+
+  /** Runs `write`, and appends `events` to the event outbox in its transaction when there are any. */
+  private async writeWith(events: readonly OutgoingRecord[], write: (db: Kysely<ReadModelSchema>) => Promise<unknown>): Promise<void> {
+    if (events.length === 0) {
+      await this.store.run(write);
+      return;
+    }
+    await this.store.transaction(async (trx) => {
+      await write(trx);
+      await this.eventOutbox().appendWithin(trx, events);
+    });
   }
 
   /** The project's pending transfer with this id, or null (also for another project's). */
