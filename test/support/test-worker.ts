@@ -5,6 +5,8 @@
  * cannot be made to produce on demand (a held publish, a reassign that keeps
  * failing). It runs the bundle `npm run build` wrote.
  */
+import { Resource } from '@opentelemetry/resources';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
@@ -22,7 +24,12 @@ export interface TestWorker {
   stop(): Promise<void>;
 }
 
-export async function startTestWorker(label: string, activities: object): Promise<TestWorker> {
+/** Where the workflows' spans go (Temporal's interceptors ship them out of the sandbox); dropped unless given. */
+export interface TestWorkerOptions {
+  spanProcessor?: SpanProcessor;
+}
+
+export async function startTestWorker(label: string, activities: object, options: TestWorkerOptions = {}): Promise<TestWorker> {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npm run build`);
   const { temporalAddress, namespace } = testStack();
   const taskQueue = `evs-${label}-test-${randomUUID().slice(0, 8)}`;
@@ -34,7 +41,7 @@ export async function startTestWorker(label: string, activities: object): Promis
     workflowBundle: { codePath: BUNDLE },
     activities,
     // The bundle has the tracing interceptors: their sink must exist.
-    plugins: [temporalTracingPlugin()],
+    plugins: [temporalTracingPlugin(options.spanProcessor ? { resource: Resource.empty(), spanProcessor: options.spanProcessor } : undefined)],
   });
   const running = worker.run();
   const connection = await Connection.connect({ address: temporalAddress });
