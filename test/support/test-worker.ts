@@ -5,8 +5,6 @@
  * cannot be made to produce on demand (a held publish, a reassign that keeps
  * failing). It runs the bundle `npm run build` wrote.
  */
-import { Resource } from '@opentelemetry/resources';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
@@ -24,12 +22,7 @@ export interface TestWorker {
   stop(): Promise<void>;
 }
 
-/** Where the workflows' spans go (Temporal's interceptors ship them out of the sandbox); dropped unless given. */
-export interface TestWorkerOptions {
-  spanProcessor?: SpanProcessor;
-}
-
-export async function startTestWorker(label: string, activities: object, options: TestWorkerOptions = {}): Promise<TestWorker> {
+export async function startTestWorker(label: string, activities: object): Promise<TestWorker> {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npm run build`);
   const { temporalAddress, namespace } = testStack();
   const taskQueue = `evs-${label}-test-${randomUUID().slice(0, 8)}`;
@@ -41,7 +34,7 @@ export async function startTestWorker(label: string, activities: object, options
     workflowBundle: { codePath: BUNDLE },
     activities,
     // The bundle has the tracing interceptors: their sink must exist.
-    plugins: [temporalTracingPlugin(options.spanProcessor ? { resource: Resource.empty(), spanProcessor: options.spanProcessor } : undefined)],
+    plugins: [temporalTracingPlugin()],
   });
   const running = worker.run();
   const connection = await Connection.connect({ address: temporalAddress });

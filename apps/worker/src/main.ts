@@ -6,7 +6,6 @@ import { ConfigError, loadConfig, StartupError } from '../../../libs/config/src/
 import { installProcessLogger } from '../../../libs/observability/src/process-logger';
 import { startTracing } from '../../../libs/observability/src/tracing';
 import { runWorkflowThreadsWithoutStackTraces } from '../../../libs/temporal/src/workflow-stack-traces';
-import { recordNoWorkflowSpans } from '../../../libs/temporal/src/workflow-tracing';
 import { flushTemporalLogs } from './temporal-connection';
 import { WORKER_SERVICE_NAME } from './temporal-worker.service';
 import { WorkerModule } from './worker.module';
@@ -14,11 +13,10 @@ import { WorkerModule } from './worker.module';
 const { logger, nest } = installProcessLogger('evs-worker');
 
 async function bootstrap(): Promise<void> {
-  const tracing = startTracing(WORKER_SERVICE_NAME);
+  startTracing(WORKER_SERVICE_NAME);
   const config = loadConfig();
   logger.level = config.logLevel;
   if (!config.worker.workflowStackTraces) runWorkflowThreadsWithoutStackTraces();
-  if (!tracing.enabled) recordNoWorkflowSpans();
   const app = await NestFactory.createApplicationContext(WorkerModule, { logger: nest });
   app.enableShutdownHooks();
   await app.init();

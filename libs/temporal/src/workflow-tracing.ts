@@ -7,18 +7,11 @@
  * code whether or not the worker that made it exported spans. Their spans
  * leave the sandbox through a sink, which must therefore always be
  * registered; with tracing off it leads to a span processor that drops them.
- *
- * Dropped is not free: the sandbox's tracer would still record every span a
- * workflow makes (a transfer makes a dozen) and ship each out through the
- * sink. A worker that exports no traces therefore starts its workflow threads
- * with a sampler that records none (recordNoWorkflowSpans). Spans are never
- * commands, so a history replays the same under either.
  */
 import * as path from 'node:path';
 import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry/lib/plugin';
 import { Resource } from '@opentelemetry/resources';
 import { NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { preloadIntoWorkflowThreads } from './workflow-thread-preloads';
 
 /**
  * Keeps each workflow's trace context storage disabled while it waits. Without an extension: the
@@ -48,12 +41,3 @@ export function temporalTracingPlugin(sink: SpanSink = DROPPING_SINK): OpenTelem
 }
 
 const DROPPING_SINK: SpanSink = { resource: Resource.empty(), spanProcessor: new NoopSpanProcessor() };
-
-/**
- * Called before Worker.create by a worker that exports no traces: the
- * workflow threads it starts from then on record no workflow spans. Their
- * span contexts still reach the activities' headers, marked not sampled.
- */
-export function recordNoWorkflowSpans(): void {
-  preloadIntoWorkflowThreads('workflow-thread-without-spans');
-}
