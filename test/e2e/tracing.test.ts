@@ -121,8 +121,8 @@ describe('one trace per request, across every process', () => {
       has('evs-inventory', 'POST /internal/v1/disks/{disk_id}/transfer-lock', SPAN_KIND.server),
       // Scheduled after the lock's answer, in a later activation of the workflow: its trace
       // context outlived the wait (idle-trace-context.ts disables it in between).
+      // The created event rides with the pending row, appended in the same step's transaction.
       has('evs-worker', 'RunActivity:recordTransferPending'),
-      has('evs-worker', 'RunActivity:enqueueEvents'),
       has('evs-billing', /^process /, SPAN_KIND.consumer),
       has('evs-audit', /^process /, SPAN_KIND.consumer),
     ];
@@ -150,7 +150,7 @@ describe('one trace per request, across every process', () => {
       has('evs-worker', /^HandleUpdate:/),
       has('evs-worker', 'RunActivity:releaseDiskTransferLock'),
       has('evs-inventory', 'POST /internal/v1/disks/{disk_id}/transfer-lock/release', SPAN_KIND.server),
-      has('evs-worker', 'RunActivity:enqueueEvents'),
+      has('evs-worker', 'RunActivity:recordTransferEnded'),
       has('evs-billing', /^process /, SPAN_KIND.consumer),
     ]);
     expectOneTree(deletion, deleter);
@@ -174,7 +174,7 @@ describe('one trace per request, across every process', () => {
       has('evs-worker', /^HandleUpdate:/),
       has('evs-worker', 'RunActivity:reassignDisk'),
       has('evs-inventory', 'POST /internal/v1/disks/{disk_id}/reassign', SPAN_KIND.server),
-      has('evs-worker', 'RunActivity:enqueueEvents'),
+      has('evs-worker', 'RunActivity:recordTransferEnded'),
       has('evs-billing', /^process /, SPAN_KIND.consumer),
       has('evs-audit', /^process /, SPAN_KIND.consumer),
     ]);
