@@ -9,6 +9,8 @@
 #   EVS_PROMETHEUS=1   also start a Prometheus scraping all of it, with the
 #                      alert rules (infra/observability/prometheus.sh)
 #   OTEL_EXPORTER_OTLP_ENDPOINT=http://host:4318   export traces over OTLP/HTTP
+#   EVS_CPU_PROFILE_DIR=/abs/dir   each app writes a CPU profile of its main
+#                      thread to dir/<app>/ when it stops (node --cpu-prof)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 EVS_LOG_TAG=up
@@ -42,8 +44,12 @@ skipped() {
 # 512 MiB uncapped, 383 MiB capped at 384; docs/performance.md).
 node_flags() {
   case "$1" in
-    worker) printf -- '--max-old-space-size=%s' "${WORKER_MAX_HEAP_MIB:-384}" ;;
+    worker) printf -- '--max-old-space-size=%s ' "${WORKER_MAX_HEAP_MIB:-384}" ;;
   esac
+  # A CPU profile of each app's main thread, written when it stops (Node refuses --cpu-prof in NODE_OPTIONS).
+  if [[ -n "${EVS_CPU_PROFILE_DIR:-}" ]]; then
+    printf -- '--cpu-prof --cpu-prof-dir=%s/%s ' "$EVS_CPU_PROFILE_DIR" "$1"
+  fi
 }
 
 start_app() {
