@@ -59,9 +59,10 @@ import { currentTraceScope, inTraceScope, type TraceScope } from './trace-scope'
  * the one the server keeps: the disk would have moved for a bidder the next
  * task does not choose.
  *
- * Events are appended to the worker's outbox by a local activity too, and the
- * worker's relay takes them to Kafka from there, so a broker outage holds up
- * neither the workflow nor its history (it did, as an ordinary activity
+ * Events are appended to the worker's outbox by a local activity too (most in
+ * the transaction of the read-model write they announce, see recordThenApply),
+ * and the worker's relay takes them to Kafka from there, so a broker outage
+ * holds up neither the workflow nor its history (it did, as an ordinary activity
  * retried for as long as the outage lasted, two tasks per event batch). An
  * event decided in the main loop follows from history, so the next worker
  * that replays the task decides it again, the same: appending it at once is
