@@ -22,7 +22,7 @@ export interface EventOutboxPort {
   /**
    * The same, with `write` doing the appending: it stores the records it is
    * given (stamped as enqueue would stamp them) in a transaction of its own
-   * with whatever else it writes.
+   * with whatever else it writes. With no records, `write` just runs.
    */
   enqueueWith(records: OutgoingRecord[], write: (stamped: OutgoingRecord[]) => Promise<void>): Promise<void>;
 }

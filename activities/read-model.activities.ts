@@ -23,13 +23,11 @@ export interface TransferEnding {
 export function createReadModelActivities(deps: { readModel: TransferReadModelPort; outbox: EventOutboxPort }) {
   return {
     async recordTransferPending(row: PendingTransferInput, events: OutgoingRecord[] = []): Promise<void> {
-      if (events.length === 0) return deps.readModel.recordPending(row);
       await deps.outbox.enqueueWith(events, (stamped) => deps.readModel.recordPending(row, stamped));
     },
 
     async recordTransferEnded(ending: TransferEnding, events: OutgoingRecord[] = []): Promise<void> {
       const { transferId, outcome, atMs, destinationProjectId } = ending;
-      if (events.length === 0) return deps.readModel.recordEnded(transferId, outcome, atMs, destinationProjectId);
       await deps.outbox.enqueueWith(events, (stamped) =>
         deps.readModel.recordEnded(transferId, outcome, atMs, destinationProjectId, stamped),
       );

@@ -17,7 +17,7 @@ import {
   sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { EventActivities, InventoryActivities, ReadModelActivities, TransferEnding } from '../activities';
+import type { EventActivities, InventoryActivities, ReadModelActivities } from '../activities';
 import type { OutgoingRecord } from '../libs/contracts/src/events';
 import type { ReleaseResult } from '../libs/inventory-client/src/inventory.client';
 import { transferEventRecord } from '../libs/contracts/src/events';
@@ -400,7 +400,7 @@ export async function transferWorkflow(
       expiresAtMs: state.expiresAtMs,
     };
     // The created event was decided by the lock's answer and waits in the outbox: it goes with the row.
-    await recordThenApply((events) => (events.length > 0 ? recording.recordTransferPending(row, events) : recording.recordTransferPending(row)), null);
+    await recordThenApply((events) => recording.recordTransferPending(...stepArguments(row, events)), null);
     visible = true;
   }
 
@@ -429,7 +429,7 @@ export async function transferWorkflow(
       if (moved.ok) {
         const ending = { transferId: request.transferId, outcome: 'accepted', atMs: Date.now(), destinationProjectId: recipient.projectId } as const;
         await recordThenApply(
-          (events) => recordEnding(recording, ending, events),
+          (events) => recording.recordTransferEnded(...stepArguments(ending, events)),
           { kind: 'RecordDiskReassigned', disk: moved.disk, now: Date.now() },
         );
       } else if (run({ kind: 'RecordDiskReassignRefused', reason: moved.reason, now: Date.now() }).events.length > 0) {
@@ -457,7 +457,7 @@ export async function transferWorkflow(
         atMs: Date.now(),
         destinationProjectId: accepted?.recipient.projectId ?? null,
       } as const;
-      await recordThenApply((events) => recordEnding(recording, ending, events), found);
+      await recordThenApply((events) => recording.recordTransferEnded(...stepArguments(ending, events)), found);
       continue;
     }
     throw ApplicationFailure.nonRetryable(`transfer in unexpected status ${state.status}`);
@@ -481,9 +481,13 @@ function outcomeOf(state: TransferState, decision: Decision): { next: TransferSt
   return { next, records };
 }
 
-/** Histories from before the events rode along hold the one-argument call; replay must see it made the same way. */
-function recordEnding(recording: ReadModelActivities, ending: TransferEnding, events: OutgoingRecord[]): Promise<void> {
-  return events.length > 0 ? recording.recordTransferEnded(ending, events) : recording.recordTransferEnded(ending);
+/**
+ * A read-model step's arguments: its input and the events it carries, if
+ * any. Without, the call has one argument, as in the histories from before
+ * events rode along: replay must see it made the same way.
+ */
+function stepArguments<I>(input: I, events: OutgoingRecord[]): [I, OutgoingRecord[]?] {
+  return events.length > 0 ? [input, events] : [input];
 }
 
 async function validate(

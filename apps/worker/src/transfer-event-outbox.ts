@@ -35,7 +35,7 @@ export class TransferEventOutbox implements EventOutboxPort {
     // Called in the activity's span: the consumers' spans join the transfer's trace.
     const trace = traceHeaders();
     await write(Object.keys(trace).length > 0 ? records.map((record) => ({ ...record, trace })) : records);
-    this.relay.kick();
+    if (records.length > 0) this.relay.kick();
   }
 
   start(): Promise<void> {
