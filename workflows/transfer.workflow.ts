@@ -100,7 +100,9 @@ const EVENT_OUTBOX_PATCH = 'events-through-worker-outbox';
  * given instead of recording them (each is a history event and, as the SDK
  * records it, a search-attribute update too), and their read-model writes
  * carry the events that announce them (see recordThenApply). Older
- * histories lack it and keep their own markers and steps.
+ * histories lack it and keep their own markers and steps. Transfers started
+ * at revision 1 or later (TRANSFER_WORKFLOW_REVISION) take this one as given
+ * too, and record no marker at all.
  */
 const EVENTS_WITH_READ_MODEL_PATCH = 'read-model-writes-carry-their-events';
 
@@ -168,8 +170,9 @@ export async function transferWorkflow(
   request: TransferRequest,
   options: TransferWorkflowOptions = {},
 ): Promise<TransferWorkflowResult> {
-  // Evaluated in this order, and only as far as needed: a marker is recorded by the first call that finds it missing.
-  const eventsWithReadModel = patched(EVENTS_WITH_READ_MODEL_PATCH);
+  // Evaluated in this order, and only as far as needed: a marker is recorded by the first call that finds it
+  // missing, and a run started with a revision asks for none.
+  const eventsWithReadModel = (options.revision ?? 0) >= 1 || patched(EVENTS_WITH_READ_MODEL_PATCH);
   const localSteps = eventsWithReadModel || patched(LOCAL_STEPS_PATCH);
   const eventsThroughOutbox = eventsWithReadModel || patched(EVENT_OUTBOX_PATCH);
   const recording = recordingSteps(localSteps);

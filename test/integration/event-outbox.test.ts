@@ -4,7 +4,8 @@
  * are appended only once the task that took the update is in history: a
  * durable timer fires between the update's acceptance and the local activity
  * that appends them. The created event rides with the pending row's write
- * instead of a step of its own. Run by a worker in this process on a task
+ * instead of a step of its own, and the ending's likewise. A transfer
+ * started at the current revision records no patch marker. Run by a worker in this process on a task
  * queue of its own, with the activities replaced, on the test stack's
  * Temporal server.
  */
@@ -18,6 +19,7 @@ import {
   acceptUpdate,
   awaitCreationUpdate,
   deleteUpdate,
+  TRANSFER_WORKFLOW_REVISION,
   TRANSFER_WORKFLOW_TYPE,
   transferWorkflowId,
 } from '../../libs/temporal/src/transfer.definitions';
@@ -83,7 +85,7 @@ describe('event outbox', () => {
       startWorkflowOperation: new WithStartWorkflowOperation(TRANSFER_WORKFLOW_TYPE, {
         workflowId: transferWorkflowId(transferId),
         taskQueue: TASK_QUEUE,
-        args: [request],
+        args: [request, { revision: TRANSFER_WORKFLOW_REVISION }],
         workflowIdConflictPolicy: 'FAIL',
       }),
     });
@@ -128,8 +130,45 @@ describe('event outbox', () => {
       expect(timerFired, `wrong key ${n + 1}: a timer fired between its acceptance (${accepted}) and its append (${append})`).toBe(true);
     });
 
-    // A new transfer records one patch marker, not the two older ones it implies.
-    const patches = events.flatMap((event) => (event.markerRecordedEventAttributes?.markerName === 'core_patch' ? [event] : []));
+    // Started at the current revision, as the gateway starts it, a transfer records no patch marker, nor
+    // the TemporalChangeVersion update the SDK writes with each (a visibility write apiece).
+    const patches = events.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch');
+    expect(patches).toHaveLength(0);
+    const changeVersions = events.filter(
+      (event) => event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.TemporalChangeVersion,
+    );
+    expect(changeVersions).toHaveLength(0);
+  });
+
+  it('records one patch marker in a transfer started without a revision, as older gateways start them', async () => {
+    const transferId = randomUUID();
+    const request: TransferRequest = {
+      transferId,
+      volumeId: randomUUID(),
+      name: 'outbox-no-revision',
+      owner: { projectId: 'outbox-a', userId: 'alice', requestId: `req-${randomUUID()}` },
+      createdAtMs: Date.now(),
+      authKeyHash: 'a'.repeat(64),
+      policy: DEFAULT_TRANSFER_POLICY,
+    };
+    await client.workflow.executeUpdateWithStart(awaitCreationUpdate, {
+      startWorkflowOperation: new WithStartWorkflowOperation(TRANSFER_WORKFLOW_TYPE, {
+        workflowId: transferWorkflowId(transferId),
+        taskQueue: TASK_QUEUE,
+        args: [request],
+        workflowIdConflictPolicy: 'FAIL',
+      }),
+    });
+    const handle = client.workflow.getHandle(transferWorkflowId(transferId));
+    await handle.executeUpdate(deleteUpdate, { args: [{ actor: { ...request.owner, requestId: 'req-delete' } }] });
+    expect(await handle.result()).toMatchObject({ status: 'deleted' });
+    const events = (await handle.fetchHistory()).events ?? [];
+    // One marker, not the two older ones it implies; its read-model writes carry the events all the same.
+    const patches = events.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch');
     expect(patches).toHaveLength(1);
+    expect(enqueued.filter((batch) => batch.ids.some((id) => id.startsWith(transferId)))).toEqual([
+      { step: 'recordTransferPending', ids: [`${transferId}/created`] },
+      { step: 'recordTransferEnded', ids: [`${transferId}/deleted`] },
+    ]);
   });
 });

@@ -16,6 +16,14 @@
  *                                         (expired; a wrong key, then accepted;
  *                                         wrong keys, then deleted; from the
  *                                         end-to-end suite on a stack)
+ *   transfer-marker-*                     before the revision in the workflow's
+ *                                         options: one patch marker
+ *                                         (expired; accepted; a wrong key, then
+ *                                         accepted; deleted; from the end-to-end
+ *                                         suite on a stack)
+ *   transfer-revision-1-*                 started at revision 1, no marker: the
+ *                                         shape new transfers have now (the same
+ *                                         four endings)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -44,9 +52,17 @@ describe('transfer workflow replay', () => {
     expect(fixtures).toEqual([
       'transfer-before-event-outbox.history.json',
       'transfer-before-local-steps.history.json',
+      'transfer-marker-accepted.history.json',
+      'transfer-marker-deleted.history.json',
+      'transfer-marker-expired.history.json',
+      'transfer-marker-wrong-key-then-accepted.history.json',
       'transfer-outbox-expired.history.json',
       'transfer-outbox-wrong-key-then-accepted.history.json',
       'transfer-outbox-wrong-keys-then-deleted.history.json',
+      'transfer-revision-1-accepted.history.json',
+      'transfer-revision-1-deleted.history.json',
+      'transfer-revision-1-expired.history.json',
+      'transfer-revision-1-wrong-key-then-accepted.history.json',
       'transfer-upgraded-while-pending.history.json',
     ]);
   });

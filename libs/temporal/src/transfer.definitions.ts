@@ -54,7 +54,25 @@ export interface TransferWorkflowOptions {
    * "outcome unknown". Default DEFAULT_VALIDATION_TIMEOUT_MS.
    */
   validationTimeoutMs?: number;
+  /**
+   * Which of the workflow's changes of shape the starter knows this run may
+   * take as given (TRANSFER_WORKFLOW_REVISION when the gateway starts it).
+   * Absent in histories from before revisions: those find their shape from
+   * their patch markers, as they always have.
+   */
+  revision?: number;
 }
+
+/**
+ * The revision new transfers start at. A change to what the workflow records
+ * raises it, instead of adding a patch marker: each marker is a history event
+ * and, as the SDK records it, a search-attribute update (one more write to
+ * Temporal's visibility store) in every transfer, for the life of the code.
+ * Revision 1 takes as given every marker up to the read model carrying its
+ * events. Workers must run the code that knows a revision before any gateway
+ * starts transfers with it: a worker that does not know it ignores it.
+ */
+export const TRANSFER_WORKFLOW_REVISION = 1;
 
 export const DEFAULT_VALIDATION_TIMEOUT_MS = 20_000;
 

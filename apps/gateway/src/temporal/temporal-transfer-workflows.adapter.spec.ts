@@ -16,6 +16,7 @@ import {
   deleteUpdate,
   SEARCH_ATTRIBUTES,
   TRANSFER_TASK_QUEUE,
+  TRANSFER_WORKFLOW_REVISION,
   TRANSFER_WORKFLOW_TYPE,
 } from '../../../../libs/temporal/src/transfer.definitions';
 import { TemporalTransferWorkflows } from './temporal-transfer-workflows.adapter';
@@ -65,7 +66,7 @@ describe('TemporalTransferWorkflows', () => {
     expect(start.options).toMatchObject({
       workflowId: `evs-transfer-${request.transferId}`,
       taskQueue: TRANSFER_TASK_QUEUE,
-      args: [request],
+      args: [request, { revision: TRANSFER_WORKFLOW_REVISION }],
       workflowIdConflictPolicy: 'FAIL',
       staticSummary: `Transfer of disk ${request.volumeId} from project project-a`,
       typedSearchAttributes: [
@@ -80,12 +81,12 @@ describe('TemporalTransferWorkflows', () => {
     expect(deadline).toBeLessThanOrEqual(Date.now() + 5000);
   });
 
-  it("passes the configured validation bound as the workflow's options", async () => {
+  it("passes the configured validation bound with the revision in the workflow's options", async () => {
     const fake = fakeClient({ executeUpdateWithStart: async () => ({ transferId: request.transferId, createdAtMs: request.createdAtMs }) });
     const workflows = new TemporalTransferWorkflows(fake.client, { updateTimeoutMs: 5000, validationTimeoutMs: 4000, logger: silent });
     await workflows.create(request);
     const [, options] = fake.executeUpdateWithStart.mock.calls[0] as unknown as [unknown, { startWorkflowOperation: WithStartWorkflowOperation<never> }];
-    expect(options.startWorkflowOperation.options.args).toEqual([request, { validationTimeoutMs: 4000 }]);
+    expect(options.startWorkflowOperation.options.args).toEqual([request, { revision: TRANSFER_WORKFLOW_REVISION, validationTimeoutMs: 4000 }]);
   });
 
   it('sends the create’s own facts with the update, for a retried create to be compared against', async () => {

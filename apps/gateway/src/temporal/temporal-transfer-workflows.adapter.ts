@@ -33,6 +33,7 @@ import {
   forceDeleteUpdate,
   SEARCH_ATTRIBUTES,
   TRANSFER_TASK_QUEUE,
+  TRANSFER_WORKFLOW_REVISION,
   TRANSFER_WORKFLOW_TYPE,
   transferWorkflowId,
   type TransferWorkflowOptions,
@@ -129,10 +130,10 @@ export class TemporalTransferWorkflows implements TransferWorkflows {
     );
   }
 
-  /** The request, and the workflow's options when any is configured (the workflow has defaults). */
-  private workflowArgs(request: TransferRequest): [TransferRequest] | [TransferRequest, TransferWorkflowOptions] {
+  /** The request, and the workflow's options: the revision, and the validation bound when one is configured. */
+  private workflowArgs(request: TransferRequest): [TransferRequest, TransferWorkflowOptions] {
     const { validationTimeoutMs } = this.options;
-    return validationTimeoutMs === undefined ? [request] : [request, { validationTimeoutMs }];
+    return [request, { revision: TRANSFER_WORKFLOW_REVISION, ...(validationTimeoutMs === undefined ? {} : { validationTimeoutMs }) }];
   }
 
   /** `target`: what the log lines name (the disk only where the call knows it, on create). */
