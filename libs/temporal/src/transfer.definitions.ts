@@ -65,9 +65,9 @@ export interface TransferWorkflowOptions {
 
 /**
  * The revision new transfers start at. A change to what the workflow records
- * raises it, instead of adding a patch marker: each marker is a history event
- * and, as the SDK records it, a search-attribute update (one more write to
- * Temporal's visibility store) in every transfer, for the life of the code.
+ * raises it, instead of adding a patch marker: each marker is two history
+ * events (the marker, and the TemporalChangeVersion search-attribute update
+ * the SDK adds to it) in every transfer, for the life of the code.
  * Revision 1 takes as given every marker up to the read model carrying its
  * events. Workers must run the code that knows a revision before any gateway
  * starts transfers with it: a worker that does not know it ignores it.
