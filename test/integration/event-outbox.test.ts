@@ -5,9 +5,9 @@
  * durable timer fires between the update's acceptance and the local activity
  * that appends them. The created event rides with the pending row's write
  * instead of a step of its own, and the ending's likewise. A transfer
- * started at the current revision records no patch marker. Run by a worker in this process on a task
- * queue of its own, with the activities replaced, on the test stack's
- * Temporal server.
+ * started at the current revision records no patch marker. Run by a worker
+ * in this process on a task queue of its own, with the activities replaced,
+ * on the test stack's Temporal server.
  */
 import { type Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
@@ -22,6 +22,7 @@ import {
   TRANSFER_WORKFLOW_REVISION,
   TRANSFER_WORKFLOW_TYPE,
   transferWorkflowId,
+  type TransferWorkflowOptions,
 } from '../../libs/temporal/src/transfer.definitions';
 import { startTestWorker, type TestWorker } from '../support/test-worker';
 
@@ -69,27 +70,32 @@ afterAll(async () => {
   await harness?.stop();
 });
 
+/** Creates a transfer as a gateway does, with the workflow's options it passes (none, as older gateways did). */
+async function createTransfer(name: string, options?: TransferWorkflowOptions) {
+  const transferId = randomUUID();
+  const request: TransferRequest = {
+    transferId,
+    volumeId: randomUUID(),
+    name,
+    owner: { projectId: 'outbox-a', userId: 'alice', requestId: `req-${randomUUID()}` },
+    createdAtMs: Date.now(),
+    authKeyHash: 'a'.repeat(64),
+    policy: DEFAULT_TRANSFER_POLICY,
+  };
+  await client.workflow.executeUpdateWithStart(awaitCreationUpdate, {
+    startWorkflowOperation: new WithStartWorkflowOperation(TRANSFER_WORKFLOW_TYPE, {
+      workflowId: transferWorkflowId(transferId),
+      taskQueue: TASK_QUEUE,
+      args: options ? [request, options] : [request],
+      workflowIdConflictPolicy: 'FAIL',
+    }),
+  });
+  return { transferId, request, handle: client.workflow.getHandle(transferWorkflowId(transferId)) };
+}
+
 describe('event outbox', () => {
   it('appends every event once and in order, an update’s only after the task that took it is in history', async () => {
-    const transferId = randomUUID();
-    const request: TransferRequest = {
-      transferId,
-      volumeId: randomUUID(),
-      name: 'outbox',
-      owner: { projectId: 'outbox-a', userId: 'alice', requestId: `req-${randomUUID()}` },
-      createdAtMs: Date.now(),
-      authKeyHash: 'a'.repeat(64),
-      policy: DEFAULT_TRANSFER_POLICY,
-    };
-    await client.workflow.executeUpdateWithStart(awaitCreationUpdate, {
-      startWorkflowOperation: new WithStartWorkflowOperation(TRANSFER_WORKFLOW_TYPE, {
-        workflowId: transferWorkflowId(transferId),
-        taskQueue: TASK_QUEUE,
-        args: [request, { revision: TRANSFER_WORKFLOW_REVISION }],
-        workflowIdConflictPolicy: 'FAIL',
-      }),
-    });
-    const handle = client.workflow.getHandle(transferWorkflowId(transferId));
+    const { transferId, request, handle } = await createTransfer('outbox', { revision: TRANSFER_WORKFLOW_REVISION });
     for (const n of [1, 2]) {
       const actor = { projectId: 'outbox-b', userId: 'bob', requestId: `req-wrong-${n}` };
       await expect(handle.executeUpdate(acceptUpdate, { args: [{ actor, authKeyHash: 'b'.repeat(64) }] })).rejects.toBeInstanceOf(
@@ -131,7 +137,7 @@ describe('event outbox', () => {
     });
 
     // Started at the current revision, as the gateway starts it, a transfer records no patch marker, nor
-    // the TemporalChangeVersion update the SDK writes with each (a visibility write apiece).
+    // the TemporalChangeVersion search-attribute update the SDK adds to each.
     const patches = events.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch');
     expect(patches).toHaveLength(0);
     const changeVersions = events.filter(
@@ -141,25 +147,7 @@ describe('event outbox', () => {
   });
 
   it('records one patch marker in a transfer started without a revision, as older gateways start them', async () => {
-    const transferId = randomUUID();
-    const request: TransferRequest = {
-      transferId,
-      volumeId: randomUUID(),
-      name: 'outbox-no-revision',
-      owner: { projectId: 'outbox-a', userId: 'alice', requestId: `req-${randomUUID()}` },
-      createdAtMs: Date.now(),
-      authKeyHash: 'a'.repeat(64),
-      policy: DEFAULT_TRANSFER_POLICY,
-    };
-    await client.workflow.executeUpdateWithStart(awaitCreationUpdate, {
-      startWorkflowOperation: new WithStartWorkflowOperation(TRANSFER_WORKFLOW_TYPE, {
-        workflowId: transferWorkflowId(transferId),
-        taskQueue: TASK_QUEUE,
-        args: [request],
-        workflowIdConflictPolicy: 'FAIL',
-      }),
-    });
-    const handle = client.workflow.getHandle(transferWorkflowId(transferId));
+    const { transferId, request, handle } = await createTransfer('outbox-no-revision');
     await handle.executeUpdate(deleteUpdate, { args: [{ actor: { ...request.owner, requestId: 'req-delete' } }] });
     expect(await handle.result()).toMatchObject({ status: 'deleted' });
     const events = (await handle.fetchHistory()).events ?? [];
