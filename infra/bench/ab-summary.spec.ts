@@ -4,7 +4,6 @@ import { formatAbSummary, summarizeAb, type AbRun, type OpenLoopRunJson } from '
 function step(total: number, perProcess: Record<string, number | null>, create: [number, number], accept: [number, number], keptUp = true) {
   return {
     ours: {
-      ratePerSecond: 12,
       verdict: { keptUp },
       cpu: { perProcessMs: perProcess, totalMs: total, totalOf: ['temporal', 'worker'] },
       latencyMs: { create: { p50: create[0], p99: create[1] }, accept: { p50: accept[0], p99: accept[1] } },

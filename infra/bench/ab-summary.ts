@@ -5,19 +5,19 @@
  * each pair's totals beside the means, since on a shared host a pair's
  * difference says more than the means do.
  */
+import type { OpenLoopStep } from './open-loop-report';
+import type { LatencySummary } from './stats';
+
+/** The figures of a measured step this reads: a narrowing of what run-bench writes (OpenLoopStep). */
+export interface StepFigures {
+  verdict: Pick<OpenLoopStep['verdict'], 'keptUp'>;
+  cpu: Pick<OpenLoopStep['cpu'], 'perProcessMs' | 'totalMs'> & Partial<Pick<OpenLoopStep['cpu'], 'totalOf'>>;
+  latencyMs: Record<string, Pick<LatencySummary, 'p50' | 'p99'> | undefined>;
+}
 
 /** The part of an open-loop run's JSON (run-bench.ts --open-loop --out) this reads. */
 export interface OpenLoopRunJson {
-  openLoop: {
-    measured: Array<{
-      ours?: {
-        ratePerSecond: number;
-        verdict: { keptUp: boolean };
-        cpu: { perProcessMs: Record<string, number | null>; totalMs: number | null; totalOf?: string[] };
-        latencyMs: Record<string, { p50: number; p99: number } | undefined>;
-      } | null;
-    }>;
-  };
+  openLoop: { measured: Array<{ ours: StepFigures | null }> };
 }
 
 export type Side = 'a' | 'b';
@@ -56,9 +56,7 @@ export interface AbSummary {
   comparablePairs: number;
 }
 
-type Step = NonNullable<OpenLoopRunJson['openLoop']['measured'][number]['ours']>;
-
-function stepsOf(runs: readonly AbRun[]): Step[] {
+function stepsOf(runs: readonly AbRun[]): StepFigures[] {
   return runs.flatMap((run) => run.result.openLoop.measured.flatMap((m) => (m.ours ? [m.ours] : [])));
 }
 
