@@ -132,7 +132,7 @@ describe.each(DIALECTS)('AuditOutbox on %s', (dialect) => {
 
     it('relay at once into one sink: every row exactly once, one publish at a time, each key in order', async () => {
       const sink = new RecordingSink();
-      const options = { batchSize: 7, minBackoffMs: 5, maxBackoffMs: 20, pollMs: 5 };
+      const options = { batchSize: 7, minBackoffMs: 5, maxBackoffMs: 20, pollMs: 5, lingerMs: 20 };
       const gateways = [new ApiAuditService(sink, options, await open()), new ApiAuditService(sink, options, await open())];
       await Promise.all(gateways.map((g) => g.onApplicationBootstrap()));
 

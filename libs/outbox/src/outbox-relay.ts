@@ -6,6 +6,10 @@
  * bounded attempt at shutdown; what is still unsent then stays in the
  * outbox for the next start.
  *
+ * A kicked relay waits lingerMs before it sends, so that one Kafka request
+ * (and one turn of the outbox's lock) carries every row appended meanwhile:
+ * under load, most rows otherwise went one by one.
+ *
  * Replicas that share one outbox (PostgreSQL) relay one at a time (see
  * RecordOutbox.relay): one that finds another relaying waits a poll
  * interval and asks again, and an idle relay looks at the outbox every poll
@@ -26,6 +30,8 @@ export interface OutboxRelayOptions {
   maxBackoffMs: number;
   /** How often an idle relay looks at the outbox, and one that found another replica relaying asks again. */
   pollMs: number;
+  /** How long a kicked relay waits for more rows before it sends (0: at once). */
+  lingerMs: number;
 }
 
 export const DEFAULT_OUTBOX_RELAY_OPTIONS: OutboxRelayOptions = {
@@ -33,6 +39,7 @@ export const DEFAULT_OUTBOX_RELAY_OPTIONS: OutboxRelayOptions = {
   minBackoffMs: 200,
   maxBackoffMs: 30_000,
   pollMs: 1000,
+  lingerMs: 20,
 };
 
 export class OutboxRelay {
@@ -42,6 +49,8 @@ export class OutboxRelay {
   private kickedWhilePumping = false;
   /** The idle relay's next look at the outbox. */
   private idlePoll: NodeJS.Timeout | null = null;
+  /** A kicked relay's wait for more rows before it sends. */
+  private linger: NodeJS.Timeout | null = null;
   private backoffMs: number;
   private wake: (() => void) | null = null;
   private failuresInRow = 0;
@@ -68,12 +77,26 @@ export class OutboxRelay {
 
   /** Rows were appended: send them (now, or right after the batch in flight). */
   kick(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.linger !== null) return;
     if (this.pumping !== null) {
       this.kickedWhilePumping = true;
       return;
     }
     this.cancelIdlePoll();
+    if (this.options.lingerMs > 0) {
+      this.linger = setTimeout(() => {
+        this.linger = null;
+        this.pumpNow();
+      }, this.options.lingerMs);
+      this.linger.unref();
+      return;
+    }
+    this.pumpNow();
+  }
+
+  private pumpNow(): void {
+    if (this.stopped || this.pumping !== null) return;
+    this.cancelLinger();
     this.kickedWhilePumping = false;
     this.pumping = this.pump().finally(() => {
       this.pumping = null;
@@ -99,7 +122,7 @@ export class OutboxRelay {
    * another replica sharing it).
    */
   async drain(timeoutMs: number): Promise<void> {
-    this.kick();
+    this.pumpNow();
     this.wake?.();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
@@ -108,11 +131,14 @@ export class OutboxRelay {
     try {
       while (this.pumping !== null) {
         if ((await Promise.race([this.pumping, deadline])) === 'timeout') break;
+        // Rows stored while that batch was in flight wait out no linger now.
+        if (this.linger !== null) this.pumpNow();
       }
     } finally {
       clearTimeout(timer);
       this.stopped = true;
       this.cancelIdlePoll();
+      this.cancelLinger();
       this.wake?.();
     }
     const left = await this.pending();
@@ -164,6 +190,12 @@ export class OutboxRelay {
       this.kick();
     }, this.options.pollMs);
     this.idlePoll.unref();
+  }
+
+  private cancelLinger(): void {
+    if (this.linger === null) return;
+    clearTimeout(this.linger);
+    this.linger = null;
   }
 
   private cancelIdlePoll(): void {

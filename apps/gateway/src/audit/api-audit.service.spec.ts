@@ -9,7 +9,7 @@ import { createRequestContext, type RequestContext } from '../http/request-conte
 import { ApiAuditService } from './api-audit.service';
 import { AuditOutbox } from './audit-outbox';
 
-const options = { batchSize: 2, minBackoffMs: 5, maxBackoffMs: 20, pollMs: 20 };
+const options = { batchSize: 2, minBackoffMs: 5, maxBackoffMs: 20, pollMs: 20, lingerMs: 20 };
 
 async function service(publisher: EventPublisher, outbox?: Promise<AuditOutbox>): Promise<ApiAuditService> {
   return new ApiAuditService(publisher, options, await (outbox ?? AuditOutbox.open({ dialect: 'sqlite', file: ':memory:' })));

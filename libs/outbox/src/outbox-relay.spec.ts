@@ -1,0 +1,121 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { OutgoingRecord } from '../../contracts/src/events';
+import { DEFAULT_OUTBOX_RELAY_OPTIONS, OutboxRelay } from './outbox-relay';
+import type { OutboxLook, OutboxRow, RelayTurn } from './record-outbox';
+
+/** An outbox in memory: what the relay sees of a RecordOutbox, turns and all. */
+class MemoryOutbox implements OutboxLook {
+  rows: OutboxRow[] = [];
+  private seq = 0;
+
+  append(key: string): void {
+    this.seq += 1;
+    this.rows.push({ seq: this.seq, record: { key } as OutgoingRecord });
+  }
+
+  async oldest(limit: number): Promise<OutboxRow[]> {
+    return this.rows.slice(0, limit);
+  }
+
+  async count(): Promise<number> {
+    return this.rows.length;
+  }
+
+  async relay(limit: number, publish: (records: OutgoingRecord[]) => Promise<void>): Promise<RelayTurn> {
+    const batch = this.rows.slice(0, limit);
+    if (batch.length > 0) await publish(batch.map((row) => row.record));
+    this.rows = this.rows.slice(batch.length);
+    return { relayed: true, rows: batch.length };
+  }
+}
+
+/** Kafka as the relay sees it: each publish is one request, answered after `ackMs`. */
+function recordingPublisher(ackMs = 0) {
+  const requests: string[][] = [];
+  return {
+    requests,
+    publish: async (records: readonly OutgoingRecord[]) => {
+      requests.push(records.map((record) => record.key));
+      if (ackMs > 0) await new Promise((resolve) => setTimeout(resolve, ackMs));
+    },
+  };
+}
+
+describe('OutboxRelay', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('sends the rows appended during its linger in one request', async () => {
+    const outbox = new MemoryOutbox();
+    const kafka = recordingPublisher();
+    const relay = new OutboxRelay(outbox, kafka, { ...DEFAULT_OUTBOX_RELAY_OPTIONS, lingerMs: 20 }, 'record');
+    for (const key of ['a', 'b', 'c']) {
+      outbox.append(key);
+      relay.kick();
+      await vi.advanceTimersByTimeAsync(5);
+    }
+    expect(kafka.requests).toEqual([]);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(kafka.requests).toEqual([['a', 'b', 'c']]);
+    expect(outbox.rows).toEqual([]);
+  });
+
+  it('with no linger, sends a row as soon as it is kicked', async () => {
+    const outbox = new MemoryOutbox();
+    const kafka = recordingPublisher();
+    const relay = new OutboxRelay(outbox, kafka, { ...DEFAULT_OUTBOX_RELAY_OPTIONS, lingerMs: 0 }, 'record');
+    outbox.append('a');
+    relay.kick();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(kafka.requests).toEqual([['a']]);
+  });
+
+  it('sends a row appended while a batch is in flight once that batch is acknowledged', async () => {
+    const outbox = new MemoryOutbox();
+    const kafka = recordingPublisher(50);
+    const relay = new OutboxRelay(outbox, kafka, { ...DEFAULT_OUTBOX_RELAY_OPTIONS, lingerMs: 20 }, 'record');
+    outbox.append('a');
+    relay.kick();
+    await vi.advanceTimersByTimeAsync(30);
+    expect(kafka.requests).toEqual([['a']]);
+    outbox.append('b');
+    relay.kick();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(kafka.requests).toEqual([['a'], ['b']]);
+    expect(outbox.rows).toEqual([]);
+  });
+
+  it('at shutdown sends what lingers without waiting for it, and nothing after', async () => {
+    const outbox = new MemoryOutbox();
+    const kafka = recordingPublisher();
+    const relay = new OutboxRelay(outbox, kafka, { ...DEFAULT_OUTBOX_RELAY_OPTIONS, lingerMs: 60_000 }, 'record');
+    outbox.append('a');
+    relay.kick();
+    await relay.drain(1000);
+    expect(kafka.requests).toEqual([['a']]);
+    outbox.append('b');
+    relay.kick();
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(kafka.requests).toEqual([['a']]);
+    expect(outbox.rows.map((row) => row.record.key)).toEqual(['b']);
+  });
+
+  it('at shutdown also sends a row kicked while the last batch was in flight', async () => {
+    const outbox = new MemoryOutbox();
+    const kafka = recordingPublisher(50);
+    const relay = new OutboxRelay(outbox, kafka, { ...DEFAULT_OUTBOX_RELAY_OPTIONS, lingerMs: 60_000 }, 'record');
+    outbox.append('a');
+    const draining = relay.drain(10_000);
+    await vi.advanceTimersByTimeAsync(10);
+    outbox.append('b');
+    relay.kick();
+    await vi.advanceTimersByTimeAsync(500);
+    await draining;
+    expect(kafka.requests.flat()).toEqual(['a', 'b']);
+    expect(outbox.rows).toEqual([]);
+  });
+});
