@@ -41,6 +41,14 @@ function recordingPublisher(ackMs = 0) {
   };
 }
 
+/** A relay over an empty MemoryOutbox, sending to a recording publisher. */
+function relayWith(lingerMs: number, ackMs = 0) {
+  const outbox = new MemoryOutbox();
+  const kafka = recordingPublisher(ackMs);
+  const relay = new OutboxRelay(outbox, kafka, { ...DEFAULT_OUTBOX_RELAY_OPTIONS, lingerMs }, 'record');
+  return { outbox, kafka, relay };
+}
+
 describe('OutboxRelay', () => {
   beforeEach(() => {
     vi.useFakeTimers();
@@ -50,9 +58,7 @@ describe('OutboxRelay', () => {
   });
 
   it('sends the rows appended during its linger in one request', async () => {
-    const outbox = new MemoryOutbox();
-    const kafka = recordingPublisher();
-    const relay = new OutboxRelay(outbox, kafka, { ...DEFAULT_OUTBOX_RELAY_OPTIONS, lingerMs: 20 }, 'record');
+    const { outbox, kafka, relay } = relayWith(20);
     for (const key of ['a', 'b', 'c']) {
       outbox.append(key);
       relay.kick();
@@ -65,9 +71,7 @@ describe('OutboxRelay', () => {
   });
 
   it('with no linger, sends a row as soon as it is kicked', async () => {
-    const outbox = new MemoryOutbox();
-    const kafka = recordingPublisher();
-    const relay = new OutboxRelay(outbox, kafka, { ...DEFAULT_OUTBOX_RELAY_OPTIONS, lingerMs: 0 }, 'record');
+    const { outbox, kafka, relay } = relayWith(0);
     outbox.append('a');
     relay.kick();
     await vi.advanceTimersByTimeAsync(0);
@@ -75,9 +79,7 @@ describe('OutboxRelay', () => {
   });
 
   it('sends a row appended while a batch is in flight once that batch is acknowledged', async () => {
-    const outbox = new MemoryOutbox();
-    const kafka = recordingPublisher(50);
-    const relay = new OutboxRelay(outbox, kafka, { ...DEFAULT_OUTBOX_RELAY_OPTIONS, lingerMs: 20 }, 'record');
+    const { outbox, kafka, relay } = relayWith(20, 50);
     outbox.append('a');
     relay.kick();
     await vi.advanceTimersByTimeAsync(30);
@@ -90,9 +92,7 @@ describe('OutboxRelay', () => {
   });
 
   it('at shutdown sends what lingers without waiting for it, and nothing after', async () => {
-    const outbox = new MemoryOutbox();
-    const kafka = recordingPublisher();
-    const relay = new OutboxRelay(outbox, kafka, { ...DEFAULT_OUTBOX_RELAY_OPTIONS, lingerMs: 60_000 }, 'record');
+    const { outbox, kafka, relay } = relayWith(60_000);
     outbox.append('a');
     relay.kick();
     await relay.drain(1000);
@@ -105,9 +105,7 @@ describe('OutboxRelay', () => {
   });
 
   it('at shutdown also sends a row kicked while the last batch was in flight', async () => {
-    const outbox = new MemoryOutbox();
-    const kafka = recordingPublisher(50);
-    const relay = new OutboxRelay(outbox, kafka, { ...DEFAULT_OUTBOX_RELAY_OPTIONS, lingerMs: 60_000 }, 'record');
+    const { outbox, kafka, relay } = relayWith(60_000, 50);
     outbox.append('a');
     const draining = relay.drain(10_000);
     await vi.advanceTimersByTimeAsync(10);
