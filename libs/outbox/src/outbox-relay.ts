@@ -7,8 +7,8 @@
  * outbox for the next start.
  *
  * A kicked relay waits lingerMs before it sends, so that one Kafka request
- * (and one turn of the outbox's lock) carries every row appended meanwhile:
- * under load, most rows otherwise went one by one.
+ * (and one turn of the outbox) carries every row appended meanwhile: under
+ * load, most rows otherwise went one by one. Shutdown's drain does not wait.
  *
  * Replicas that share one outbox (PostgreSQL) relay one at a time (see
  * RecordOutbox.relay): one that finds another relaying waits a poll
@@ -75,7 +75,7 @@ export class OutboxRelay {
     this.kick();
   }
 
-  /** Rows were appended: send them (now, or right after the batch in flight). */
+  /** Rows were appended: send them once the linger is over, or right after the batch in flight. */
   kick(): void {
     if (this.stopped || this.linger !== null) return;
     if (this.pumping !== null) {
