@@ -91,7 +91,7 @@ export class GatewayModule {
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: ProcessMetrics, useValue: metrics },
-        { provide: API_AUDIT_OPTIONS, useValue: DEFAULT_API_AUDIT_OPTIONS },
+        { provide: API_AUDIT_OPTIONS, useValue: { ...DEFAULT_API_AUDIT_OPTIONS, ...config.outboxRelay } },
         {
           provide: AUDIT_OUTBOX,
           useFactory: () => openOrExit(() => AuditOutbox.open(config.databases.gatewayOutbox, { poolMax: config.databases.poolMax })),

@@ -21,6 +21,7 @@ import { createWorkerActivities } from './transfer-activities';
 import { TransferEventOutbox } from './transfer-event-outbox';
 import { APP_CONFIG, TEMPORAL_CLIENT, TEMPORAL_CONNECTION, TRANSFER_ACTIVITIES, TRANSFER_EVENT_OUTBOX } from './worker.tokens';
 import { registerOutboxGauges } from '../../../libs/outbox/src/outbox-gauges';
+import { DEFAULT_OUTBOX_RELAY_OPTIONS } from '../../../libs/outbox/src/outbox-relay';
 
 const READ_MODEL = Symbol('READ_MODEL');
 /** One worker per process: its metrics are the process's. */
@@ -51,11 +52,11 @@ const FINDING_LEDGER = Symbol('FINDING_LEDGER');
     },
     {
       provide: TRANSFER_EVENT_OUTBOX,
-      inject: [READ_MODEL, EVENT_PUBLISHER],
-      useFactory: (readModel: TransferReadModel, publisher: EventPublisher) => {
+      inject: [APP_CONFIG, READ_MODEL, EVENT_PUBLISHER],
+      useFactory: (config: AppConfig, readModel: TransferReadModel, publisher: EventPublisher) => {
         const outbox = readModel.eventOutbox();
         registerOutboxGauges(WORKER_METRICS.registry, 'transfer-events', outbox);
-        return new TransferEventOutbox(outbox, publisher);
+        return new TransferEventOutbox(outbox, publisher, { ...DEFAULT_OUTBOX_RELAY_OPTIONS, ...config.outboxRelay });
       },
     },
     {

@@ -117,6 +117,16 @@ describe('worker cache', () => {
   });
 });
 
+describe('outbox relay linger', () => {
+  it('waits 20 ms by default, takes 0 (send at once) up to a second, and refuses anything else naming the variable', () => {
+    expect(loadConfig({}).outboxRelay.lingerMs).toBe(20);
+    expect(loadConfig({ OUTBOX_RELAY_LINGER_MS: '0' }).outboxRelay.lingerMs).toBe(0);
+    expect(loadConfig({ OUTBOX_RELAY_LINGER_MS: '50' }).outboxRelay.lingerMs).toBe(50);
+    expect(() => loadConfig({ OUTBOX_RELAY_LINGER_MS: '1001' })).toThrow(/OUTBOX_RELAY_LINGER_MS/);
+    expect(() => loadConfig({ OUTBOX_RELAY_LINGER_MS: '-1' })).toThrow(/OUTBOX_RELAY_LINGER_MS/);
+  });
+});
+
 describe('workflow stack traces', () => {
   it('are off unless asked for', () => {
     expect(loadConfig({}).worker.workflowStackTraces).toBe(false);

@@ -91,6 +91,12 @@ const schema = z.object({
   KAFKA_CLIENT_ID: z.string().default('evs-transfer'),
   /** Copies of each topic's partitions that create-topics asks for: 1 on a single broker, 3 on a cluster. */
   KAFKA_TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(1),
+  /**
+   * How long the outbox relays (the worker's transfer events, the gateway's audit records) wait
+   * after a record is stored before they send, so one Kafka request carries what arrives meanwhile
+   * (0: at once). Only delays the records: each is durable in its outbox from the start.
+   */
+  OUTBOX_RELAY_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(20),
 
   GATEWAY_HOST: z.string().default('127.0.0.1'),
   GATEWAY_PORT: port.default(8080),
@@ -239,6 +245,7 @@ export interface AppConfig {
     namespaceRetentionDays: number;
   };
   kafka: { brokers: string[]; clientId: string; topicReplicationFactor: number };
+  outboxRelay: { lingerMs: number };
   gateway: {
     host: string;
     port: number;
@@ -380,6 +387,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       clientId: c.KAFKA_CLIENT_ID,
       topicReplicationFactor: c.KAFKA_TOPIC_REPLICATION_FACTOR,
     },
+    outboxRelay: { lingerMs: c.OUTBOX_RELAY_LINGER_MS },
     gateway: {
       host: c.GATEWAY_HOST,
       port: c.GATEWAY_PORT,
