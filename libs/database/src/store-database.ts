@@ -18,6 +18,7 @@ import { type CustomTypesConfig, Pool, types as pgTypes } from 'pg';
 import { type DatabaseTarget, describeTarget } from './database-url';
 import { STORES, type StoreName } from './stores';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withDatabaseRetry } from './transient';
+import { StatementCachingDatabase } from './statement-cache';
 
 export type SqlDialect = DatabaseTarget['dialect'];
 
@@ -113,7 +114,7 @@ function openSqlite<DB>(file: string, synchronous: 'NORMAL' | 'FULL'): Kysely<DB
     handle.close();
     throw err;
   }
-  return new Kysely<DB>({ dialect: new SqliteDialect({ database: handle }) });
+  return new Kysely<DB>({ dialect: new SqliteDialect({ database: new StatementCachingDatabase(handle) }) });
 }
 
 function openPostgres<DB>(target: Extract<DatabaseTarget, { dialect: 'postgres' }>, max: number): Kysely<DB> {
