@@ -6,7 +6,11 @@ import type { OutboxLook, OutboxRow, RelayTurn } from './record-outbox';
 /** An outbox in memory: what the relay sees of a RecordOutbox, turns and all. */
 class MemoryOutbox implements OutboxLook {
   rows: OutboxRow[] = [];
+  /** Reads of the outbox by relay turns. */
+  turns = 0;
   private seq = 0;
+
+  constructor(readonly soleRelay: boolean) {}
 
   append(key: string): void {
     this.seq += 1;
@@ -22,6 +26,7 @@ class MemoryOutbox implements OutboxLook {
   }
 
   async relay(limit: number, publish: (records: OutgoingRecord[]) => Promise<void>): Promise<RelayTurn> {
+    this.turns += 1;
     const batch = this.rows.slice(0, limit);
     if (batch.length > 0) await publish(batch.map((row) => row.record));
     this.rows = this.rows.slice(batch.length);
@@ -34,16 +39,20 @@ function recordingPublisher(ackMs = 0) {
   const requests: string[][] = [];
   return {
     requests,
-    publish: async (records: readonly OutgoingRecord[]) => {
+    /** Runs inside the next publish, before it is answered. */
+    during: null as (() => void) | null,
+    async publish(records: readonly OutgoingRecord[]) {
       requests.push(records.map((record) => record.key));
+      this.during?.();
+      this.during = null;
       if (ackMs > 0) await new Promise((resolve) => setTimeout(resolve, ackMs));
     },
   };
 }
 
 /** A relay over an empty MemoryOutbox, sending to a recording publisher. */
-function relayWith(lingerMs: number, ackMs = 0) {
-  const outbox = new MemoryOutbox();
+function relayWith(lingerMs: number, ackMs = 0, soleRelay = true) {
+  const outbox = new MemoryOutbox(soleRelay);
   const kafka = recordingPublisher(ackMs);
   const relay = new OutboxRelay(outbox, kafka, { ...DEFAULT_OUTBOX_RELAY_OPTIONS, lingerMs }, 'record');
   return { outbox, kafka, relay };
@@ -115,5 +124,24 @@ describe('OutboxRelay', () => {
     await draining;
     expect(kafka.requests.flat()).toEqual(['a', 'b']);
     expect(outbox.rows).toEqual([]);
+  });
+
+  it('reads an outbox it alone relays once for a batch that was not full', async () => {
+    const { outbox, kafka, relay } = relayWith(20);
+    for (const key of ['a', 'b']) outbox.append(key);
+    relay.kick();
+    await vi.advanceTimersByTimeAsync(25);
+    expect(kafka.requests).toEqual([['a', 'b']]);
+    expect(outbox.turns).toBe(1);
+  });
+
+  it('on a shared outbox looks again at once for rows another replica appended meanwhile', async () => {
+    const { outbox, kafka, relay } = relayWith(20, 5, false);
+    outbox.append('a');
+    kafka.during = () => outbox.append('from another replica');
+    relay.kick();
+    await vi.advanceTimersByTimeAsync(40);
+    expect(kafka.requests).toEqual([['a'], ['from another replica']]);
+    expect(outbox.turns).toBe(3);
   });
 });

@@ -158,7 +158,8 @@ export class OutboxRelay {
           await this.sleep(this.options.pollMs);
           continue;
         }
-        if (turn.rows === 0) break;
+        // Another look would find only rows that kicked this relay again (see OutboxLook.soleRelay).
+        if (turn.rows === 0 || (this.outbox.soleRelay && turn.rows < this.options.batchSize)) break;
         if (this.failuresInRow > 0) this.logger.log(`publishing recovered after ${this.failuresInRow} failure(s)`);
         this.failuresInRow = 0;
         this.backoffMs = this.options.minBackoffMs;

@@ -29,6 +29,12 @@ export type RelayTurn =
 
 /** What a relay and the outbox gauges need of an outbox. */
 export interface OutboxLook {
+  /**
+   * Only this process appends to the outbox and relays it (SQLite): every row it has not seen
+   * yet comes with a kick, so a turn that found less than a batch left nothing to look for.
+   * On a shared outbox (PostgreSQL) another replica's rows may have arrived meanwhile unkicked here.
+   */
+  readonly soleRelay: boolean;
   oldest(limit: number): Promise<OutboxRow[]>;
   count(): Promise<number>;
   relay(limit: number, publish: (records: OutgoingRecord[]) => Promise<void>): Promise<RelayTurn>;
@@ -77,6 +83,10 @@ export class RecordOutbox implements OutboxLook {
     this.store = store as StoreDatabase<OutboxSchema>;
     // Another schema in the same database has a lock of its own.
     this.relayLockKey = `${relayLock}:${target.dialect === 'postgres' ? target.schema : ''}`;
+  }
+
+  get soleRelay(): boolean {
+    return this.store.dialect === 'sqlite';
   }
 
   /** Appends records, in order, in one statement; they are committed when this resolves. */
