@@ -30,9 +30,11 @@ export type RelayTurn =
 /** What a relay and the outbox gauges need of an outbox. */
 export interface OutboxLook {
   /**
-   * Only this process appends to the outbox and relays it (SQLite): every row it has not seen
-   * yet comes with a kick, so a turn that found less than a batch left nothing to look for.
-   * On a shared outbox (PostgreSQL) another replica's rows may have arrived meanwhile unkicked here.
+   * The outbox is this process's own (SQLite): every row appended since the relay's last read
+   * kicked it, so a turn that found less than a batch leaves nothing to look for at once. (A
+   * second process on the same file kicks its own relay; the idle poll finds what a stopped
+   * one left.) On a shared outbox (PostgreSQL) another replica's rows may arrive meanwhile
+   * unkicked here, and the relay looks again.
    */
   readonly soleRelay: boolean;
   oldest(limit: number): Promise<OutboxRow[]>;
