@@ -144,4 +144,33 @@ describe('OutboxRelay', () => {
     expect(kafka.requests).toEqual([['a'], ['from another replica']]);
     expect(outbox.turns).toBe(3);
   });
+
+  it('after Kafka recovers, backs off from the shortest pause again at the next failure', async () => {
+    const { outbox, kafka, relay } = relayWith(0);
+    const attempts: string[] = [];
+    let failures = 2;
+    const send = kafka.publish.bind(kafka);
+    kafka.publish = async (records) => {
+      attempts.push(...records.map((record) => record.key));
+      if (failures > 0) {
+        failures -= 1;
+        throw new Error('broker away');
+      }
+      await send(records);
+    };
+    outbox.append('a');
+    relay.kick();
+    // Fails at once and after 200 ms, then goes through after 400 more.
+    await vi.advanceTimersByTimeAsync(600);
+    expect(attempts).toEqual(['a', 'a', 'a']);
+    failures = 1;
+    outbox.append('b');
+    relay.kick();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(attempts).toEqual(['a', 'a', 'a', 'b']);
+    await vi.advanceTimersByTimeAsync(DEFAULT_OUTBOX_RELAY_OPTIONS.minBackoffMs);
+    expect(attempts).toEqual(['a', 'a', 'a', 'b', 'b']);
+    expect(kafka.requests).toEqual([['a'], ['b']]);
+    expect(outbox.rows).toEqual([]);
+  });
 });

@@ -158,11 +158,12 @@ export class OutboxRelay {
           await this.sleep(this.options.pollMs);
           continue;
         }
-        // Another look would find only rows that kicked this relay again (see OutboxLook.soleRelay).
-        if (turn.rows === 0 || (this.outbox.soleRelay && turn.rows < this.options.batchSize)) break;
+        if (turn.rows === 0) break;
         if (this.failuresInRow > 0) this.logger.log(`publishing recovered after ${this.failuresInRow} failure(s)`);
         this.failuresInRow = 0;
         this.backoffMs = this.options.minBackoffMs;
+        // Another look would find only rows that kicked this relay again (see OutboxLook.soleRelay).
+        if (this.outbox.soleRelay && turn.rows < this.options.batchSize) break;
       } catch (err) {
         this.failuresInRow += 1;
         if (this.failuresInRow === 1 || this.failuresInRow % 10 === 0) {
