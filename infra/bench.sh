@@ -102,4 +102,9 @@ trap 'exit 143' TERM
 # for a CPU per transfer that includes what they spend on each event.
 EVS_SKIP_APPS="$skip_apps" bash infra/up.sh >/dev/null
 evs_load_env
+# --fresh-stacks restarts this stack between searches; a server given from
+# outside (TEMPORAL_ADDRESS, KAFKA_BROKERS) is not this script's to wipe.
+if [[ "$EVS_TEMPORAL_EXTERNAL" == 0 && "$EVS_KAFKA_EXTERNAL" == 0 ]]; then
+  export BENCH_FRESH_STACK="$EVS_ROOT/infra/bench/fresh-stack.sh" BENCH_SKIP_APPS="$skip_apps"
+fi
 node dist/infra/bench/run-bench.js ${args[@]+"${args[@]}"}

@@ -37,8 +37,9 @@ describe('parseBenchOptions --open-loop', () => {
       warmupMs: 5_000,
       rounds: 1,
       baseline: true,
-      openLoop: { arrivals: 'poisson', rates: null, stepDurationMs: 60_000, startRate: 4, maxInFlight: 1000, seed: 1 },
+      openLoop: { arrivals: 'poisson', rates: null, stepDurationMs: 60_000, startRate: 4, maxInFlight: 1000, seed: 1, freshStacks: false },
     });
+    expect(parseBenchOptions(['--open-loop', '--rounds', '3', '--fresh-stacks'])).toMatchObject({ openLoop: { freshStacks: true } });
     expect(parseBenchOptions(['--open-loop', '--find-saturation', '--rounds', '3'])).toMatchObject({ rounds: 3, openLoop: { rates: null } });
   });
 
@@ -71,6 +72,8 @@ describe('parseBenchOptions --open-loop', () => {
     expect(() => parseBenchOptions(['--step-duration', '10'])).toThrow(/only to --open-loop/);
     expect(() => parseBenchOptions(['--open-loop', '--rate', '2', '--find-saturation'])).toThrow(/choose one/);
     expect(() => parseBenchOptions(['--open-loop', '--rate', '2', '--rounds', '2'])).toThrow(/--rounds/);
+    expect(() => parseBenchOptions(['--open-loop', '--rate', '2', '--fresh-stacks'])).toThrow(/no search/);
+    expect(() => parseBenchOptions(['--fresh-stacks'])).toThrow('--fresh-stacks applies only to --open-loop');
     expect(() => parseBenchOptions(['--open-loop', '--arrivals', 'bursty'])).toThrow(/poisson or constant/);
     expect(() => parseBenchOptions(['--open-loop', '--rate', '0'])).toThrow(/--rate must be a positive number/);
     expect(() => parseBenchOptions(['--open-loop', '--rate', '2,'])).toThrow(/--rate/);

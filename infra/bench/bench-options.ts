@@ -27,6 +27,10 @@ export const BENCH_USAGE = `usage: npm run bench -- [options]
   --start-rate 4        with --open-loop: the search's first rate (journeys/s)
   --max-in-flight 1000  with --open-loop: safety valve on journeys at once (reported when reached)
   --seed 1              with --open-loop: seed of the Poisson arrivals
+  --fresh-stacks        with --open-loop's search: start every saturation search, and the measured
+                        rates after them, on the bench stack stopped, wiped and started again, so
+                        none inherits what the one before left in Temporal's database and queues
+                        (the first is already fresh; a store on PostgreSQL keeps its database)
 `;
 
 export interface OpenLoopOptions {
@@ -37,6 +41,8 @@ export interface OpenLoopOptions {
   startRate: number;
   maxInFlight: number;
   seed: number;
+  /** Restart the stack, wiped, before each search after the first and before the measured rates. */
+  freshStacks: boolean;
 }
 
 export interface BenchOptions {
@@ -70,7 +76,7 @@ function positiveNumber(name: string, text: string): number {
   return value;
 }
 
-const OPEN_LOOP_ONLY = ['arrivals', 'rate', 'find-saturation', 'step-duration', 'start-rate', 'max-in-flight', 'seed'] as const;
+const OPEN_LOOP_ONLY = ['arrivals', 'rate', 'find-saturation', 'step-duration', 'start-rate', 'max-in-flight', 'seed', 'fresh-stacks'] as const;
 const CLOSED_LOOP_ONLY = ['clients', 'duration', 'scale', 'read-model', 'expiry-batch'] as const;
 
 export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
@@ -93,6 +99,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       'start-rate': { type: 'string' },
       'max-in-flight': { type: 'string' },
       seed: { type: 'string' },
+      'fresh-stacks': { type: 'boolean' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -134,6 +141,9 @@ function parseOpenLoop(values: Partial<Record<(typeof OPEN_LOOP_ONLY)[number], s
   const rateText = values.rate;
   if (typeof rateText === 'string' && values['find-saturation']) throw new BenchUsageError('--rate and --find-saturation are two different runs: choose one');
   if (typeof rateText === 'string' && rounds > 1) throw new BenchUsageError('--rounds repeats the saturation search; it does not apply to --rate');
+  if (typeof rateText === 'string' && values['fresh-stacks']) {
+    throw new BenchUsageError('--fresh-stacks restarts the stack between searches; with --rate there is no search (run each rate on its own instead)');
+  }
   const seed = Number(text('seed', '1'));
   if (!Number.isInteger(seed) || seed < 0) throw new BenchUsageError(`--seed must be a whole number, not "${text('seed', '1')}"`);
   return {
@@ -143,5 +153,6 @@ function parseOpenLoop(values: Partial<Record<(typeof OPEN_LOOP_ONLY)[number], s
     startRate: positiveNumber('--start-rate', text('start-rate', '4')),
     maxInFlight: positiveInteger('--max-in-flight', text('max-in-flight', '1000')),
     seed,
+    freshStacks: values['fresh-stacks'] === true,
   };
 }

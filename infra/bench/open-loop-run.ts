@@ -277,22 +277,45 @@ async function search<Op extends string>(
   return { system: kind.system, round: roundNumber, steps, saturationRatePerSecond: saturation };
 }
 
-export async function runOpenLoopBench(setting: OpenLoopSetting): Promise<OpenLoopRun> {
-  const { openLoop, options, tenants, client } = setting;
-  const pairs = await tenants.pairs('ol-', PROJECT_PAIRS, 0);
-  const ours = oursKind(setting, pairs);
+/**
+ * With --fresh-stacks, `freshStack` stops the stack the current setting
+ * drives, wipes it, starts it again and returns the setting for the new one:
+ * each search after the first, and the measured rates, then begin on an empty
+ * Temporal. Without it, a search starts on what the one before left: a
+ * baseline pushed to twice its saturation leaves thousands of workflows'
+ * history, visibility rows and a larger database behind, and our next
+ * search was twice found at half the rate of the round before.
+ */
+export async function runOpenLoopBench(first: OpenLoopSetting, freshStack: (() => Promise<OpenLoopSetting>) | null): Promise<OpenLoopRun> {
+  const { openLoop, options } = first;
+  if (openLoop.freshStacks && freshStack === null) throw new Error('--fresh-stacks needs a stack this run may restart');
+  let setting = first;
+  let pairs = await setting.tenants.pairs('ol-', PROJECT_PAIRS, 0);
+  let ours = oursKind(setting, pairs);
   const learned: { transfer: TransferShape | null; baselineShape: BaselineShape | null; baseline: StepKind<BaselineOperation> | null } = {
     transfer: null,
     baselineShape: null,
     baseline: null,
   };
+  const baselineOf = (shape: BaselineShape | null) => (shape !== null && setting.baselineWorkerPid !== null ? baselineKind(setting, shape, setting.baselineWorkerPid) : null);
   // The baseline takes as many steps as a transfer did, each an ordinary activity: read from the first transfer that completed.
   const learnShape = async (sampleTransferId: string | null): Promise<void> => {
     if (learned.transfer !== null || sampleTransferId === null) return;
-    const shape = await transferShape(client, sampleTransferId);
+    const shape = await transferShape(setting.client, sampleTransferId);
     learned.transfer = shape;
     learned.baselineShape = { activities: shape.activities + shape.localActivities, localActivities: 0 };
-    if (setting.baselineWorkerPid !== null) learned.baseline = baselineKind(setting, learned.baselineShape, setting.baselineWorkerPid);
+    learned.baseline = baselineOf(learned.baselineShape);
+  };
+  let phases = 0;
+  /** Called before each search and before the measured rates: from the second on, on a fresh stack if asked. */
+  const nextPhase = async (what: string): Promise<void> => {
+    phases++;
+    if (phases === 1 || !openLoop.freshStacks || freshStack === null) return;
+    log(`${what}: stopping, wiping and starting the stack again`);
+    setting = await freshStack();
+    pairs = await setting.tenants.pairs('ol-', PROJECT_PAIRS, 0);
+    ours = oursKind(setting, pairs);
+    learned.baseline = baselineOf(learned.baselineShape);
   };
   const run: OpenLoopRun = {
     searches: [],
@@ -308,11 +331,13 @@ export async function runOpenLoopBench(setting: OpenLoopSetting): Promise<OpenLo
   if (openLoop.rates === null) {
     const saturations: number[] = [];
     for (let n = 1; n <= options.rounds; n++) {
+      await nextPhase(`round ${n} of ${options.rounds}: our service`);
       log(`round ${n} of ${options.rounds}: our service`);
       const oursSearch = await search(setting, ours, n, openLoop.startRate, learnShape);
       run.searches.push(oursSearch);
       if (oursSearch.saturationRatePerSecond !== null) saturations.push(oursSearch.saturationRatePerSecond);
       if (learned.baseline) {
+        await nextPhase(`round ${n} of ${options.rounds}: baseline`);
         log(`round ${n} of ${options.rounds}: baseline`);
         // From our saturation rate: the bare workflow is expected to go at least as fast.
         const baselineSearch = await search(setting, learned.baseline, n, oursSearch.saturationRatePerSecond ?? openLoop.startRate, async () => undefined);
@@ -325,6 +350,7 @@ export async function runOpenLoopBench(setting: OpenLoopSetting): Promise<OpenLo
     const saturation = saturations.length === 0 ? null : median(saturations);
     run.saturationRatePerSecond = saturation;
     rates = saturation === null ? [] : MEASURED_SHARES.map((share) => ({ share, rate: round(share * saturation, 2) }));
+    if (rates.length > 0) await nextPhase('the measured rates');
   } else {
     rates = openLoop.rates.map((rate) => ({ share: null, rate }));
   }

@@ -17,7 +17,7 @@ import { log, machine } from './bench-log';
 import { EventWatch } from './event-watch';
 import { BenchHttpClient } from './http-client';
 import { openLoopHeadline, renderHeadline, renderMeasured, renderSearch } from './open-loop-report';
-import { runOpenLoopBench } from './open-loop-run';
+import { type OpenLoopSetting, runOpenLoopBench } from './open-loop-run';
 import { ProcessSampler, type ProcessTarget } from './process-sampler';
 import { type ConcurrencyRun, renderRounds, renderTable, summariseRounds } from './report';
 import { renderReadModel, runReadModel } from './read-model-run';
@@ -116,16 +116,23 @@ async function loadRuns(config: AppConfig, options: BenchOptions, client: Client
   return runs;
 }
 
-/** The open-loop run; its headline fields go first in the JSON, for tools to read. */
-async function openLoopRun(config: AppConfig, options: BenchOptions, openLoop: OpenLoopOptions, client: Client): Promise<object> {
+/** A connection to the bench stack as it now runs, and how to let go of it. */
+interface OpenLoopSession {
+  setting: OpenLoopSetting;
+  close(): Promise<void>;
+}
+
+async function openLoopSession(config: AppConfig, options: BenchOptions, openLoop: OpenLoopOptions): Promise<OpenLoopSession> {
   const stack = benchStack(config);
   for (const note of stack.notes) log(note);
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
   const baselineWorker = options.baseline ? await startBaselineWorker() : null;
   const watch = await EventWatch.start(config.kafka.brokers);
   // As many sockets as journeys may be in flight: the agent must not become the client pool the open loop does without.
   const http = new BenchHttpClient(stack.apiUrl, openLoop.maxInFlight);
-  try {
-    const run = await runOpenLoopBench({
+  return {
+    setting: {
       config,
       options,
       openLoop,
@@ -136,16 +143,60 @@ async function openLoopRun(config: AppConfig, options: BenchOptions, openLoop: O
       stack: { ...stack.targets, bench: process.pid },
       quietCores: stack.quietCores,
       baselineWorkerPid: baselineWorker?.pid ?? null,
-    });
+    },
+    async close() {
+      http.close();
+      await watch.stop();
+      await stopChild(baselineWorker);
+      await connection.close();
+    },
+  };
+}
+
+async function stopChild(child: ChildProcess | null): Promise<void> {
+  if (child === null || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Runs infra/bench/fresh-stack.sh, which infra/bench.sh names in BENCH_FRESH_STACK for the stack it started. */
+async function restartStack(script: string): Promise<void> {
+  const child = spawn('bash', [script], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (exitCode) => resolve(exitCode));
+  });
+  if (code !== 0) throw new Error(`${script} exited with ${code}: the stack could not be started again`);
+}
+
+/** The open-loop run; its headline fields go first in the JSON, for tools to read. */
+async function openLoopRun(config: AppConfig, options: BenchOptions, openLoop: OpenLoopOptions): Promise<object> {
+  const freshStackScript = process.env.BENCH_FRESH_STACK;
+  if (openLoop.freshStacks && !freshStackScript) {
+    throw new BenchUsageError(
+      '--fresh-stacks restarts the one-replica stack infra/bench.sh starts itself: not the cluster topology, nor a Temporal server or Kafka given from outside',
+    );
+  }
+  let session = await openLoopSession(config, options, openLoop);
+  try {
+    const freshStack =
+      openLoop.freshStacks && freshStackScript
+        ? async () => {
+            await session.close();
+            await restartStack(freshStackScript);
+            session = await openLoopSession(config, options, openLoop);
+            return session.setting;
+          }
+        : null;
+    const run = await runOpenLoopBench(session.setting, freshStack);
     const headline = openLoopHeadline(run);
     for (const search of run.searches) process.stdout.write(`\n${renderSearch(search)}\n`);
     if (run.measured.length > 0) process.stdout.write(`\n${renderMeasured(run)}\n`);
     process.stdout.write(`\n${renderHeadline(headline)}\n`);
     return { ...headline, kind: 'open-loop', openLoop: run };
   } finally {
-    http.close();
-    await watch.stop();
-    baselineWorker?.kill('SIGTERM');
+    await session.close();
   }
 }
 
@@ -172,27 +223,26 @@ async function main(): Promise<void> {
     writeReport(out, { startedAt, machine: machine(), settings: options, kind: 'read-model', readModel });
     return;
   }
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  try {
-    let report: object;
-    if (options.openLoop !== null) {
-      report = await openLoopRun(config, options, options.openLoop, client);
-    } else if (options.scale !== null) {
-      report = { kind: 'scale', scale: await runScale(config, options) };
-    } else {
-      const runs = await loadRuns(config, options, client);
+  let report: object;
+  if (options.openLoop !== null) {
+    report = await openLoopRun(config, options, options.openLoop);
+  } else if (options.scale !== null) {
+    report = { kind: 'scale', scale: await runScale(config, options) };
+  } else {
+    const connection = await Connection.connect({ address: config.temporal.address });
+    try {
+      const runs = await loadRuns(config, options, new Client({ connection, namespace: config.temporal.namespace }));
       process.stdout.write(`\n${renderTable(runs)}\n`);
       const rounds = summariseRounds(runs);
       if (rounds.length > 0) process.stdout.write(`\n${renderRounds(rounds)}\n`);
       report = { kind: 'load', runs, rounds };
+    } finally {
+      await connection.close();
     }
-    const settings = { ...options, topology: benchTopology(), temporal: config.temporal.address, kafka: config.kafka.brokers };
-    // The report first: the open-loop run's headline fields lead the file.
-    writeReport(out, { ...report, startedAt, machine: machine(), settings });
-  } finally {
-    await connection.close();
   }
+  const settings = { ...options, topology: benchTopology(), temporal: config.temporal.address, kafka: config.kafka.brokers };
+  // The report first: the open-loop run's headline fields lead the file.
+  writeReport(out, { ...report, startedAt, machine: machine(), settings });
 }
 
 main().catch((err: unknown) => {
