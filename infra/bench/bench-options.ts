@@ -27,10 +27,11 @@ export const BENCH_USAGE = `usage: npm run bench -- [options]
   --start-rate 4        with --open-loop: the search's first rate (journeys/s)
   --max-in-flight 1000  with --open-loop: safety valve on journeys at once (reported when reached)
   --seed 1              with --open-loop: seed of the Poisson arrivals
-  --fresh-stacks        with --open-loop's search: start every saturation search, and the measured
-                        rates after them, on the bench stack stopped, wiped and started again, so
-                        none inherits what the one before left in Temporal's database and queues
-                        (the first is already fresh; a store on PostgreSQL keeps its database)
+  --fresh-stacks        with --open-loop's search: start every saturation search, every step after
+                        one the stack did not keep up with, and the measured rates, on the bench
+                        stack stopped, wiped and started again, so none inherits what a rate past
+                        saturation left in Temporal's database (a store on PostgreSQL keeps its
+                        database)
 `;
 
 export interface OpenLoopOptions {
@@ -41,7 +42,7 @@ export interface OpenLoopOptions {
   startRate: number;
   maxInFlight: number;
   seed: number;
-  /** Restart the stack, wiped, before each search after the first and before the measured rates. */
+  /** Restart the stack, wiped, before each search after the first, after each step not kept up with, and before the measured rates. */
   freshStacks: boolean;
 }
 

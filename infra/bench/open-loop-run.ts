@@ -256,35 +256,46 @@ async function driveStep<Op extends string>(setting: OpenLoopSetting, kind: Step
   return { step, sampleTransferId: journey.sampleTransferId() };
 }
 
+/** What a search drives, read again before each step: a fresh stack replaces both. */
+type Driven<Op extends string> = () => { setting: OpenLoopSetting; kind: StepKind<Op> };
+
 async function search<Op extends string>(
-  setting: OpenLoopSetting,
-  kind: StepKind<Op>,
+  driven: Driven<Op>,
   roundNumber: number,
   startRate: number,
   onStep: (sampleTransferId: string | null) => Promise<void>,
+  afterMissedStep: () => Promise<void>,
 ): Promise<SaturationSearch> {
   const history: SearchStep[] = [];
   const steps: OpenLoopStep[] = [];
   const settings = { ...SEARCH_DEFAULTS, startRate };
-  for (let rate = nextSearchRate(history, settings); rate !== null; rate = nextSearchRate(history, settings)) {
+  let rate = nextSearchRate(history, settings);
+  while (rate !== null) {
+    const { setting, kind } = driven();
     const { step, sampleTransferId } = await driveStep(setting, kind, rate);
     steps.push(step);
     history.push({ rate, keptUp: step.verdict.keptUp });
     await onStep(sampleTransferId);
+    rate = nextSearchRate(history, settings);
+    if (rate !== null && !step.verdict.keptUp) await afterMissedStep();
   }
+  const { system } = driven().kind;
   const saturation = saturationRate(history);
-  log(`${kind.system}, round ${roundNumber}: saturation rate ${saturation === null ? 'not found' : `${saturation}/s`}`);
-  return { system: kind.system, round: roundNumber, steps, saturationRatePerSecond: saturation };
+  log(`${system}, round ${roundNumber}: saturation rate ${saturation === null ? 'not found' : `${saturation}/s`}`);
+  return { system, round: roundNumber, steps, saturationRatePerSecond: saturation };
 }
 
 /**
  * With --fresh-stacks, `freshStack` stops the stack the current setting
  * drives, wipes it, starts it again and returns the setting for the new one:
- * each search after the first, and the measured rates, then begin on an empty
- * Temporal. Without it, a search starts on what the one before left: a
- * baseline pushed to twice its saturation leaves thousands of workflows'
- * history, visibility rows and a larger database behind, and our next
- * search was twice found at half the rate of the round before.
+ * each search after the first, each step after one the stack did not keep
+ * up with, and the measured rates then begin on an empty Temporal. Without
+ * it, a step inherits what the one before left: a rate past saturation leaves
+ * thousands of workflows' history and visibility rows in the dev server's
+ * SQLite file (168 MB after three baseline steps), and every later step
+ * measured a slower server (the baseline completed 27.5/s before such steps
+ * and 15-16/s at higher rates after them, its CPU per workflow up from 61 to
+ * 105 ms).
  */
 export async function runOpenLoopBench(first: OpenLoopSetting, freshStack: (() => Promise<OpenLoopSetting>) | null): Promise<OpenLoopRun> {
   const { openLoop, options } = first;
@@ -306,16 +317,24 @@ export async function runOpenLoopBench(first: OpenLoopSetting, freshStack: (() =
     learned.baselineShape = { activities: shape.activities + shape.localActivities, localActivities: 0 };
     learned.baseline = baselineOf(learned.baselineShape);
   };
-  let phases = 0;
-  /** Called before each search and before the measured rates: from the second on, on a fresh stack if asked. */
-  const nextPhase = async (what: string): Promise<void> => {
-    phases++;
-    if (phases === 1 || !openLoop.freshStacks || freshStack === null) return;
-    log(`${what}: stopping, wiping and starting the stack again`);
+  const restart = async (why: string): Promise<void> => {
+    if (!openLoop.freshStacks || freshStack === null) return;
+    log(`${why}: stopping, wiping and starting the stack again`);
     setting = await freshStack();
     pairs = await setting.tenants.pairs('ol-', PROJECT_PAIRS, 0);
     ours = oursKind(setting, pairs);
     learned.baseline = baselineOf(learned.baselineShape);
+  };
+  const afterMissedStep = () => restart('the step was not kept up with');
+  let phases = 0;
+  /** Called before each search and before the measured rates: the first runs on the stack as it is. */
+  const nextPhase = async (what: string): Promise<void> => {
+    phases++;
+    if (phases > 1) await restart(what);
+  };
+  const baselineNow = (): StepKind<BaselineOperation> => {
+    if (learned.baseline === null) throw new Error('the baseline was not set up');
+    return learned.baseline;
   };
   const run: OpenLoopRun = {
     searches: [],
@@ -333,14 +352,20 @@ export async function runOpenLoopBench(first: OpenLoopSetting, freshStack: (() =
     for (let n = 1; n <= options.rounds; n++) {
       await nextPhase(`round ${n} of ${options.rounds}: our service`);
       log(`round ${n} of ${options.rounds}: our service`);
-      const oursSearch = await search(setting, ours, n, openLoop.startRate, learnShape);
+      const oursSearch = await search(() => ({ setting, kind: ours }), n, openLoop.startRate, learnShape, afterMissedStep);
       run.searches.push(oursSearch);
       if (oursSearch.saturationRatePerSecond !== null) saturations.push(oursSearch.saturationRatePerSecond);
       if (learned.baseline) {
         await nextPhase(`round ${n} of ${options.rounds}: baseline`);
         log(`round ${n} of ${options.rounds}: baseline`);
         // From our saturation rate: the bare workflow is expected to go at least as fast.
-        const baselineSearch = await search(setting, learned.baseline, n, oursSearch.saturationRatePerSecond ?? openLoop.startRate, async () => undefined);
+        const baselineSearch = await search(
+          () => ({ setting, kind: baselineNow() }),
+          n,
+          oursSearch.saturationRatePerSecond ?? openLoop.startRate,
+          async () => undefined,
+          afterMissedStep,
+        );
         run.searches.push(baselineSearch);
         if (oursSearch.saturationRatePerSecond !== null && baselineSearch.saturationRatePerSecond !== null) {
           run.ratios.push(oursSearch.saturationRatePerSecond / baselineSearch.saturationRatePerSecond);
