@@ -78,4 +78,10 @@ describe('npm run bench', () => {
     expect(stderr).toContain('--clients must be a positive whole number');
     expect(stderr).toContain('usage: npm run bench');
   });
+
+  it('refuses to restart a stack it was not given the means to restart', async () => {
+    const { code, stderr } = await runBench(['--open-loop', '--fresh-stacks', '--no-baseline']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--fresh-stacks restarts the one-replica stack infra/bench.sh starts itself');
+  });
 });
