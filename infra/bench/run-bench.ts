@@ -144,20 +144,31 @@ async function openLoopSession(config: AppConfig, options: BenchOptions, openLoo
       quietCores: stack.quietCores,
       baselineWorkerPid: baselineWorker?.pid ?? null,
     },
-    async close() {
+    // Once only: a restart that fails after closing leaves the run's own `finally` to call it again.
+    close: once(async () => {
       http.close();
       await watch.stop();
       await stopChild(baselineWorker);
       await connection.close();
-    },
+    }),
   };
 }
+
+function once(action: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | null = null;
+  return () => (done ??= action());
+}
+
+/** The baseline worker drains on SIGTERM; one that has not exited after this long is killed. */
+const BASELINE_WORKER_STOP_MS = 15_000;
 
 async function stopChild(child: ChildProcess | null): Promise<void> {
   if (child === null || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), BASELINE_WORKER_STOP_MS);
   await exited;
+  clearTimeout(timer);
 }
 
 /** Runs infra/bench/fresh-stack.sh, which infra/bench.sh names in BENCH_FRESH_STACK for the stack it started. */
