@@ -8,6 +8,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 EVS_LOG_TAG=bench
 export EVS_ENV=bench SKIP_BUILD=1
+# Before anything is stopped: without it the stack would come back with other apps.
+: "${BENCH_SKIP_APPS?is set by infra/bench.sh, which runs the benchmark that calls this}"
 cd "$EVS_ROOT"
 bash infra/down.sh --reset >/dev/null
-EVS_SKIP_APPS="${BENCH_SKIP_APPS-billing,audit}" bash infra/up.sh >/dev/null
+EVS_SKIP_APPS="$BENCH_SKIP_APPS" bash infra/up.sh >/dev/null
